@@ -254,7 +254,9 @@ internal sealed unsafe class UdpBatchSender : IDisposable
     /// </summary>
     public void AddPayload(byte* data, int length)
     {
-        if (length <= _smallCopy && length <= _scratchReserveEnd - _scratchUsed)
+        // Small pieces are cheaper to copy than to describe; when gather entries run out, copying into the
+        // reserved scratch keeps the packet going.
+        if ((length <= _smallCopy || _iovUsed >= _maxIovecs) && length <= _scratchReserveEnd - _scratchUsed)
         {
             AddPayloadCopy(new ReadOnlySpan<byte>(data, length));
             return;

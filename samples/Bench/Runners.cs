@@ -1,0 +1,204 @@
+using System.Net;
+using System.Net.Sockets;
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using Spead2.Send;
+using Spead2.Send.Native;
+
+namespace Spead2.Samples.Bench;
+
+/// <summary>The heap both sides send: a 64-bit timestamp immediate and one data item of the heap size.</summary>
+internal static class BenchHeap
+{
+    public const long TimestampId = 0x1600;
+    public const long DataId = 0x1601;
+
+    public static byte[] MakeData(int size)
+    {
+        var data = GC.AllocateUninitializedArray<byte>(size, pinned: true);
+        new Random(42).NextBytes(data);
+        return data;
+    }
+
+    public static void Fill(Heap heap, byte[] data, long timestamp)
+    {
+        heap.Clear();
+        heap.AddImmediate(TimestampId, timestamp);
+        heap.AddItem(DataId, data);
+    }
+
+    public static UdpBatchSenderOptions BatchOptions(BenchOptions o) => new()
+    {
+        MaxPackets = o.Batch,
+        MaxIovecs = o.Batch * 4,
+        // Headers of a full batch plus one whole packet of reserve (see HeapBatching).
+        ScratchBytes = o.Batch * 128 + o.PacketSize + 64,
+        ForcePortable = o.Mode == Mode.Portable,
+        AllowGso = o.Mode == Mode.Gso,
+    };
+
+    public static void ThrowOnErrors(UdpBatchSender sender)
+    {
+        for (int i = 0; i < sender.Count; i++)
+            if (sender.GetError(i) != SocketError.Success)
+                throw sender.CreateException(i);
+    }
+}
+
+/// <summary>The physical limit: one heap's packets built once, then sent again and again through the same batch sender.</summary>
+internal sealed unsafe class RawBlaster : IDisposable
+{
+    private readonly Socket _socket = new(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp);
+    private readonly UdpBatchSender _sender;
+    private readonly byte* _packets;
+    private readonly int[] _offsets;
+    private readonly int[] _lengths;
+
+    public RawBlaster(BenchOptions o, IPEndPoint sink)
+    {
+        _socket.SendBufferSize = 512 * 1024;
+        _sender = new UdpBatchSender(_socket, [sink], BenchHeap.BatchOptions(o));
+        var heap = new Heap();
+        var data = BenchHeap.MakeData(o.HeapSize);
+        BenchHeap.Fill(heap, data, 12345);
+        long total = PacketGenerator.MeasureHeap(heap, o.PacketSize);
+        _packets = (byte*)NativeMemory.AlignedAlloc((nuint)total, 64);
+        var offsets = new List<int>();
+        var lengths = new List<int>();
+        var gen = new PacketGenerator(heap, 1, o.PacketSize);
+        int offset = 0;
+        while (gen.HasNextPacket)
+        {
+            int n = gen.NextPacket(new Span<byte>(_packets + offset, (int)total - offset));
+            offsets.Add(offset);
+            lengths.Add(n);
+            offset += n;
+        }
+        _offsets = [.. offsets];
+        _lengths = [.. lengths];
+        BytesPerHeap = total;
+    }
+
+    public int PacketsPerHeap => _offsets.Length;
+
+    public long BytesPerHeap { get; }
+
+    public string Describe() => $"sendmmsg {_sender.UsesSendMmsg}, GSO {_sender.UsesGso} {_sender.FallbackReason}{_sender.GsoUnavailableReason}";
+
+    public SendCounts Run(int heaps)
+    {
+        long calls = _sender.SendCalls;
+        long packets = 0;
+        long bytes = 0;
+        for (int h = 0; h < heaps; h++)
+        {
+            for (int i = 0; i < _offsets.Length; i++)
+            {
+                if (!_sender.HasRoom(0, 1))
+                    Flush();
+                _sender.BeginPacket(0, 0);
+                _sender.AddPayload(_packets + _offsets[i], _lengths[i]);
+                _sender.EndPacket();
+            }
+            packets += _offsets.Length;
+            bytes += BytesPerHeap;
+        }
+        Flush();
+        return new SendCounts(bytes, packets, _sender.SendCalls - calls);
+    }
+
+    private void Flush()
+    {
+        _sender.Send();
+        BenchHeap.ThrowOnErrors(_sender);
+        _sender.Clear();
+    }
+
+    public void Dispose()
+    {
+        _sender.Dispose();
+        _socket.Dispose();
+        NativeMemory.AlignedFree(_packets);
+    }
+}
+
+/// <summary>Our send path, heap by heap.</summary>
+internal abstract class OursRunner : IDisposable
+{
+    public static OursRunner Create(BenchOptions o, IPEndPoint sink) => new GeneratorRunner(o, sink);
+
+    public abstract string Describe();
+
+    public abstract SendCounts Run(int heaps);
+
+    public abstract void Dispose();
+}
+
+/// <summary>
+/// Heap → PacketGenerator → batch sender, with headers written into the batch's scratch and payload
+/// pointing into the (pinned) item array: what the stream's UDP transport does per heap, without the stream engine.
+/// </summary>
+internal sealed unsafe class GeneratorRunner : OursRunner
+{
+    private readonly Socket _socket = new(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp);
+    private readonly UdpBatchSender _sender;
+    private readonly Heap _heap = new();
+    private readonly byte[] _data;
+    private readonly int _packetSize;
+    private long _cnt = 1;
+
+    public GeneratorRunner(BenchOptions o, IPEndPoint sink)
+    {
+        _socket.SendBufferSize = 512 * 1024;
+        _sender = new UdpBatchSender(_socket, [sink], BenchHeap.BatchOptions(o));
+        _data = BenchHeap.MakeData(o.HeapSize);
+        _packetSize = o.PacketSize;
+    }
+
+    public override string Describe() => $"generator + batch sender: sendmmsg {_sender.UsesSendMmsg}, GSO {_sender.UsesGso} {_sender.FallbackReason}{_sender.GsoUnavailableReason}";
+
+    public override SendCounts Run(int heaps)
+    {
+        long calls = _sender.SendCalls;
+        long packets = 0;
+        long bytes = 0;
+        for (int h = 0; h < heaps; h++)
+        {
+            BenchHeap.Fill(_heap, _data, _cnt);
+            var gen = new PacketGenerator(_heap, _cnt++, _packetSize);
+            while (gen.HasNextPacket)
+            {
+                if (!_sender.HasRoom(_packetSize, 1))
+                    Flush();
+                var scratch = _sender.BeginPacket(0, _packetSize);
+                int header = gen.NextPacketHeader(scratch, out _);
+                _sender.CommitScratch(header);
+                while (gen.TryGetPayloadSegment(out var segment))
+                {
+                    if (segment.IsPadding)
+                        throw new InvalidOperationException("the bench heap is large enough to need no padding");
+                    // _data is on the pinned object heap, so its address is stable.
+                    var span = gen.GetSegmentBytes(segment);
+                    _sender.AddPayload((byte*)Unsafe.AsPointer(ref MemoryMarshal.GetReference(span)), span.Length);
+                }
+                bytes += _sender.GetLength(_sender.EndPacket());
+                packets++;
+            }
+        }
+        Flush();
+        return new SendCounts(bytes, packets, _sender.SendCalls - calls);
+    }
+
+    private void Flush()
+    {
+        _sender.Send();
+        BenchHeap.ThrowOnErrors(_sender);
+        _sender.Clear();
+    }
+
+    public override void Dispose()
+    {
+        _sender.Dispose();
+        _socket.Dispose();
+    }
+}

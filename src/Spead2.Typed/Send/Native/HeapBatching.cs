@@ -1,0 +1,123 @@
+using System.Buffers;
+using System.Runtime.InteropServices;
+
+namespace Spead2.Send.Native;
+
+/// <summary>
+/// Pins the memory of a heap's addressed items so that packets can point into it (zero copy) until the
+/// batch carrying them has been sent. Arrays are pinned with a GCHandle and memory managers through
+/// <see cref="MemoryManager{T}.Pin"/>; neither allocates on the managed heap. Values in the heap's own
+/// storage have no pinnable owner here and are copied into the batch scratch instead.
+/// </summary>
+internal sealed unsafe class PinnedHeap : IDisposable
+{
+    private GCHandle[] _handles = new GCHandle[8];
+    private MemoryHandle[] _memoryHandles = new MemoryHandle[8];
+    private nint[] _pointers = new nint[8];
+    private int _count;
+
+    /// <summary>The pinned heap, or null.</summary>
+    public Heap? Heap { get; private set; }
+
+    /// <summary>Pins every addressed item of <paramref name="heap"/> (releasing a previous heap first).</summary>
+    public void Pin(Heap heap)
+    {
+        Unpin();
+        int n = heap.Count;
+        if (_pointers.Length < n)
+        {
+            int size = Math.Max(n, _pointers.Length * 2);
+            _handles = new GCHandle[size];
+            _memoryHandles = new MemoryHandle[size];
+            _pointers = new nint[size];
+        }
+        int immediateBytes = heap.Flavour.ImmediateBytes;
+        for (int i = 0; i < n; i++)
+        {
+            ref readonly var e = ref heap.GetEntry(i);
+            _pointers[i] = 0;
+            if (e.IsImmediate(immediateBytes) || e.Length == 0)
+                continue;
+            if (e.Kind == EntryKind.Array)
+            {
+                _handles[i] = GCHandle.Alloc(e.Owner, GCHandleType.Pinned);
+                _pointers[i] = _handles[i].AddrOfPinnedObject() + e.Offset;
+            }
+            else if (e.Kind == EntryKind.Manager)
+            {
+                _memoryHandles[i] = ((MemoryManager<byte>)e.Owner!).Pin(e.Offset);
+                _pointers[i] = (nint)_memoryHandles[i].Pointer;
+            }
+        }
+        _count = n;
+        Heap = heap;
+    }
+
+    /// <summary>Start of item <paramref name="index"/>'s bytes, or null when the item must be copied.</summary>
+    public byte* GetPointer(int index) => (byte*)_pointers[index];
+
+    /// <summary>Releases the pins.</summary>
+    public void Unpin()
+    {
+        for (int i = 0; i < _count; i++)
+        {
+            if (_handles[i].IsAllocated)
+                _handles[i].Free();
+            _memoryHandles[i].Dispose();
+            _memoryHandles[i] = default;
+        }
+        _count = 0;
+        Heap = null;
+    }
+
+    /// <inheritdoc/>
+    public void Dispose() => Unpin();
+}
+
+/// <summary>Turns the packets of a heap into batch entries: header into scratch, payload as pointers.</summary>
+internal static unsafe class HeapBatching
+{
+    private const int ZeroBlockSize = 65536;
+
+    // Zero padding points here: allocated once, never freed, never written after allocation.
+    private static readonly nint s_zeros = (nint)NativeMemory.AllocZeroed(ZeroBlockSize);
+
+    /// <summary>
+    /// Adds packets of <paramref name="generator"/> to <paramref name="batch"/> while it has room; returns true
+    /// when the heap has no packets left. <paramref name="pins"/> must hold the generator's heap pinned
+    /// until the batch has been sent.
+    /// </summary>
+    public static bool AddPackets(UdpBatchSender batch, ref PacketGenerator generator, PinnedHeap pins, int endpointIndex)
+    {
+        int reserve = generator.PacketSize;
+        while (generator.HasNextPacket)
+        {
+            if (!batch.HasRoom(reserve, 1))
+                return false;
+            AddPacket(batch, ref generator, pins, endpointIndex);
+        }
+        return true;
+    }
+
+    /// <summary>Adds the next packet of <paramref name="generator"/>; the batch must have room for a whole packet of scratch.</summary>
+    public static int AddPacket(UdpBatchSender batch, ref PacketGenerator generator, PinnedHeap pins, int endpointIndex)
+    {
+        var scratch = batch.BeginPacket(endpointIndex, generator.PacketSize);
+        int headerLength = generator.NextPacketHeader(scratch, out _);
+        batch.CommitScratch(headerLength);
+        while (generator.TryGetPayloadSegment(out var segment))
+        {
+            if (segment.IsPadding)
+            {
+                batch.AddPayload((byte*)s_zeros, segment.Length);
+                continue;
+            }
+            byte* p = pins.GetPointer(segment.ItemIndex);
+            if (p != null)
+                batch.AddPayload(p + segment.Offset, segment.Length);
+            else
+                batch.AddPayloadCopy(generator.GetSegmentBytes(segment));
+        }
+        return batch.EndPacket();
+    }
+}
