@@ -1,0 +1,161 @@
+using System.Buffers;
+using System.Net;
+using System.Net.Sockets;
+using System.Runtime.InteropServices;
+using Spead2.Send;
+using Spead2.Send.Native;
+
+namespace Spead2.Native.Tests;
+
+/// <summary>
+/// Packets that reach the wire through the zero-copy batch path (pinned items, headers in scratch,
+/// padding from the shared zero block) must equal the packets the generator writes whole.
+/// </summary>
+public sealed class HeapBatchingTests : IDisposable
+{
+    private readonly Socket _receiver = new(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp);
+    private readonly Socket _socket = new(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp);
+
+    public HeapBatchingTests()
+    {
+        _receiver.ReceiveBufferSize = 4 << 20;
+        _receiver.Bind(new IPEndPoint(IPAddress.Loopback, 0));
+        _receiver.ReceiveTimeout = 5000;
+    }
+
+    public void Dispose()
+    {
+        _receiver.Dispose();
+        _socket.Dispose();
+    }
+
+    [Theory]
+    [InlineData(SendMode.Gso, 1472)]
+    [InlineData(SendMode.Gso, 200)]
+    [InlineData(SendMode.SendMmsg, 1472)]
+    [InlineData(SendMode.Portable, 8972)]
+    public void MixedItemKindsMatchWholePackets(SendMode mode, int packetSize)
+    {
+        using var native = new NativeBytes(3000);
+        for (int i = 0; i < 3000; i++)
+            native.GetSpan()[i] = (byte)(i * 7);
+        var bytes = MakeBytes(1, 5000);
+        var floats = new float[700];
+        for (int i = 0; i < floats.Length; i++)
+            floats[i] = i * 0.5f;
+
+        var heap = new Heap();
+        heap.AddStart();
+        heap.AddImmediate(0x1600, 987654321);
+        heap.AddItem(0x1601, bytes.AsMemory(100, 4000));                  // array slice
+        heap.AddItem<float>(0x1602, floats);                               // array of another type
+        heap.AddItem(0x1603, native.Memory);                               // memory manager
+        heap.AddItemCopy(0x1604, MakeBytes(2, 300));                       // heap storage (copied)
+        heap.AddItemCopy(0x1605, [1, 2, 3]);                               // immediate
+        heap.AddDescriptor(new Descriptor(0x1601, "bytes", "some bytes", [4000], "|u1"));
+        heap.AddItem(0x1606, MakeBytes(3, 40));                            // small: copied next to the header
+        SendAndCompare(mode, packetSize, [heap], [5]);
+    }
+
+    [Theory]
+    [InlineData(SendMode.Gso)]
+    [InlineData(SendMode.Portable)]
+    public void PaddedAndSmallHeapsAcrossBatches(SendMode mode)
+    {
+        // Start and stop heaps carry one byte of zero padding; many of them overflow small batches.
+        var heaps = new List<Heap>();
+        var cnts = new List<long>();
+        for (int i = 0; i < 40; i++)
+        {
+            var heap = new Heap();
+            if (i % 2 == 0)
+                heap.AddStart();
+            else
+                heap.AddItem(0x1000 + i, MakeBytes(i, 1000 + 37 * i));
+            heaps.Add(heap);
+            cnts.Add(i + 1);
+        }
+        SendAndCompare(mode, 1000, heaps, cnts, maxPackets: 16);
+    }
+
+    private void SendAndCompare(SendMode mode, int packetSize, List<Heap> heaps, List<long> cnts, int maxPackets = 256)
+    {
+        using var sender = new UdpBatchSender(_socket, [(IPEndPoint)_receiver.LocalEndPoint!], new UdpBatchSenderOptions
+        {
+            MaxPackets = maxPackets,
+            MaxIovecs = maxPackets * 4,
+            ScratchBytes = maxPackets * 128 + packetSize,
+            ForcePortable = mode == SendMode.Portable,
+            AllowGso = mode == SendMode.Gso,
+        });
+        var expected = new List<byte[]>();
+        var buffer = new byte[packetSize];
+        for (int h = 0; h < heaps.Count; h++)
+        {
+            var gen = new PacketGenerator(heaps[h], cnts[h], packetSize);
+            while (gen.HasNextPacket)
+                expected.Add(buffer.AsSpan(0, gen.NextPacket(buffer)).ToArray());
+        }
+
+        // Every heap stays pinned until the batch holding its last packets has gone out.
+        var pins = new List<PinnedHeap>();
+        for (int h = 0; h < heaps.Count; h++)
+        {
+            var pin = new PinnedHeap();
+            pin.Pin(heaps[h]);
+            pins.Add(pin);
+            var gen = new PacketGenerator(heaps[h], cnts[h], packetSize);
+            while (!HeapBatching.AddPackets(sender, ref gen, pin, 0))
+                Flush(sender);
+        }
+        Flush(sender);
+        foreach (var pin in pins)
+            pin.Dispose();
+
+        var receive = new byte[70000];
+        for (int i = 0; i < expected.Count; i++)
+        {
+            int n = _receiver.Receive(receive);
+            Assert.True(expected[i].AsSpan().SequenceEqual(receive.AsSpan(0, n)), $"packet {i} of {expected.Count} differs ({n} vs {expected[i].Length} bytes)");
+        }
+        Assert.False(_receiver.Poll(50_000, SelectMode.SelectRead), "extra datagrams");
+    }
+
+    private static void Flush(UdpBatchSender sender)
+    {
+        sender.Send();
+        for (int i = 0; i < sender.Count; i++)
+            Assert.Equal(SocketError.Success, sender.GetError(i));
+        sender.Clear();
+    }
+
+    private static byte[] MakeBytes(int seed, int size)
+    {
+        var data = new byte[size];
+        new Random(seed).NextBytes(data);
+        return data;
+    }
+
+    /// <summary>Native memory exposed as <see cref="Memory{T}"/> through a memory manager.</summary>
+    private sealed unsafe class NativeBytes : MemoryManager<byte>
+    {
+        private readonly byte* _pointer;
+        private readonly int _length;
+
+        public NativeBytes(int length)
+        {
+            _pointer = (byte*)NativeMemory.AllocZeroed((nuint)length);
+            _length = length;
+        }
+
+        public override Span<byte> GetSpan() => new(_pointer, _length);
+
+        public override MemoryHandle Pin(int elementIndex = 0) => new(_pointer + elementIndex);
+
+        public override void Unpin()
+        {
+        }
+
+        protected override void Dispose(bool disposing) => NativeMemory.Free(_pointer);
+    }
+}
