@@ -87,7 +87,7 @@ internal static unsafe class HeapBatching
     /// when the heap has no packets left. <paramref name="pins"/> must hold the generator's heap pinned
     /// until the batch has been sent.
     /// </summary>
-    public static bool AddPackets(UdpBatchSender batch, ref PacketGenerator generator, PinnedHeap pins, int endpointIndex)
+    public static bool AddPackets(PacketBatch batch, ref PacketGenerator generator, PinnedHeap pins, int endpointIndex)
     {
         int reserve = generator.PacketSize;
         while (generator.HasNextPacket)
@@ -100,7 +100,7 @@ internal static unsafe class HeapBatching
     }
 
     /// <summary>Adds the next packet of <paramref name="generator"/>; the batch must have room for a whole packet of scratch.</summary>
-    public static int AddPacket(UdpBatchSender batch, ref PacketGenerator generator, PinnedHeap pins, int endpointIndex)
+    public static int AddPacket(PacketBatch batch, ref PacketGenerator generator, PinnedHeap pins, int endpointIndex)
     {
         var scratch = batch.BeginPacket(endpointIndex, generator.PacketSize);
         int headerLength = generator.NextPacketHeader(scratch, out _);

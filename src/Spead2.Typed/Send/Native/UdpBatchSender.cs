@@ -6,45 +6,24 @@ using static Spead2.Send.Native.LinuxSocketInterop;
 
 namespace Spead2.Send.Native;
 
-/// <summary>Tuning knobs of <see cref="UdpBatchSender"/>; the defaults suit SPEAD packets up to 9000 bytes.</summary>
-internal sealed class UdpBatchSenderOptions
+/// <summary>Options of <see cref="UdpBatchSender"/>.</summary>
+internal sealed class UdpBatchSenderOptions : PacketBatchOptions
 {
-    /// <summary>Packets collected before <see cref="UdpBatchSender.Send"/> must be called.</summary>
-    public int MaxPackets { get; init; } = 256;
-
-    /// <summary>Gather entries (header, payload pieces) for the whole batch.</summary>
-    public int MaxIovecs { get; init; } = 256 * 8;
-
-    /// <summary>Bytes of native scratch for headers and small copied payload pieces, for the whole batch.</summary>
-    public int ScratchBytes { get; init; } = 256 * 256;
-
     /// <summary>Use plain <see cref="Socket.SendTo(ReadOnlySpan{byte}, SocketFlags, SocketAddress)"/> even on Linux.</summary>
     public bool ForcePortable { get; init; }
 
     /// <summary>Allow UDP generic segmentation offload when the kernel has it.</summary>
     public bool AllowGso { get; init; } = true;
-
-    /// <summary>Payload pieces up to this size are copied next to the header instead of getting their own iovec.</summary>
-    public int SmallCopyThreshold { get; init; } = 64;
 }
 
 /// <summary>
-/// Collects a batch of UDP datagrams, each a gather list of memory pieces (a header in the batch's
-/// native scratch, payload pointing into the caller's pinned memory), and sends them with as few
-/// system calls as the platform allows: on 64-bit Linux up to 64 messages per <c>sendmmsg</c>, and
-/// runs of equal-size datagrams to one destination merged into one message with UDP GSO. Elsewhere,
-/// or when forced (<see cref="PortableEnvironmentVariable"/>=1), one <see cref="Socket.SendTo(ReadOnlySpan{byte}, SocketFlags, SocketAddress)"/>
-/// per datagram. Datagrams leave in the order they were added and the bytes on the wire are the same
-/// on every path.
+/// Sends a batch of UDP datagrams with as few system calls as the platform allows: on 64-bit Linux up
+/// to 64 messages per <c>sendmmsg</c>, and runs of equal-size datagrams to one destination merged into
+/// one message with UDP GSO. Elsewhere, or when forced (<see cref="PortableEnvironmentVariable"/>=1),
+/// one <see cref="Socket.SendTo(ReadOnlySpan{byte}, SocketFlags, SocketAddress)"/> per datagram.
+/// Datagrams leave in the order they were added and the bytes on the wire are the same on every path.
 /// </summary>
-/// <remarks>
-/// Use: <see cref="BeginPacket"/> (write the header into the returned span) → <see cref="CommitScratch"/>
-/// → <see cref="AddPayload"/>… → <see cref="EndPacket"/>, repeated while <see cref="HasRoom"/>; then
-/// <see cref="Send"/>, read the per-packet results, <see cref="Clear"/>. Memory passed to
-/// <see cref="AddPayload"/> must stay pinned until <see cref="Send"/> returns. Nothing is allocated
-/// after construction. Not thread safe: one sender per stream writer.
-/// </remarks>
-internal sealed unsafe class UdpBatchSender : IDisposable
+internal sealed unsafe class UdpBatchSender : PacketBatch
 {
     /// <summary>Environment variable that forces the portable path when set to 1 (or "true").</summary>
     public const string PortableEnvironmentVariable = "SPEAD2_PORTABLE_SEND";
@@ -57,68 +36,35 @@ internal sealed unsafe class UdpBatchSender : IDisposable
 
     private enum GsoState { Off, On, Probing }
 
-    private struct PacketEntry
-    {
-        public int Endpoint;
-        public int FirstIov;
-        public int IovCount;
-        public int Length;
-        public int Errno;
-        public SocketError Error;
-    }
-
     private readonly Socket _socket;
+    private readonly SocketAddress[] _socketAddresses;
+    private readonly int[] _sockAddrLengths;
+    private readonly IPEndPoint[] _endpoints;
+    private readonly int[] _messageFirstPacket = new int[MaxMessagesPerCall];
+    private readonly int[] _messagePacketCount = new int[MaxMessagesPerCall];
     private SafeSocketHandle? _handle;
     private bool _handleAdded;
     private int _fd = -1;
-    private readonly int _endpointCount;
-    private readonly SocketAddress[] _socketAddresses;
-    private readonly int[] _sockAddrLengths;
-    private readonly PacketEntry[] _packets;
-    private readonly int[] _messageFirstPacket = new int[MaxMessagesPerCall];
-    private readonly int[] _messagePacketCount = new int[MaxMessagesPerCall];
-    private readonly int _maxIovecs;
-    private readonly int _scratchBytes;
-    private readonly int _smallCopy;
 
-    // One native block: messages | control buffers | socket addresses | iovecs | scratch.
+    // One native block: messages | control buffers | socket addresses.
     private byte* _block;
     private readonly MMsgHdr* _messages;
     private readonly byte* _controls;
     private readonly byte* _sockAddrs;
-    private readonly IoVec* _iov;
-    private readonly byte* _scratch;
 
     private GsoState _gso;
-    private byte[]? _gather;
-    private int _count;
-    private int _iovUsed;
-    private int _scratchUsed;
-    private int _scratchReserveEnd = -1;   // >= 0 while a packet is open
 
     /// <summary>Creates a sender on a UDP socket for the given destinations (substreams).</summary>
     public UdpBatchSender(Socket socket, IReadOnlyList<IPEndPoint> endpoints, UdpBatchSenderOptions? options = null)
+        : base(options ??= new UdpBatchSenderOptions(), CheckEndpoints(endpoints))
     {
         ArgumentNullException.ThrowIfNull(socket);
-        ArgumentNullException.ThrowIfNull(endpoints);
-        options ??= new UdpBatchSenderOptions();
-        if (endpoints.Count == 0)
-            throw new ArgumentException("Endpoint list must be non-empty.", nameof(endpoints));
-        ArgumentOutOfRangeException.ThrowIfLessThan(options.MaxPackets, 1, nameof(options.MaxPackets));
-        ArgumentOutOfRangeException.ThrowIfLessThan(options.MaxIovecs, 1, nameof(options.MaxIovecs));
-        ArgumentOutOfRangeException.ThrowIfNegative(options.ScratchBytes, nameof(options.ScratchBytes));
-
         _socket = socket;
-        _endpointCount = endpoints.Count;
-        _packets = new PacketEntry[options.MaxPackets];
-        _maxIovecs = options.MaxIovecs;
-        _scratchBytes = options.ScratchBytes;
-        _smallCopy = options.SmallCopyThreshold;
-        _socketAddresses = new SocketAddress[_endpointCount];
-        _sockAddrLengths = new int[_endpointCount];
-
-        var resolved = new IPEndPoint[_endpointCount];
-        for (int i = 0; i < _endpointCount; i++)
+        int count = endpoints.Count;
+        _socketAddresses = new SocketAddress[count];
+        _sockAddrLengths = new int[count];
+        _endpoints = new IPEndPoint[count];
+        for (int i = 0; i < count; i++)
         {
             var ep = endpoints[i] ?? throw new ArgumentNullException(nameof(endpoints), $"Endpoint {i} is null.");
             if (ep.AddressFamily != socket.AddressFamily)
@@ -129,24 +75,21 @@ internal sealed unsafe class UdpBatchSender : IDisposable
                 else
                     throw new ArgumentException($"Endpoint {ep} does not match the protocol of the socket ({socket.AddressFamily}).", nameof(endpoints));
             }
-            resolved[i] = ep;
+            _endpoints[i] = ep;
             _socketAddresses[i] = ep.Serialize();
         }
 
         nuint messagesBytes = (nuint)(sizeof(MMsgHdr) * MaxMessagesPerCall);
         nuint controlsBytes = (nuint)(GsoControlSpace * MaxMessagesPerCall);
-        nuint addrBytes = (nuint)(SockAddrSpace * _endpointCount);
-        nuint iovBytes = (nuint)sizeof(IoVec) * (nuint)_maxIovecs;
-        nuint total = messagesBytes + controlsBytes + addrBytes + iovBytes + (nuint)_scratchBytes;
+        nuint addrBytes = (nuint)(SockAddrSpace * count);
+        nuint total = messagesBytes + controlsBytes + addrBytes;
         _block = (byte*)NativeMemory.AlignedAlloc(total, 64);
         NativeMemory.Clear(_block, total);
         _messages = (MMsgHdr*)_block;
         _controls = _block + messagesBytes;
         _sockAddrs = _controls + controlsBytes;
-        _iov = (IoVec*)(_sockAddrs + addrBytes);
-        _scratch = (byte*)_iov + iovBytes;
-        for (int i = 0; i < _endpointCount; i++)
-            _sockAddrLengths[i] = WriteSockAddr(resolved[i], new Span<byte>(_sockAddrs + i * SockAddrSpace, SockAddrSpace));
+        for (int i = 0; i < count; i++)
+            _sockAddrLengths[i] = WriteSockAddr(_endpoints[i], new Span<byte>(_sockAddrs + i * SockAddrSpace, SockAddrSpace));
 
         if (options.ForcePortable || IsPortableForcedByEnvironment())
         {
@@ -164,7 +107,7 @@ internal sealed unsafe class UdpBatchSender : IDisposable
             _handle = socket.SafeHandle;
             _handle.DangerousAddRef(ref _handleAdded);
             _fd = (int)_handle.DangerousGetHandle();
-            // Probes that libc and the entry points load; an empty call sends nothing.
+            // Checks that libc and the entry point load; an empty call sends nothing.
             if (SendMMsg(_fd, null, 0, MsgDontWait) < 0)
             {
                 int errno = Marshal.GetLastPInvokeError();
@@ -183,9 +126,16 @@ internal sealed unsafe class UdpBatchSender : IDisposable
         catch (Exception ex) when (ex is DllNotFoundException or EntryPointNotFoundException)
         {
             ReleaseHandle();
-            UsesSendMmsg = false;
             FallbackReason = $"sendmmsg not available: {ex.Message}";
         }
+    }
+
+    private static int CheckEndpoints(IReadOnlyList<IPEndPoint> endpoints)
+    {
+        ArgumentNullException.ThrowIfNull(endpoints);
+        if (endpoints.Count == 0)
+            throw new ArgumentException("Endpoint list must be non-empty.", nameof(endpoints));
+        return endpoints.Count;
     }
 
     /// <summary>True when datagrams go out through <c>sendmmsg</c>.</summary>
@@ -200,145 +150,10 @@ internal sealed unsafe class UdpBatchSender : IDisposable
     /// <summary>Why GSO is not (or no longer) used, or null while it is.</summary>
     public string? GsoUnavailableReason { get; private set; }
 
-    /// <summary>System calls that sent data (sendmmsg or sendto), for measurements.</summary>
-    public long SendCalls { get; private set; }
+    protected override string Describe(int endpoint) => $"to {_endpoints[endpoint]} (substream {endpoint})";
 
-    /// <summary>Packets in the current batch.</summary>
-    public int Count => _count;
-
-    /// <summary>Capacity of a batch in packets.</summary>
-    public int MaxPackets => _packets.Length;
-
-    /// <summary>Whether one more packet using up to <paramref name="scratchBytes"/> of scratch and <paramref name="iovecs"/> gather entries fits.</summary>
-    public bool HasRoom(int scratchBytes, int iovecs) =>
-        _count < _packets.Length && _scratchUsed + scratchBytes <= _scratchBytes && _iovUsed + iovecs <= _maxIovecs;
-
-    /// <summary>
-    /// Starts a packet to substream <paramref name="endpointIndex"/> and returns <paramref name="scratchBytes"/>
-    /// of native scratch (stable until <see cref="Clear"/>) for its header and any copied payload.
-    /// </summary>
-    public Span<byte> BeginPacket(int endpointIndex, int scratchBytes)
+    protected override void SendCore(CancellationToken cancellationToken)
     {
-        if (_scratchReserveEnd >= 0)
-            ThrowInvalidOperation("EndPacket was not called for the previous packet.");
-        if ((uint)endpointIndex >= (uint)_endpointCount)
-            ThrowEndpointOutOfRange(endpointIndex, _endpointCount);
-        if (_count >= _packets.Length || scratchBytes < 0 || _scratchUsed + scratchBytes > _scratchBytes)
-            ThrowInvalidOperation("The batch is full: call Send and Clear first (check HasRoom).");
-        ref var p = ref _packets[_count];
-        p.Endpoint = endpointIndex;
-        p.FirstIov = _iovUsed;
-        p.IovCount = 0;
-        p.Length = 0;
-        p.Errno = 0;
-        p.Error = SocketError.Success;
-        _scratchReserveEnd = _scratchUsed + scratchBytes;
-        return new Span<byte>(_scratch + _scratchUsed, scratchBytes);
-    }
-
-    /// <summary>Appends the first <paramref name="bytes"/> of the scratch returned by <see cref="BeginPacket"/> to the datagram.</summary>
-    public void CommitScratch(int bytes)
-    {
-        if ((uint)bytes > (uint)(_scratchReserveEnd - _scratchUsed))
-            ThrowInvalidOperation("Committed more scratch than reserved.");
-        if (bytes == 0)
-            return;
-        AppendIov(_scratch + _scratchUsed, bytes);
-        _scratchUsed += bytes;
-    }
-
-    /// <summary>
-    /// Appends <paramref name="length"/> bytes at <paramref name="data"/> to the datagram without copying
-    /// (small pieces are copied next to the header when reserved scratch is left). The memory must stay
-    /// pinned until <see cref="Send"/> returns.
-    /// </summary>
-    public void AddPayload(byte* data, int length)
-    {
-        // Small pieces are cheaper to copy than to describe; when gather entries run out, copying into the
-        // reserved scratch keeps the packet going.
-        if ((length <= _smallCopy || _iovUsed >= _maxIovecs) && length <= _scratchReserveEnd - _scratchUsed)
-        {
-            AddPayloadCopy(new ReadOnlySpan<byte>(data, length));
-            return;
-        }
-        if (_scratchReserveEnd < 0)
-            ThrowInvalidOperation("BeginPacket was not called.");
-        ArgumentOutOfRangeException.ThrowIfNegative(length);
-        AppendIov(data, length);
-    }
-
-    /// <summary>Copies <paramref name="data"/> into the packet's reserved scratch and appends it to the datagram.</summary>
-    public void AddPayloadCopy(ReadOnlySpan<byte> data)
-    {
-        if (_scratchReserveEnd < 0)
-            ThrowInvalidOperation("BeginPacket was not called.");
-        if (data.Length > _scratchReserveEnd - _scratchUsed)
-            ThrowInvalidOperation("Not enough reserved scratch for the copied payload.");
-        byte* dst = _scratch + _scratchUsed;
-        data.CopyTo(new Span<byte>(dst, data.Length));
-        _scratchUsed += data.Length;
-        ref var p = ref _packets[_count];
-        // Contiguous with the packet's previous piece (its header, typically): grow that iovec.
-        if (p.IovCount > 0 && _iov[_iovUsed - 1].Base + _iov[_iovUsed - 1].Length == dst)
-        {
-            _iov[_iovUsed - 1].Length += (nuint)data.Length;
-            p.Length += data.Length;
-        }
-        else if (data.Length > 0)
-        {
-            AppendIov(dst, data.Length);
-        }
-    }
-
-    /// <summary>Finishes the packet; returns its index in the batch.</summary>
-    public int EndPacket()
-    {
-        if (_scratchReserveEnd < 0)
-            ThrowInvalidOperation("BeginPacket was not called.");
-        // Keep headers 8-byte aligned for the next packet.
-        _scratchUsed = Math.Min((_scratchUsed + 7) & ~7, _scratchBytes);
-        _scratchReserveEnd = -1;
-        return _count++;
-    }
-
-    /// <summary>Forgets the batch (results included); the scratch is reused.</summary>
-    public void Clear()
-    {
-        _count = 0;
-        _iovUsed = 0;
-        _scratchUsed = 0;
-        _scratchReserveEnd = -1;
-    }
-
-    /// <summary>Size in bytes of packet <paramref name="index"/>.</summary>
-    public int GetLength(int index) => _packets[index].Length;
-
-    /// <summary>Result of packet <paramref name="index"/> after <see cref="Send"/>.</summary>
-    public SocketError GetError(int index) => _packets[index].Error;
-
-    /// <summary>The OS error number of packet <paramref name="index"/> (errno on Linux), 0 when sent.</summary>
-    public int GetNativeError(int index) => _packets[index].Errno;
-
-    /// <summary>Builds the exception reported for a failed packet (cold path).</summary>
-    public IOException CreateException(int index)
-    {
-        ref var p = ref _packets[index];
-        var inner = new SocketException((int)p.Error);
-        string detail = OperatingSystem.IsLinux() && p.Errno != 0 ? Marshal.GetPInvokeErrorMessage(p.Errno) : inner.Message;
-        return new IOException($"Sending a {p.Length}-byte UDP datagram to substream {p.Endpoint} failed: {detail} (errno {p.Errno}).", inner);
-    }
-
-    /// <summary>
-    /// Sends every packet of the batch, waiting for socket buffer space when needed (nothing is
-    /// dropped). A packet that fails gets its error (see <see cref="GetError"/>) and sending goes on
-    /// with the next one. On cancellation while waiting, the unsent packets get
-    /// <see cref="SocketError.OperationAborted"/>.
-    /// </summary>
-    public void Send(CancellationToken cancellationToken = default)
-    {
-        if (_scratchReserveEnd >= 0)
-            ThrowInvalidOperation("EndPacket was not called for the last packet.");
-        ObjectDisposedException.ThrowIf(_block == null, this);
         if (UsesSendMmsg)
             SendNative(cancellationToken);
         else
@@ -348,7 +163,8 @@ internal sealed unsafe class UdpBatchSender : IDisposable
     private void SendNative(CancellationToken cancellationToken)
     {
         int packet = 0;
-        while (packet < _count)
+        int count = Count;
+        while (packet < count)
         {
             int end;
             int messageCount = BuildMessages(packet, out end);
@@ -374,7 +190,7 @@ internal sealed unsafe class UdpBatchSender : IDisposable
                 {
                     if (!WaitWritable(errno, cancellationToken))
                     {
-                        MarkFailed(_messageFirstPacket[m], _count, ECANCELED);
+                        MarkFailed(_messageFirstPacket[m], count, ECANCELED);
                         return;
                     }
                     continue;
@@ -409,15 +225,17 @@ internal sealed unsafe class UdpBatchSender : IDisposable
     private int BuildMessages(int firstPacket, out int endPacket)
     {
         bool gso = _gso == GsoState.On;
+        var packets = Packets;
+        int count = Count;
         int m = 0;
         int p = firstPacket;
-        while (p < _count && m < MaxMessagesPerCall)
+        while (p < count && m < MaxMessagesPerCall)
         {
-            ref var head = ref _packets[p];
+            ref var head = ref packets[p];
             MsgHdr* h = &_messages[m].Header;
             h->Name = _sockAddrs + head.Endpoint * SockAddrSpace;
             h->NameLength = (uint)_sockAddrLengths[head.Endpoint];
-            h->Iov = _iov + head.FirstIov;
+            h->Iov = Iov + head.FirstIov;
             h->Control = null;
             h->ControlLength = 0;
             h->Flags = 0;
@@ -429,9 +247,9 @@ internal sealed unsafe class UdpBatchSender : IDisposable
             p++;
             if (gso && size > 0)
             {
-                while (p < _count && segments < MaxGsoSegments)
+                while (p < count && segments < MaxGsoSegments)
                 {
-                    ref var next = ref _packets[p];
+                    ref var next = ref packets[p];
                     if (next.Endpoint != head.Endpoint || next.Length > size || next.Length == 0
                         || total + next.Length > MaxGsoBytes || iovs + next.IovCount > MaxIovPerMessage)
                         break;
@@ -483,9 +301,10 @@ internal sealed unsafe class UdpBatchSender : IDisposable
 
     private void SendPortable(CancellationToken cancellationToken)
     {
-        for (int i = 0; i < _count; i++)
+        int count = Count;
+        for (int i = 0; i < count; i++)
         {
-            ref var p = ref _packets[i];
+            ref var p = ref Packets[i];
             ReadOnlySpan<byte> datagram = GatherPacket(ref p);
             while (true)
             {
@@ -499,58 +318,18 @@ internal sealed unsafe class UdpBatchSender : IDisposable
                 {
                     if (cancellationToken.IsCancellationRequested)
                     {
-                        MarkFailed(i, _count, ECANCELED);
+                        MarkFailed(i, count, ECANCELED);
                         return;
                     }
                     _socket.Poll(PollTimeoutMs * 1000, SelectMode.SelectWrite);
                 }
                 catch (SocketException ex)
                 {
-                    p.Error = ex.SocketErrorCode;
-                    p.Errno = ex.NativeErrorCode;
+                    MarkFailed(i, i + 1, ex.NativeErrorCode, ex.SocketErrorCode);
                     break;
                 }
             }
         }
-    }
-
-    private ReadOnlySpan<byte> GatherPacket(ref PacketEntry p)
-    {
-        if (p.IovCount == 1)
-            return new ReadOnlySpan<byte>(_iov[p.FirstIov].Base, p.Length);
-        if (_gather == null || _gather.Length < p.Length)
-            _gather = new byte[Math.Max(p.Length, 9000)];   // grows to the largest packet once
-        int offset = 0;
-        for (int k = 0; k < p.IovCount; k++)
-        {
-            ref var v = ref _iov[p.FirstIov + k];
-            new ReadOnlySpan<byte>(v.Base, (int)v.Length).CopyTo(_gather.AsSpan(offset));
-            offset += (int)v.Length;
-        }
-        return _gather.AsSpan(0, offset);
-    }
-
-    private void MarkFailed(int from, int to, int errno)
-    {
-        var error = ToSocketError(errno);
-        for (int i = from; i < to; i++)
-        {
-            _packets[i].Errno = errno;
-            _packets[i].Error = error;
-        }
-    }
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private void AppendIov(byte* data, int length)
-    {
-        if (_iovUsed >= _maxIovecs)
-            ThrowInvalidOperation("The batch has no gather entries left (check HasRoom).");
-        _iov[_iovUsed].Base = data;
-        _iov[_iovUsed].Length = (nuint)length;
-        _iovUsed++;
-        ref var p = ref _packets[_count];
-        p.IovCount++;
-        p.Length += length;
     }
 
     private static bool IsPortableForcedByEnvironment()
@@ -567,23 +346,19 @@ internal sealed unsafe class UdpBatchSender : IDisposable
             _handle!.DangerousRelease();
         }
         _fd = -1;
-    }
-
-    /// <summary>Frees the native memory and lets the socket close (the socket itself is the caller's).</summary>
-    public void Dispose()
-    {
-        if (_block == null)
-            return;
-        NativeMemory.AlignedFree(_block);
-        _block = null;
-        ReleaseHandle();
         UsesSendMmsg = false;
     }
 
-    [MethodImpl(MethodImplOptions.NoInlining)]
-    private static void ThrowInvalidOperation(string message) => throw new InvalidOperationException(message);
-
-    [MethodImpl(MethodImplOptions.NoInlining)]
-    private static void ThrowEndpointOutOfRange(int index, int count) =>
-        throw new ArgumentOutOfRangeException("endpointIndex", index, $"Substream index must be below the number of endpoints ({count}).");
+    /// <summary>Frees the native memory and lets the socket close (the socket itself is the caller's).</summary>
+    protected override void Dispose(bool disposing)
+    {
+        if (_block != null)
+        {
+            NativeMemory.AlignedFree(_block);
+            _block = null;
+        }
+        if (disposing)
+            ReleaseHandle();
+        base.Dispose(disposing);
+    }
 }
