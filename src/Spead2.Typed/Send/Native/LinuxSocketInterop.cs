@@ -17,6 +17,8 @@ namespace Spead2.Send.Native;
 // - With MSG_DONTWAIT a full socket buffer gives EAGAIN instead of blocking; poll(POLLOUT) tells
 //   when there is room again. ENOBUFS (device queue full) is also transient.
 // - A message's iovecs are gathered into one datagram; at most UIO_MAXIOV (1024) per message.
+// - On a stream socket, sendmsg may write only part of the iovecs (returns the byte count); the
+//   rest must be sent by a further call starting where it stopped.
 // - UDP generic segmentation offload (Linux 4.18+): a control message (SOL_UDP, UDP_SEGMENT,
 //   uint16 gso_size) asks the kernel to cut the message's data into datagrams of gso_size bytes,
 //   the last one possibly shorter. The data must not exceed 64 segments (UDP_MAX_SEGMENTS in
@@ -33,6 +35,7 @@ internal static unsafe partial class LinuxSocketInterop
     public const int SolUdp = 17;          // SOL_UDP == IPPROTO_UDP
     public const int UdpSegment = 103;     // UDP_SEGMENT
     public const int MsgDontWait = 0x40;   // MSG_DONTWAIT
+    public const int MsgNoSignal = 0x4000; // MSG_NOSIGNAL: a broken stream gives EPIPE, not SIGPIPE
     public const short PollOut = 0x4;      // POLLOUT
     public const int MaxIovPerMessage = 1024;   // UIO_MAXIOV
     public const int MaxGsoSegments = 64;       // UDP_MAX_SEGMENTS on the oldest GSO kernels
@@ -44,6 +47,7 @@ internal static unsafe partial class LinuxSocketInterop
     public const int EAGAIN = 11;          // == EWOULDBLOCK
     public const int EACCES = 13;
     public const int EINVAL = 22;
+    public const int EPIPE = 32;
     public const int ENOSYS = 38;
     public const int EMSGSIZE = 90;
     public const int ENOPROTOOPT = 92;
@@ -53,6 +57,8 @@ internal static unsafe partial class LinuxSocketInterop
     public const int ENETDOWN = 100;
     public const int ENETUNREACH = 101;
     public const int ENOBUFS = 105;
+    public const int ECONNRESET = 104;
+    public const int ENOTCONN = 107;
     public const int ECONNREFUSED = 111;
     public const int EHOSTUNREACH = 113;
     public const int ECANCELED = 125;
@@ -107,6 +113,9 @@ internal static unsafe partial class LinuxSocketInterop
     [LibraryImport("libc", EntryPoint = "sendmmsg", SetLastError = true)]
     public static partial int SendMMsg(int fd, MMsgHdr* messages, uint count, int flags);
 
+    [LibraryImport("libc", EntryPoint = "sendmsg", SetLastError = true)]
+    public static partial nint SendMsg(int fd, MsgHdr* message, int flags);
+
     [LibraryImport("libc", EntryPoint = "poll", SetLastError = true)]
     public static partial int Poll(PollFd* fds, nuint count, int timeoutMs);
 
@@ -122,6 +131,36 @@ internal static unsafe partial class LinuxSocketInterop
         int value = 0;
         uint length = sizeof(int);
         return GetSockOpt(fd, SolUdp, UdpSegment, &value, &length) == 0 ? 0 : Marshal.GetLastPInvokeError();
+    }
+
+    /// <summary>How long one poll waits before cancellation is checked again.</summary>
+    public const int PollTimeoutMs = 100;
+
+    /// <summary>
+    /// Waits until the socket can take more data (after EAGAIN or ENOBUFS). Returns false if cancelled
+    /// first. Poll errors return true so that the next send reports the real problem.
+    /// </summary>
+    public static bool WaitWritable(int fd, int errno, CancellationToken cancellationToken)
+    {
+        PollFd pfd;
+        pfd.Fd = fd;
+        pfd.Events = PollOut;
+        while (true)
+        {
+            if (cancellationToken.IsCancellationRequested)
+                return false;
+            pfd.Revents = 0;
+            int r = Poll(&pfd, 1, PollTimeoutMs);
+            if (r > 0)
+            {
+                // ENOBUFS is a full device queue, which poll does not report: give it a moment.
+                if (errno == ENOBUFS)
+                    Thread.Sleep(1);
+                return true;
+            }
+            if (r < 0 && Marshal.GetLastPInvokeError() != EINTR)
+                return true;
+        }
     }
 
     /// <summary>Fills a control buffer of <see cref="GsoControlSpace"/> bytes with one UDP_SEGMENT message.</summary>
@@ -166,6 +205,9 @@ internal static unsafe partial class LinuxSocketInterop
         EAGAIN => SocketError.WouldBlock,
         EACCES => SocketError.AccessDenied,
         EINVAL => SocketError.InvalidArgument,
+        EPIPE => SocketError.Shutdown,
+        ECONNRESET => SocketError.ConnectionReset,
+        ENOTCONN => SocketError.NotConnected,
         EMSGSIZE => SocketError.MessageSize,
         ENOPROTOOPT => SocketError.ProtocolOption,
         EOPNOTSUPP => SocketError.OperationNotSupported,

@@ -32,7 +32,6 @@ internal sealed unsafe class UdpBatchSender : PacketBatch
     // Largest UDP payload of one IPv4 datagram (65535 - 20 IP - 8 UDP); also safe for IPv6.
     private const int MaxGsoBytes = 65507;
     private const int SockAddrSpace = 32;
-    private const int PollTimeoutMs = 100;
 
     private enum GsoState { Off, On, Probing }
 
@@ -188,7 +187,7 @@ internal sealed unsafe class UdpBatchSender : PacketBatch
                     continue;
                 if (errno == EAGAIN || errno == ENOBUFS)
                 {
-                    if (!WaitWritable(errno, cancellationToken))
+                    if (!WaitWritable(_fd, errno, cancellationToken))
                     {
                         MarkFailed(_messageFirstPacket[m], count, ECANCELED);
                         return;
@@ -276,29 +275,6 @@ internal sealed unsafe class UdpBatchSender : PacketBatch
         return m;
     }
 
-    private bool WaitWritable(int errno, CancellationToken cancellationToken)
-    {
-        PollFd pfd;
-        pfd.Fd = _fd;
-        pfd.Events = PollOut;
-        while (true)
-        {
-            if (cancellationToken.IsCancellationRequested)
-                return false;
-            pfd.Revents = 0;
-            int r = Poll(&pfd, 1, PollTimeoutMs);
-            if (r > 0)
-            {
-                // ENOBUFS is a full device queue, which poll does not report: give it a moment.
-                if (errno == ENOBUFS)
-                    Thread.Sleep(1);
-                return true;
-            }
-            if (r < 0 && Marshal.GetLastPInvokeError() != EINTR)
-                return true;   // let the next send report the real problem
-        }
-    }
-
     private void SendPortable(CancellationToken cancellationToken)
     {
         int count = Count;
@@ -332,7 +308,8 @@ internal sealed unsafe class UdpBatchSender : PacketBatch
         }
     }
 
-    private static bool IsPortableForcedByEnvironment()
+    /// <summary>Whether <see cref="PortableEnvironmentVariable"/> asks for the portable path.</summary>
+    internal static bool IsPortableForcedByEnvironment()
     {
         string? value = Environment.GetEnvironmentVariable(PortableEnvironmentVariable);
         return value is not null && (value == "1" || value.Equals("true", StringComparison.OrdinalIgnoreCase));
