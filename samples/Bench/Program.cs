@@ -6,7 +6,7 @@
 //   dotnet run -c Release --project samples/Bench -- --heap-size 1M --packet-size 1472 --heaps 2000
 //
 // Options: --heap-size N[K|M]  --packet-size N  --heaps N  --runs N  --mode gso|mmsg|portable
-//          --sink read|none  --batch N (packets per batch)
+//          --sink read|none  --batch N (packets per batch, raw and zerocopy)  --ours zerocopy|copy
 
 using System.Diagnostics;
 using System.Globalization;
@@ -83,6 +83,8 @@ namespace Spead2.Samples.Bench
 
     internal enum SinkMode { Read, None }
 
+    internal enum OursKind { ZeroCopy, Copy }
+
     internal readonly record struct SendCounts(long Bytes, long Packets, long Calls);
 
     internal readonly record struct RunResult(double Gbps, double Mpps, double CpuSeconds, double WallSeconds,
@@ -101,6 +103,7 @@ namespace Spead2.Samples.Bench
         public int Batch { get; private set; } = 256;
         public Mode Mode { get; private set; } = Mode.Gso;
         public SinkMode SinkMode { get; private set; } = SinkMode.Read;
+        public OursKind Ours { get; private set; } = OursKind.ZeroCopy;
 
         public static BenchOptions? Parse(string[] args)
         {
@@ -117,6 +120,7 @@ namespace Spead2.Samples.Bench
                     case "--batch": o.Batch = int.Parse(value, CultureInfo.InvariantCulture); i++; break;
                     case "--mode": o.Mode = Enum.Parse<Mode>(value, ignoreCase: true); i++; break;
                     case "--sink": o.SinkMode = Enum.Parse<SinkMode>(value, ignoreCase: true); i++; break;
+                    case "--ours": o.Ours = Enum.Parse<OursKind>(value, ignoreCase: true); i++; break;
                     default:
                         Console.Error.WriteLine($"unknown option {args[i]}");
                         return null;
