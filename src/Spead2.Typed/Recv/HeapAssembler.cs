@@ -134,7 +134,7 @@ public sealed class HeapAssembler
             else
             {
                 _heaps++;
-                ready.Add(heap.Freeze(keepAddressed: true, _config.BugCompatBits));
+                ready.Add(heap.Freeze(keepAddressed: true, _config.BugCompat));
             }
         }
         if (endOfStream)
@@ -192,13 +192,13 @@ public sealed class HeapAssembler
         if (heap.IsContiguous)
         {
             _heaps++;
-            ready.Add(heap.Freeze(keepAddressed: true, _config.BugCompatBits));
+            ready.Add(heap.Freeze(keepAddressed: true, _config.BugCompat));
             return;
         }
         _incompleteHeaps++;
         if (_config.DeliverIncompleteHeaps)
         {
-            ready.Add(heap.Freeze(keepAddressed: false, _config.BugCompatBits));
+            ready.Add(heap.Freeze(keepAddressed: false, _config.BugCompat));
             return;
         }
         if (_config.Logger is { } logger)

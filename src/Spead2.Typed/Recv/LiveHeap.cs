@@ -124,12 +124,12 @@ internal sealed class LiveHeap
             long id = PacketDecoder.GetId(pointer, hab);
             // IDs 1-4 describe the packet, not the heap. NULL (0) is kept: as an addressed
             // pointer it marks where the item before it ends.
-            if (id is >= 1 and <= 4)
+            if (id is >= ItemIds.HeapCnt and <= ItemIds.PayloadLength)
                 continue;
             if (Contains(pointer))
                 continue;
             AppendPointer(pointer);
-            if (id == 6 && immediate && (long)(pointer & addressMask) == 2)
+            if (id == ItemIds.StreamCtrl && immediate && (long)(pointer & addressMask) == (long)StreamControl.Stop)
                 EndOfStream = true;
         }
     }
@@ -221,7 +221,7 @@ internal sealed class LiveHeap
     /// immediates' value fields. With <paramref name="keepAddressed"/> false (an incomplete heap)
     /// only immediates survive. Leaves this object free for reuse.
     /// </summary>
-    public ReceivedHeap Freeze(bool keepAddressed, int bugCompat)
+    public ReceivedHeap Freeze(bool keepAddressed, BugCompat bugCompat)
     {
         int hab = HeapAddressBits;
         int immediateSize = hab / 8;
@@ -292,7 +292,7 @@ internal sealed class LiveHeap
         if (count != items.Length)
             Array.Resize(ref items, count);
 
-        var heap = new ReceivedHeap(Cnt, hab, bugCompat, items, buffer, keepAddressed, HeapLength, ReceivedLength);
+        var heap = new ReceivedHeap(Cnt, ReceivedHeap.GetFlavour(hab, bugCompat), items, buffer, keepAddressed, HeapLength, ReceivedLength);
         Release();
         return heap;
     }

@@ -15,11 +15,6 @@ public static class PacketDecoder
     /// <summary>Immediate-mode bit of an item pointer.</summary>
     internal const ulong ImmediateFlag = 1UL << 63;
 
-    // Reserved IDs the decoder looks for (the values of Spead2.ItemIds).
-    internal const long HeapCntId = 1;
-    internal const long HeapLengthId = 2;
-    internal const long PayloadOffsetId = 3;
-    internal const long PayloadLengthId = 4;
 
     /// <summary>
     /// Decodes the packet at the start of <paramref name="data"/>. Bytes after the packet are
@@ -51,10 +46,10 @@ public static class PacketDecoder
             long value = (long)(pointer & valueMask);
             switch (GetId(pointer, hab))
             {
-                case HeapCntId: heapCnt = value; break;
-                case HeapLengthId: heapLength = value; break;
-                case PayloadOffsetId: payloadOffset = value; break;
-                case PayloadLengthId: payloadLength = value; break;
+                case ItemIds.HeapCnt: heapCnt = value; break;
+                case ItemIds.HeapLength: heapLength = value; break;
+                case ItemIds.PayloadOffset: payloadOffset = value; break;
+                case ItemIds.PayloadLength: payloadLength = value; break;
             }
         }
         if (heapCnt < 0)
@@ -94,7 +89,7 @@ public static class PacketDecoder
         for (int i = 0; i < pointerCount; i++)
         {
             ulong pointer = BinaryPrimitives.ReadUInt64BigEndian(data.Slice(8 + 8 * i));
-            if ((pointer & ImmediateFlag) != 0 && GetId(pointer, hab) == PayloadLengthId)
+            if ((pointer & ImmediateFlag) != 0 && GetId(pointer, hab) == ItemIds.PayloadLength)
                 return 8 + 8L * pointerCount + (long)(pointer & valueMask);
         }
         return -1;

@@ -23,6 +23,7 @@ public sealed class ReceiveStreamConfig
     private int _maxHeaps = DefaultMaxHeaps;
     private long _maxHeapSize = DefaultMaxHeapSize;
     private int _ringHeaps = DefaultRingHeaps;
+    private BugCompat _bugCompat;
 
     /// <summary>
     /// Heaps assembled at once. A packet of a new heap takes the next slot in turn and evicts the
@@ -94,7 +95,17 @@ public sealed class ReceiveStreamConfig
     /// Bug-compatibility bits used to decode descriptors (they are not on the wire, so the
     /// receiver must be told).
     /// </summary>
-    internal int BugCompatBits { get; set; } // PENDING-CORE: becomes the core's BugCompat enum
+    /// <exception cref="ArgumentOutOfRangeException">Unknown bits.</exception>
+    public BugCompat BugCompat
+    {
+        get => _bugCompat;
+        set
+        {
+            if ((value & ~BugCompat.PySpead052) != 0)
+                throw new ArgumentOutOfRangeException(nameof(BugCompat), value, "Unknown bug-compatibility bits.");
+            _bugCompat = value;
+        }
+    }
 
     /// <summary>Where warnings (dropped heaps, transport errors) go; none by default.</summary>
     public ILogger? Logger { get; set; }

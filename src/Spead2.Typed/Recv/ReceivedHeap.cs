@@ -11,19 +11,17 @@ namespace Spead2.Recv;
 /// </summary>
 public sealed class ReceivedHeap : IDisposable
 {
-    private const long StreamCtrlId = 6;
-    private const long StopValue = 2;
-    private const long StartValue = 0;
+    // Flavours are immutable; one per (HAB, bug compat) pair avoids an allocation per heap.
+    private static readonly Flavour?[] Flavours = new Flavour?[8 * 8];
 
     private ReceivedItem[] _items;
     private byte[]? _buffer;
 
-    internal ReceivedHeap(long cnt, int heapAddressBits, int bugCompat, ReceivedItem[] items, byte[]? buffer,
+    internal ReceivedHeap(long cnt, Flavour flavour, ReceivedItem[] items, byte[]? buffer,
         bool isComplete, long heapLength, long receivedLength)
     {
         Cnt = cnt;
-        HeapAddressBits = heapAddressBits;
-        BugCompatBits = bugCompat;
+        Flavour = flavour;
         _items = items;
         _buffer = buffer;
         IsComplete = isComplete;
@@ -34,11 +32,14 @@ public sealed class ReceivedHeap : IDisposable
     /// <summary>The heap counter (HEAP_CNT) shared by the heap's packets.</summary>
     public long Cnt { get; }
 
-    /// <summary>Heap address bits of the flavour the packets carried.</summary>
-    public int HeapAddressBits { get; }
+    /// <summary>
+    /// The flavour: heap address bits from the packets, bug-compat bits from the receiver's
+    /// configuration (they are never on the wire).
+    /// </summary>
+    public Flavour Flavour { get; }
 
-    /// <summary>The bug-compat bits the receiver was configured with (never on the wire).</summary>
-    internal int BugCompatBits { get; }
+    /// <summary>Heap address bits of the flavour the packets carried.</summary>
+    public int HeapAddressBits => Flavour.HeapAddressBits;
 
     /// <summary>
     /// True for a heap whose payload arrived whole (every byte up to its length). False only for
@@ -64,13 +65,13 @@ public sealed class ReceivedHeap : IDisposable
     public ReadOnlySpan<ReceivedItem> ItemSpan => _items;
 
     /// <summary>True if the heap carries the stream-control item with value 0 (start of stream).</summary>
-    public bool IsStartOfStream => HasControl(StartValue);
+    public bool IsStartOfStream => HasControl((long)StreamControl.Start);
 
     /// <summary>
     /// True if the heap carries the stream-control item with value 2 (stop). Such a heap is only
     /// ever delivered when it was incomplete or when stopping on the stop item is turned off.
     /// </summary>
-    public bool IsEndOfStream => HasControl(StopValue);
+    public bool IsEndOfStream => HasControl((long)StreamControl.Stop);
 
     /// <summary>Finds the first item with the given ID.</summary>
     /// <param name="id">The item ID.</param>
@@ -90,6 +91,29 @@ public sealed class ReceivedHeap : IDisposable
         return false;
     }
 
+    /// <summary>
+    /// The descriptors the heap carries, as sent (spead2's raw descriptors): each DESCRIPTOR item
+    /// is decoded as a nested SPEAD stream of the heap's flavour. Descriptors without an ID are
+    /// skipped, as in spead2. Never throws for bad bytes.
+    /// </summary>
+    /// <returns>The raw descriptors in item order.</returns>
+    public IReadOnlyList<RawDescriptor> GetRawDescriptors() => DescriptorDecoder.Decode(this);
+
+    /// <summary>
+    /// The descriptors the heap carries, converted to <see cref="Descriptor"/>s (numpy headers
+    /// parsed, the byte order swapped back under <see cref="BugCompat.SwapEndian"/>).
+    /// </summary>
+    /// <returns>The descriptors in item order.</returns>
+    /// <exception cref="InvalidDataException">A descriptor is not one spead2 would accept.</exception>
+    public IReadOnlyList<Descriptor> GetDescriptors()
+    {
+        var raw = GetRawDescriptors();
+        var result = new Descriptor[raw.Count];
+        for (int i = 0; i < result.Length; i++)
+            result[i] = raw[i].ToDescriptor(Flavour.BugCompat);
+        return result;
+    }
+
     /// <summary>Returns the payload buffer to the pool; the item bytes must not be used afterwards.</summary>
     public void Dispose()
     {
@@ -103,10 +127,16 @@ public sealed class ReceivedHeap : IDisposable
     {
         foreach (ref readonly var item in _items.AsSpan())
         {
-            if (item.Id == StreamCtrlId && ReadBigEndian(item.Span) == value)
+            if (item.Id == ItemIds.StreamCtrl && ReadBigEndian(item.Span) == value)
                 return true;
         }
         return false;
+    }
+
+    internal static Flavour GetFlavour(int heapAddressBits, BugCompat bugCompat)
+    {
+        int index = (heapAddressBits / 8) * 8 + (int)bugCompat;
+        return Flavours[index] ??= new Flavour(heapAddressBits: heapAddressBits, bugCompat: bugCompat);
     }
 
     /// <summary>Reads up to 8 bytes as an unsigned big-endian integer.</summary>
