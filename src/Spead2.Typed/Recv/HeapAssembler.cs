@@ -175,6 +175,18 @@ public sealed class HeapAssembler
         Flush(ready);
     }
 
+    /// <summary>Bytes of payload buffers held by open heaps (for memory-bound checks).</summary>
+    internal long BufferedBytes
+    {
+        get
+        {
+            long total = 0;
+            foreach (var slot in _slots)
+                total += slot.BufferCapacity;
+            return total;
+        }
+    }
+
     /// <summary>Counts a packet or framing loss found by a reader before assembly.</summary>
     internal void CountMalformed() => _malformed++;
 

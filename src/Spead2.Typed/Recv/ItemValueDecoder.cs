@@ -132,6 +132,8 @@ public static class ItemValueDecoder
         elements = variable >= 0 ? known * shape[variable] : known;
         if (elements > maxElements)
             throw Error(d, string.Create(CultureInfo.InvariantCulture, $"has too few elements for its shape ({maxElements} < {elements})"));
+        if (elements > Array.MaxLength)
+            throw Error(d, "has too many elements for a .NET array");
         if (shape.Length > MaxRank)
             throw Error(d, $"rank {shape.Length} is above the supported {MaxRank}");
         foreach (long dim in shape)

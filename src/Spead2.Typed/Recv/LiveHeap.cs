@@ -47,6 +47,7 @@ internal sealed class LiveHeap
     public long MinLength { get; private set; }
     public bool EndOfStream { get; private set; }
     public bool InUse { get; private set; }
+    public int BufferCapacity => _payload?.Length ?? 0;
 
     public bool IsComplete => ReceivedLength == HeapLength && ReceivedLength == MinLength;
     public bool IsContiguous => ReceivedLength == MinLength;
