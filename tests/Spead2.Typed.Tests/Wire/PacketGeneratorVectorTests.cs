@@ -428,13 +428,4 @@ public class PacketGeneratorVectorTests
         WireAssert.MatchesReference(model, 5, 1472, heap);
         WireAssert.MatchesReference(model, 5, 100, heap);
     }
-
-    /// <summary>Native-looking memory: a <see cref="MemoryManager{T}"/> over an array, so TryGetArray fails.</summary>
-    private sealed class ArrayMemoryManager(byte[] data) : MemoryManager<byte>
-    {
-        public override Span<byte> GetSpan() => data;
-        public override MemoryHandle Pin(int elementIndex = 0) => throw new NotSupportedException();
-        public override void Unpin() { }
-        protected override void Dispose(bool disposing) { }
-    }
 }
