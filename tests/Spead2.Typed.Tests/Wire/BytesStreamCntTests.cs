@@ -45,7 +45,7 @@ public class BytesStreamCntTests
     public void VerifiedSequence_64_48()
     {
         // test_send.py test_send_explicit_cnt, as quoted in §6.3.
-        var stream = new BytesStream();
+        using var stream = new BytesStream();
         var heap = SmallHeap();
         stream.SendHeap(heap);
         stream.SetCntSequence(0x1111111111, 0x1234512345);
@@ -61,7 +61,7 @@ public class BytesStreamCntTests
     [Fact]
     public void AutomaticCnt_TruncatedToTheHeapsOwnFlavour()
     {
-        var stream = new BytesStream();
+        using var stream = new BytesStream();
         stream.SetCntSequence(0x0123_4567_89AB_CDEF, 0x100);
         stream.SendHeap(SmallHeap(40));   // low 40 bits
         stream.SendHeap(SmallHeap(8));    // low 8 bits of the next value
@@ -73,7 +73,7 @@ public class BytesStreamCntTests
     [Fact]
     public void AutomaticCnt_WrapsModulo2To64()
     {
-        var stream = new BytesStream();
+        using var stream = new BytesStream();
         stream.SetCntSequence(-1, 1); // 2^64 - 1 as the unsigned counter
         stream.SendHeap(SmallHeap(40));
         stream.SendHeap(SmallHeap(40));
@@ -88,7 +88,7 @@ public class BytesStreamCntTests
     [Fact]
     public void ExplicitCnt_DoesNotAdvanceTheSequence()
     {
-        var stream = new BytesStream();
+        using var stream = new BytesStream();
         var heap = SmallHeap();
         stream.SendHeap(heap);
         stream.SendHeap(heap, 100);
@@ -101,7 +101,7 @@ public class BytesStreamCntTests
     [Fact]
     public void ExplicitCnt_OutOfRange_Rejected_NothingWritten()
     {
-        var stream = new BytesStream();
+        using var stream = new BytesStream();
         var heap = SmallHeap(48);
         var ex = Assert.Throws<ArgumentOutOfRangeException>(() => stream.SendHeap(heap, 1L << 48));
         Assert.Equal("cnt", ex.ParamName);
@@ -114,7 +114,7 @@ public class BytesStreamCntTests
     [Fact]
     public void StepZero_Rejected_SequenceUnchanged()
     {
-        var stream = new BytesStream();
+        using var stream = new BytesStream();
         stream.SetCntSequence(10, 3);
         var ex = Assert.Throws<ArgumentOutOfRangeException>(() => stream.SetCntSequence(77, 0));
         Assert.Equal("step", ex.ParamName);
@@ -127,7 +127,7 @@ public class BytesStreamCntTests
     public void Stream_IsConcatenatedPackets_SameAsPacketGenerator()
     {
         var config = new StreamConfig { MaxPacketSize = 100 };
-        var stream = new BytesStream(config);
+        using var stream = new BytesStream(config);
         var model = new RefHeap(40).Add(0x1000, Enumerable.Range(0, 1000).Select(i => (byte)i).ToArray()).AddInline(0x1001, 9);
         long written = stream.SendHeap(model.ToHeap());
         var expected = RefEncoder.Concat(RefEncoder.Encode(model, 1, 100));
@@ -142,7 +142,7 @@ public class BytesStreamCntTests
     [Fact]
     public void SubstreamOtherThanZero_Rejected()
     {
-        var stream = new BytesStream();
+        using var stream = new BytesStream();
         var ex = Assert.Throws<ArgumentOutOfRangeException>(() => stream.SendHeap(SmallHeap(), substreamIndex: 1));
         Assert.Equal("substreamIndex", ex.ParamName);
         Assert.Empty(stream.GetValue());
