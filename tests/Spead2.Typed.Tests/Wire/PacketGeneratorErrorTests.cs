@@ -191,20 +191,29 @@ public class PacketGeneratorErrorTests
     }
 
     [Fact]
-    public void NextPacket_DestinationTooSmall_Throws()
+    public void NextPacket_DestinationTooSmall_Throws_AndLosesNothing()
     {
+        // 100 bytes hold the header and pointers but not the payload. The failed call must not advance the generator,
+        // or a caller that retries with a proper buffer silently skips a packet's worth of payload.
+        var value = new byte[3000];
+        new Random(5).NextBytes(value);
         var heap = new Heap();
-        heap.AddItem(0x1000, new byte[2000]);
+        heap.AddItem(0x1000, value);
         var gen = new PacketGenerator(heap, 1, 1472);
-        var buffer = new byte[1000];
         try
         {
-            gen.NextPacket(buffer);
+            gen.NextPacket(new byte[100]);
             Assert.Fail("expected ArgumentException");
         }
         catch (ArgumentException ex)
         {
+            Assert.Equal("destination", ex.ParamName);
             Assert.Contains("1472", ex.Message, StringComparison.Ordinal);
         }
+        var retried = new List<byte[]>();
+        var buffer = new byte[1472];
+        while (gen.HasNextPacket)
+            retried.Add(buffer.AsSpan(0, gen.NextPacket(buffer)).ToArray());
+        Reference.HexDump.AssertPacketsEqual(CorePackets.Generate(heap, 1, 1472), retried);
     }
 }
