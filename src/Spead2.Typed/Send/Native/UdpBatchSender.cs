@@ -304,6 +304,11 @@ internal sealed unsafe class UdpBatchSender : PacketBatch
                     MarkFailed(i, i + 1, ex.NativeErrorCode, ex.SocketErrorCode);
                     break;
                 }
+                catch (ObjectDisposedException)
+                {
+                    MarkFailed(i, count, 0, SocketError.Shutdown);
+                    return;
+                }
             }
         }
     }

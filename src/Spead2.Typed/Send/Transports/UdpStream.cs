@@ -359,6 +359,8 @@ public sealed class UdpStream : SendStream
     private sealed class UdpTransport : PacketTransport
     {
         private readonly SocketAddress[] _addresses;
+        // sendmmsg + UDP GSO on 64-bit Linux, Socket.SendTo elsewhere (Send/Native).
+        private readonly Native.UdpBatchSender _batch;
 
         public UdpTransport(Socket socket, IPEndPoint[] endpoints)
             : base(endpoints.Length)
@@ -371,6 +373,7 @@ public sealed class UdpStream : SendStream
             {
                 _addresses[i] = endpoints[i].Serialize();
             }
+            _batch = Native.CopiedPacketSending.CreateForCopiedPackets(socket, endpoints, MaxBatchPackets);
         }
 
         public Socket Socket { get; }
@@ -379,25 +382,13 @@ public sealed class UdpStream : SendStream
 
         public override void Send(ReadOnlySpan<byte> buffer, ReadOnlySpan<PacketSpan> packets, Span<Exception?> errors)
         {
-            for (int i = 0; i < packets.Length; i++)
-            {
-                PacketSpan p = packets[i];
-                try
-                {
-                    Socket.SendTo(buffer.Slice(p.Offset, p.Length), SocketFlags.None, _addresses[p.SubstreamIndex]);
-                }
-                catch (SocketException e)
-                {
-                    errors[i] = new IOException(
-                        $"Sending a {p.Length}-byte UDP packet to {Endpoints[p.SubstreamIndex]} failed: {e.Message} ({e.SocketErrorCode}).", e);
-                }
-                catch (ObjectDisposedException e)
-                {
-                    errors[i] = new IOException("The UDP socket has been closed.", e);
-                }
-            }
+            Native.CopiedPacketSending.SendCopied(_batch, buffer, packets, errors);
         }
 
-        public override void Dispose() => Socket.Dispose();
+        public override void Dispose()
+        {
+            _batch.Dispose();
+            Socket.Dispose();
+        }
     }
 }

@@ -1,0 +1,105 @@
+using System.Net;
+using System.Net.Sockets;
+using Spead2.Send;
+using Spead2.Send.Native;
+
+namespace Spead2.Native.Tests;
+
+/// <summary>
+/// UdpStream through the batch sender: the datagrams on the wire equal the generator's packets, with
+/// the fast path on and forced off, and a refused datagram fails its heap only.
+/// </summary>
+public sealed class UdpStreamFastPathTests : IDisposable
+{
+    private readonly Socket _receiver = new(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp);
+
+    public UdpStreamFastPathTests()
+    {
+        _receiver.ReceiveBufferSize = 4 << 20;
+        _receiver.Bind(new IPEndPoint(IPAddress.Loopback, 0));
+        _receiver.ReceiveTimeout = 5000;
+    }
+
+    public void Dispose() => _receiver.Dispose();
+
+    [Theory]
+    [InlineData(false, 1472)]
+    [InlineData(false, 8972)]
+    [InlineData(true, 1472)]
+    public void HeapsArriveAsGeneratedPackets(bool forcePortable, int packetSize)
+    {
+        string? old = Environment.GetEnvironmentVariable(UdpBatchSender.PortableEnvironmentVariable);
+        Environment.SetEnvironmentVariable(UdpBatchSender.PortableEnvironmentVariable, forcePortable ? "1" : null);
+        try
+        {
+            var config = new StreamConfig { MaxPacketSize = packetSize };
+            var heaps = new List<Heap>();
+            for (int i = 0; i < 6; i++)
+            {
+                var heap = new Heap();
+                var data = new byte[30_000 + 1000 * i];
+                new Random(i).NextBytes(data);
+                heap.AddImmediate(0x1600, i);
+                heap.AddItem(0x1601, data);
+                heaps.Add(heap);
+            }
+            var expected = new List<byte[]>();
+            var buffer = new byte[packetSize];
+            for (int i = 0; i < heaps.Count; i++)
+            {
+                var gen = new PacketGenerator(heaps[i], 100 + i, packetSize);
+                while (gen.HasNextPacket)
+                    expected.Add(buffer.AsSpan(0, gen.NextPacket(buffer)).ToArray());
+            }
+
+            using (var stream = new UdpStream([(IPEndPoint)_receiver.LocalEndPoint!], config))
+            {
+                for (int i = 0; i < heaps.Count; i++)
+                    Assert.Equal(PacketGenerator.MeasureHeap(heaps[i], packetSize), stream.SendHeap(heaps[i], 100 + i));
+            }
+
+            var receive = new byte[70_000];
+            for (int i = 0; i < expected.Count; i++)
+            {
+                int n = _receiver.Receive(receive);
+                Assert.True(expected[i].AsSpan().SequenceEqual(receive.AsSpan(0, n)), $"datagram {i} of {expected.Count} differs");
+            }
+            Assert.False(_receiver.Poll(50_000, SelectMode.SelectRead), "extra datagrams");
+        }
+        finally
+        {
+            Environment.SetEnvironmentVariable(UdpBatchSender.PortableEnvironmentVariable, old);
+        }
+    }
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task OversizedPacketFailsItsHeapWithIOException(bool forcePortable)
+    {
+        string? old = Environment.GetEnvironmentVariable(UdpBatchSender.PortableEnvironmentVariable);
+        Environment.SetEnvironmentVariable(UdpBatchSender.PortableEnvironmentVariable, forcePortable ? "1" : null);
+        try
+        {
+            // As spead2's test_send_error: a packet size the socket cannot send.
+            await using var stream = new UdpStream([(IPEndPoint)_receiver.LocalEndPoint!], new StreamConfig { MaxPacketSize = 100_000 });
+            var big = new Heap();
+            big.AddItem(0x1601, new byte[90_000]);
+            var ex = await Assert.ThrowsAsync<IOException>(async () => await stream.SendHeapAsync(big));
+            var socketError = Assert.IsType<SocketException>(ex.InnerException);
+            Assert.Equal(SocketError.MessageSize, socketError.SocketErrorCode);
+
+            // The stream goes on: a small heap still gets through.
+            var small = new Heap();
+            small.AddItem(0x1601, new byte[100]);
+            Assert.True(await stream.SendHeapAsync(small) > 100);
+            var receive = new byte[70_000];
+            int n = _receiver.Receive(receive);
+            Assert.True(n > 100);
+        }
+        finally
+        {
+            Environment.SetEnvironmentVariable(UdpBatchSender.PortableEnvironmentVariable, old);
+        }
+    }
+}
