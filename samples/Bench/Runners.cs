@@ -128,6 +128,7 @@ internal abstract class OursRunner : IDisposable
     public static OursRunner Create(BenchOptions o, IPEndPoint sink) => o.Ours switch
     {
         OursKind.Copy => new CopyRunner(o, sink),
+        OursKind.Stream => new StreamRunner(o, sink),
         _ => new GeneratorRunner(o, sink),
     };
 
@@ -286,4 +287,66 @@ internal sealed unsafe class CopyRunner : OursRunner
         _sender.Dispose();
         _socket.Dispose();
     }
+}
+
+/// <summary>
+/// The public API: heaps queued on a <see cref="UdpStream"/> with SendHeapAsync, a few in flight, each
+/// heap object reused once its send has completed. This is the whole send path (queue, writer thread,
+/// pacer, packet generation, transport).
+/// </summary>
+internal sealed class StreamRunner : OursRunner
+{
+    private const int InFlight = 8;
+    private readonly UdpStream _stream;
+    private readonly Heap[] _heaps = new Heap[InFlight];
+    private readonly ValueTask<long>[] _pending = new ValueTask<long>[InFlight];
+    private readonly byte[] _data;
+    private readonly long _packetsPerHeap;
+    private long _timestamp;
+
+    public StreamRunner(BenchOptions o, IPEndPoint sink, double rateBytesPerSecond = 0)
+    {
+        var config = new StreamConfig { MaxPacketSize = o.PacketSize, MaxHeaps = InFlight, Rate = rateBytesPerSecond };
+        _stream = new UdpStream([sink], config);
+        _data = BenchHeap.MakeData(o.HeapSize);
+        for (int i = 0; i < InFlight; i++)
+            _heaps[i] = new Heap();
+        BenchHeap.Fill(_heaps[0], _data, 0);
+        var gen = new PacketGenerator(_heaps[0], 1, o.PacketSize);
+        while (gen.HasNextPacket)
+        {
+            gen.NextPacketHeader(new byte[o.PacketSize], out _);
+            while (gen.TryGetPayloadSegment(out _))
+            {
+            }
+            _packetsPerHeap++;
+        }
+    }
+
+    public override string Describe() =>
+        $"UdpStream.SendHeapAsync, {InFlight} heaps in flight (path chosen inside: {UdpBatchSender.PortableEnvironmentVariable}={Environment.GetEnvironmentVariable(UdpBatchSender.PortableEnvironmentVariable) ?? "unset"})";
+
+    public override SendCounts Run(int heaps) => RunAsync(heaps, TimeSpan.Zero).GetAwaiter().GetResult();
+
+    /// <summary>Sends <paramref name="heaps"/> heaps, or for <paramref name="duration"/> when that is positive.</summary>
+    public async Task<SendCounts> RunAsync(int heaps, TimeSpan duration)
+    {
+        long bytes = 0;
+        long sent = 0;
+        long start = System.Diagnostics.Stopwatch.GetTimestamp();
+        for (long h = 0; duration > TimeSpan.Zero ? System.Diagnostics.Stopwatch.GetElapsedTime(start) < duration : h < heaps; h++)
+        {
+            int slot = (int)(h % InFlight);
+            if (h >= InFlight)
+                bytes += await _pending[slot];
+            BenchHeap.Fill(_heaps[slot], _data, ++_timestamp);
+            _pending[slot] = _stream.SendHeapAsync(_heaps[slot]);
+            sent++;
+        }
+        for (long h = Math.Max(0, sent - InFlight); h < sent; h++)
+            bytes += await _pending[(int)(h % InFlight)];
+        return new SendCounts(bytes, sent * _packetsPerHeap, 0);
+    }
+
+    public override void Dispose() => _stream.Dispose();
 }
