@@ -6,6 +6,7 @@
 //   dotnet run -c Release --project samples/Bench -- --heap-size 1M --packet-size 1472 --heaps 2000
 //
 // Options: --heap-size N[K|M]  --packet-size N  --heaps N  --runs N  --mode gso|mmsg|portable
+//          --pace 1,5,20 (Gb/s: pacer accuracy instead of the throughput comparison)  --pace-seconds 3
 //          --sink read|none  --batch N (packets per batch, raw and zerocopy)  --ours stream|zerocopy|copy
 
 using System.Diagnostics;
@@ -17,6 +18,8 @@ using Spead2.Samples.Bench;
 var options = BenchOptions.Parse(args);
 if (options is null)
     return 2;
+if (options.PaceGbps.Count > 0)
+    return Pacing.Run(options);
 
 Console.WriteLine($"heap {options.HeapSize} B, packet {options.PacketSize} B, {options.Heaps} heaps/run, {options.Runs} runs, mode {options.Mode}, sink {options.SinkMode}, batch {options.Batch}");
 using var sink = new Sink(options.SinkMode);
@@ -118,6 +121,8 @@ namespace Spead2.Samples.Bench
         public Mode Mode { get; private set; } = Mode.Gso;
         public SinkMode SinkMode { get; private set; } = SinkMode.Read;
         public OursKind Ours { get; private set; } = OursKind.Stream;
+        public List<double> PaceGbps { get; } = new();
+        public double PaceSeconds { get; private set; } = 3;
 
         public static BenchOptions? Parse(string[] args)
         {
@@ -135,6 +140,12 @@ namespace Spead2.Samples.Bench
                     case "--mode": o.Mode = Enum.Parse<Mode>(value, ignoreCase: true); i++; break;
                     case "--sink": o.SinkMode = Enum.Parse<SinkMode>(value, ignoreCase: true); i++; break;
                     case "--ours": o.Ours = Enum.Parse<OursKind>(value, ignoreCase: true); i++; break;
+                    case "--pace":
+                        foreach (var part in value.Split(','))
+                            o.PaceGbps.Add(double.Parse(part, CultureInfo.InvariantCulture));
+                        i++;
+                        break;
+                    case "--pace-seconds": o.PaceSeconds = double.Parse(value, CultureInfo.InvariantCulture); i++; break;
                     default:
                         Console.Error.WriteLine($"unknown option {args[i]}");
                         return null;
@@ -183,6 +194,32 @@ namespace Spead2.Samples.Bench
 
         public long Packets => Interlocked.Read(ref _packets);
 
+        private volatile Recording? _record;
+        private int _recorded;
+
+        /// <summary>Arrival times and sizes of received datagrams, for the pacing measurement.</summary>
+        public sealed class Recording(int capacity)
+        {
+            public long[] Times { get; } = new long[capacity];
+            public int[] Sizes { get; } = new int[capacity];
+            public int Count { get; set; }
+        }
+
+        public void StartRecording(int capacity)
+        {
+            _recorded = 0;
+            _record = new Recording(capacity);
+        }
+
+        public Recording StopRecording()
+        {
+            var r = _record!;
+            _record = null;
+            Thread.Sleep(200);   // the reader finishes the datagram it is on
+            r.Count = Math.Min(_recorded, r.Times.Length);
+            return r;
+        }
+
         private void ReadLoop()
         {
             var buffer = new byte[65536];
@@ -190,8 +227,15 @@ namespace Spead2.Samples.Bench
             {
                 try
                 {
-                    _socket.Receive(buffer);
-                    Interlocked.Increment(ref _packets);
+                    int n = _socket.Receive(buffer);
+                    long count = Interlocked.Increment(ref _packets);
+                    var record = _record;
+                    if (record is not null && _recorded < record.Times.Length)
+                    {
+                        record.Times[_recorded] = Stopwatch.GetTimestamp();
+                        record.Sizes[_recorded] = n;
+                        _recorded++;
+                    }
                 }
                 catch (SocketException)
                 {
