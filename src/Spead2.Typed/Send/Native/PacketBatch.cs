@@ -79,6 +79,9 @@ internal abstract unsafe class PacketBatch : IDisposable
 
     protected IoVec* Iov { get; }
 
+    /// <summary>Capacity of <see cref="Iov"/>.</summary>
+    protected int MaxIovecs => _maxIovecs;
+
     private byte* Scratch { get; }
 
     /// <summary>Packets in the current batch.</summary>

@@ -45,9 +45,10 @@ internal sealed unsafe class UdpBatchSender : PacketBatch
     private bool _handleAdded;
     private int _fd = -1;
 
-    // One native block: messages | control buffers | socket addresses.
+    // One native block: messages | control buffers | socket addresses | message iovecs.
     private byte* _block;
     private readonly MMsgHdr* _messages;
+    private readonly IoVec* _messageIov;
     private readonly byte* _controls;
     private readonly byte* _sockAddrs;
 
@@ -81,12 +82,13 @@ internal sealed unsafe class UdpBatchSender : PacketBatch
         nuint messagesBytes = (nuint)(sizeof(MMsgHdr) * MaxMessagesPerCall);
         nuint controlsBytes = (nuint)(GsoControlSpace * MaxMessagesPerCall);
         nuint addrBytes = (nuint)(SockAddrSpace * count);
-        nuint total = messagesBytes + controlsBytes + addrBytes;
+        nuint total = messagesBytes + controlsBytes + addrBytes + (nuint)sizeof(IoVec) * (nuint)MaxIovecs;
         _block = (byte*)NativeMemory.AlignedAlloc(total, 64);
         NativeMemory.Clear(_block, total);
         _messages = (MMsgHdr*)_block;
         _controls = _block + messagesBytes;
         _sockAddrs = _controls + controlsBytes;
+        _messageIov = (IoVec*)(_sockAddrs + addrBytes);
         for (int i = 0; i < count; i++)
             _sockAddrLengths[i] = WriteSockAddr(_endpoints[i], new Span<byte>(_sockAddrs + i * SockAddrSpace, SockAddrSpace));
 
@@ -227,6 +229,7 @@ internal sealed unsafe class UdpBatchSender : PacketBatch
         var packets = Packets;
         int count = Count;
         int m = 0;
+        int mi = 0;   // next free entry of _messageIov
         int p = firstPacket;
         while (p < count && m < MaxMessagesPerCall)
         {
@@ -234,7 +237,9 @@ internal sealed unsafe class UdpBatchSender : PacketBatch
             MsgHdr* h = &_messages[m].Header;
             h->Name = _sockAddrs + head.Endpoint * SockAddrSpace;
             h->NameLength = (uint)_sockAddrLengths[head.Endpoint];
-            h->Iov = Iov + head.FirstIov;
+            h->Iov = _messageIov + mi;
+            int firstMi = mi;
+            mi = AppendCoalesced(mi, firstMi, head);
             h->Control = null;
             h->ControlLength = 0;
             h->Flags = 0;
@@ -254,6 +259,7 @@ internal sealed unsafe class UdpBatchSender : PacketBatch
                         break;
                     segments++;
                     iovs += next.IovCount;
+                    mi = AppendCoalesced(mi, firstMi, next);
                     total += next.Length;
                     p++;
                     if (next.Length < size)
@@ -267,12 +273,35 @@ internal sealed unsafe class UdpBatchSender : PacketBatch
                     h->ControlLength = GsoControlSpace;
                 }
             }
-            h->IovLength = (nuint)iovs;
+            h->IovLength = (nuint)(mi - firstMi);
             _messagePacketCount[m] = segments;
             m++;
         }
         endPacket = p;
         return m;
+    }
+
+    /// <summary>
+    /// Copies a packet's gather entries to the message's list, merging an entry into the previous one when
+    /// it continues the same memory (packets laid out back to back in one buffer then make one entry per
+    /// GSO message: the kernel copies one long range instead of many short ones). Returns the new end.
+    /// </summary>
+    private int AppendCoalesced(int mi, int messageStart, in PacketEntry packet)
+    {
+        IoVec* src = Iov + packet.FirstIov;
+        for (int k = 0; k < packet.IovCount; k++)
+        {
+            if (mi > messageStart && _messageIov[mi - 1].Base + _messageIov[mi - 1].Length == src[k].Base)
+            {
+                _messageIov[mi - 1].Length += src[k].Length;
+            }
+            else
+            {
+                _messageIov[mi] = src[k];
+                mi++;
+            }
+        }
+        return mi;
     }
 
     private void SendPortable(CancellationToken cancellationToken)
