@@ -99,34 +99,6 @@ internal static unsafe class HeapBatching
         return true;
     }
 
-    /// <summary>
-    /// A UDP sender sized for a writer that fills it packet by packet: room for <paramref name="maxPackets"/>
-    /// packets with a header each and a few payload pieces, and scratch for a whole packet per packet (only
-    /// what a packet really uses is kept, so this bounds the worst case of many small items).
-    /// </summary>
-    public static UdpBatchSender CreateUdpGatherBatch(System.Net.Sockets.Socket socket, IReadOnlyList<System.Net.IPEndPoint> endpoints, int maxPackets, int packetSize) =>
-        new(socket, endpoints, new UdpBatchSenderOptions
-        {
-            MaxPackets = maxPackets,
-            MaxIovecs = maxPackets * 4,
-            ScratchBytes = checked(maxPackets * (packetSize + 8)),   // + rounding of each packet to 8 bytes
-        });
-
-    /// <summary>
-    /// Sends the batch, stores an <see cref="IOException"/> in <paramref name="errors"/> for each packet that
-    /// failed (others left untouched), and clears the batch for reuse.
-    /// </summary>
-    public static void SendAndCollect(PacketBatch batch, Span<Exception?> errors)
-    {
-        batch.Send();
-        for (int i = 0; i < batch.Count; i++)
-        {
-            if (batch.GetError(i) != System.Net.Sockets.SocketError.Success)
-                errors[i] = batch.CreateException(i);
-        }
-        batch.Clear();
-    }
-
     /// <summary>Adds the next packet of <paramref name="generator"/>; the batch must have room for a whole packet of scratch.</summary>
     public static int AddPacket(PacketBatch batch, ref PacketGenerator generator, PinnedHeap pins, int endpointIndex)
     {
