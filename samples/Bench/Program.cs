@@ -22,6 +22,11 @@ if (options.PaceGbps.Count > 0)
     return Pacing.Run(options);
 
 Console.WriteLine($"heap {options.HeapSize} B, packet {options.PacketSize} B, {options.Heaps} heaps/run, {options.Runs} runs, mode {options.Mode}, sink {options.SinkMode}, batch {options.Batch}");
+// The stream picks its path itself: steer it the same way as the raw baseline.
+if (options.Mode == Mode.Portable)
+    Environment.SetEnvironmentVariable(Spead2.Send.Native.UdpBatchSender.PortableEnvironmentVariable, "1");
+else if (options.Mode == Mode.Mmsg)
+    Environment.SetEnvironmentVariable(Spead2.Send.Native.UdpBatchSender.DisableGsoEnvironmentVariable, "1");
 using var sink = new Sink(options.SinkMode);
 var raw = new RawBlaster(options, sink.EndPoint);
 var ours = OursRunner.Create(options, sink.EndPoint);

@@ -324,7 +324,7 @@ internal sealed class StreamRunner : OursRunner
     }
 
     public override string Describe() =>
-        $"UdpStream.SendHeapAsync, {InFlight} heaps in flight (path chosen inside: {UdpBatchSender.PortableEnvironmentVariable}={Environment.GetEnvironmentVariable(UdpBatchSender.PortableEnvironmentVariable) ?? "unset"})";
+        $"UdpStream.SendHeapAsync, {InFlight} heaps in flight ({UdpBatchSender.PortableEnvironmentVariable}={Environment.GetEnvironmentVariable(UdpBatchSender.PortableEnvironmentVariable) ?? "unset"}, {UdpBatchSender.DisableGsoEnvironmentVariable}={Environment.GetEnvironmentVariable(UdpBatchSender.DisableGsoEnvironmentVariable) ?? "unset"})";
 
     public override SendCounts Run(int heaps) => RunAsync(heaps, TimeSpan.Zero).GetAwaiter().GetResult();
 

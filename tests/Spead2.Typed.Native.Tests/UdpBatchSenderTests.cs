@@ -185,6 +185,26 @@ public sealed unsafe class UdpBatchSenderTests : IDisposable
     }
 
     [Fact]
+    public void EnvironmentVariableTurnsGsoOff()
+    {
+        if (!FastPathExpected)
+            return;
+        string? old = Environment.GetEnvironmentVariable(UdpBatchSender.DisableGsoEnvironmentVariable);
+        try
+        {
+            Environment.SetEnvironmentVariable(UdpBatchSender.DisableGsoEnvironmentVariable, "1");
+            using var sender = new UdpBatchSender(_sender, [new IPEndPoint(IPAddress.Loopback, 9)]);
+            Assert.True(sender.UsesSendMmsg);
+            Assert.False(sender.UsesGso);
+            Assert.Contains(UdpBatchSender.DisableGsoEnvironmentVariable, sender.GsoUnavailableReason);
+        }
+        finally
+        {
+            Environment.SetEnvironmentVariable(UdpBatchSender.DisableGsoEnvironmentVariable, old);
+        }
+    }
+
+    [Fact]
     public void ClearAllowsReuseWithoutResending()
     {
         using var sender = NewSender(SendMode.Gso, 1);

@@ -28,6 +28,9 @@ internal sealed unsafe class UdpBatchSender : PacketBatch
     /// <summary>Environment variable that forces the portable path when set to 1 (or "true").</summary>
     public const string PortableEnvironmentVariable = "SPEAD2_PORTABLE_SEND";
 
+    /// <summary>Environment variable that keeps sendmmsg but turns UDP GSO off when set to 1 (or "true").</summary>
+    public const string DisableGsoEnvironmentVariable = "SPEAD2_DISABLE_GSO";
+
     private const int MaxMessagesPerCall = 64;
     // Largest UDP payload of one IPv4 datagram (65535 - 20 IP - 8 UDP); also safe for IPv6.
     private const int MaxGsoBytes = 65507;
@@ -119,6 +122,8 @@ internal sealed unsafe class UdpBatchSender : PacketBatch
             UsesSendMmsg = true;
             if (!options.AllowGso)
                 GsoUnavailableReason = "GSO not allowed by options";
+            else if (IsSet(DisableGsoEnvironmentVariable))
+                GsoUnavailableReason = $"GSO turned off by {DisableGsoEnvironmentVariable}";
             else if (ProbeGso(_fd) is var gsoErrno && gsoErrno != 0)
                 GsoUnavailableReason = $"kernel has no UDP_SEGMENT (errno {gsoErrno})";
             else
@@ -343,9 +348,11 @@ internal sealed unsafe class UdpBatchSender : PacketBatch
     }
 
     /// <summary>Whether <see cref="PortableEnvironmentVariable"/> asks for the portable path.</summary>
-    internal static bool IsPortableForcedByEnvironment()
+    internal static bool IsPortableForcedByEnvironment() => IsSet(PortableEnvironmentVariable);
+
+    private static bool IsSet(string variable)
     {
-        string? value = Environment.GetEnvironmentVariable(PortableEnvironmentVariable);
+        string? value = Environment.GetEnvironmentVariable(variable);
         return value is not null && (value == "1" || value.Equals("true", StringComparison.OrdinalIgnoreCase));
     }
 
