@@ -1,0 +1,129 @@
+namespace Spead2.Send;
+
+/// <summary>How a stream limits its rate. Every transport of this library limits in software.</summary>
+public enum RateMethod
+{
+    /// <summary>Software rate limiting.</summary>
+    Sw,
+
+    /// <summary>Hardware rate limiting; only spead2's ibverbs transport has it, so streams here fall back to software.</summary>
+    Hw,
+
+    /// <summary>Let the stream choose (software for every transport here).</summary>
+    Auto,
+}
+
+/// <summary>
+/// Configuration shared by all send streams, with spead2's defaults. Every setter validates its value and names the
+/// limit it broke.
+/// </summary>
+public sealed class StreamConfig
+{
+    /// <summary>spead2's default maximum packet size, 1472 bytes (a 1500-byte Ethernet MTU less IPv4 and UDP headers).</summary>
+    public const int DefaultMaxPacketSize = 1472;
+
+    /// <summary>spead2's default burst size, 65536 bytes.</summary>
+    public const int DefaultBurstSize = 65536;
+
+    /// <summary>spead2's default number of heaps in flight, 4.</summary>
+    public const int DefaultMaxHeaps = 4;
+
+    /// <summary>spead2's default catch-up ratio, 1.05.</summary>
+    public const double DefaultBurstRateRatio = 1.05;
+
+    /// <summary>The smallest usable packet: the 40-byte prefix, one item pointer and 8 payload bytes.</summary>
+    public const int MinPacketSize = 56;
+
+    private int _maxPacketSize = DefaultMaxPacketSize;
+    private double _rate;
+    private long _burstSize = DefaultBurstSize;
+    private int _maxHeaps = DefaultMaxHeaps;
+    private double _burstRateRatio = DefaultBurstRateRatio;
+    private RateMethod _rateMethod = RateMethod.Auto;
+
+    /// <summary>Largest packet in bytes (SPEAD bytes only, not IP/UDP headers); rounded down to a multiple of 8 when used.</summary>
+    /// <exception cref="ArgumentOutOfRangeException">Less than <see cref="MinPacketSize"/>.</exception>
+    public int MaxPacketSize
+    {
+        get => _maxPacketSize;
+        set
+        {
+            if ((value & ~7) < MinPacketSize)
+                throw new ArgumentOutOfRangeException(nameof(MaxPacketSize), value, $"The packet size is too small: at least {MinPacketSize} bytes are needed.");
+            _maxPacketSize = value;
+        }
+    }
+
+    /// <summary>Target rate in bytes per second of SPEAD packets, or 0 to send as fast as possible.</summary>
+    /// <exception cref="ArgumentOutOfRangeException">Negative, infinite or NaN.</exception>
+    public double Rate
+    {
+        get => _rate;
+        set
+        {
+            if (!(value >= 0) || double.IsInfinity(value))
+                throw new ArgumentOutOfRangeException(nameof(Rate), value, "The rate must be finite and at least 0 (0 = unlimited).");
+            _rate = value;
+        }
+    }
+
+    /// <summary>Bytes sent back to back between rate checks.</summary>
+    /// <exception cref="ArgumentOutOfRangeException">Negative.</exception>
+    public long BurstSize
+    {
+        get => _burstSize;
+        set
+        {
+            ArgumentOutOfRangeException.ThrowIfNegative(value, nameof(BurstSize));
+            _burstSize = value;
+        }
+    }
+
+    /// <summary>Heaps that may be queued or in flight at once; more are rejected.</summary>
+    /// <exception cref="ArgumentOutOfRangeException">Less than 1.</exception>
+    public int MaxHeaps
+    {
+        get => _maxHeaps;
+        set
+        {
+            ArgumentOutOfRangeException.ThrowIfLessThan(value, 1, nameof(MaxHeaps));
+            _maxHeaps = value;
+        }
+    }
+
+    /// <summary>Catch-up rate as a ratio of <see cref="Rate"/>, used after the sender fell behind.</summary>
+    /// <exception cref="ArgumentOutOfRangeException">Less than 1, infinite or NaN.</exception>
+    public double BurstRateRatio
+    {
+        get => _burstRateRatio;
+        set
+        {
+            if (!(value >= 1.0) || double.IsInfinity(value))
+                throw new ArgumentOutOfRangeException(nameof(BurstRateRatio), value, "The burst rate ratio must be finite and at least 1.0.");
+            _burstRateRatio = value;
+        }
+    }
+
+    /// <summary>The rate-limiting method.</summary>
+    /// <exception cref="ArgumentOutOfRangeException">Not a defined value.</exception>
+    public RateMethod RateMethod
+    {
+        get => _rateMethod;
+        set
+        {
+            if (!Enum.IsDefined(value))
+                throw new ArgumentOutOfRangeException(nameof(RateMethod), value, "Unknown rate method.");
+            _rateMethod = value;
+        }
+    }
+
+    /// <summary>The catch-up rate, <see cref="Rate"/> × <see cref="BurstRateRatio"/>.</summary>
+    public double BurstRate => _rate * _burstRateRatio;
+
+    /// <summary>A copy, so that a stream is not affected by later changes to the caller's object.</summary>
+    public StreamConfig Clone() => (StreamConfig)MemberwiseClone();
+
+    /// <summary>A one-line summary.</summary>
+    public override string ToString() =>
+        FormattableString.Invariant($"StreamConfig(MaxPacketSize={MaxPacketSize}, Rate={Rate}, BurstSize={BurstSize}, MaxHeaps={MaxHeaps}, BurstRateRatio={BurstRateRatio}, RateMethod={RateMethod})");
+}
