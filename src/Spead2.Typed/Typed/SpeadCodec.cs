@@ -1,4 +1,3 @@
-using System.Buffers;
 using System.Buffers.Binary;
 using System.Diagnostics.CodeAnalysis;
 using System.Globalization;
@@ -17,9 +16,6 @@ namespace Spead2.Typed;
 /// </summary>
 public static class SpeadCodec
 {
-    /// <summary>Strings up to this length are encoded on the stack; longer ones borrow a pooled buffer.</summary>
-    private const int StackStringLimit = 256;
-
     /// <summary>A descriptor on the legacy format path with a single field <c>(code, bits)</c>.</summary>
     /// <param name="id">Item ID.</param>
     /// <param name="name">Item name.</param>
@@ -182,27 +178,15 @@ public static class SpeadCodec
             ThrowStringLength(id, length, value.Length);
         }
 
-        byte[]? rented = null;
-        var buffer = value.Length <= StackStringLimit
-            ? stackalloc byte[StackStringLimit]
-            : (rented = ArrayPool<byte>.Shared.Rent(value.Length));
-        try
+        if (!Ascii.IsValid(value))
         {
-            if (Ascii.FromUtf16(value, buffer, out var written) != OperationStatus.Done)
-            {
-                ThrowNotAscii(id);
-            }
+            ThrowNotAscii(id);
+        }
 
-            // A variable dimension can never be an immediate: its length is recovered from addresses.
-            heap.AddItemCopy(id, buffer[..written], allowImmediate: length >= 0);
-        }
-        finally
-        {
-            if (rented is not null)
-            {
-                ArrayPool<byte>.Shared.Return(rented);
-            }
-        }
+        // Encode straight into the heap's own reusable storage: no intermediate buffer, no allocation.
+        // A variable dimension can never be an immediate: its length is recovered from addresses.
+        var storage = heap.AddItemStorage(id, value.Length, allowImmediate: length >= 0);
+        Ascii.FromUtf16(value, storage, out _);
     }
 
     /// <summary>
