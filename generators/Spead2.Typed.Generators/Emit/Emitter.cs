@@ -148,7 +148,7 @@ internal static class Emitter
             case ItemEncoding.DtypeSequence:
             case ItemEncoding.FormatSequence:
                 var method = item.Encoding == ItemEncoding.DtypeSequence ? ".AddArray<" : ".AddVariableArray<";
-                var call = Codec + method + item.ElementType + ">(heap, " + id + ", {0}, " + Long(item.FixedElements) + ");";
+                var call = Codec + method + item.ElementType + ">(heap, " + id + ", {0}, " + item.FixedElements.ToString(CultureInfo.InvariantCulture) + "L);";
                 if (item.Container == ContainerKind.Array)
                 {
                     // A null array is "no value": like spead2's item with value None, it is not sent.
