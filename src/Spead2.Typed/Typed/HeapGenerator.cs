@@ -18,6 +18,11 @@ public sealed class HeapGenerator<T>
 {
     // Call count at which each item's descriptor was last added; -1 = never.
     private readonly long[] _descriptorSentAt;
+    // Descriptors added by the call in progress, committed only once every value was added without error,
+    // so that a bad value (say a non-ASCII string) does not mark descriptors sent that never left.
+    private readonly bool[] _pending;
+    // Heaps reused by the send extensions: one per send in flight, so steady state allocates none.
+    private readonly Stack<Heap> _spareHeaps = new();
     private long _calls;
 
     /// <summary>Creates a generator.</summary>
@@ -33,6 +38,7 @@ public sealed class HeapGenerator<T>
         DescriptorFrequency = descriptorFrequency;
         Flavour = flavour ?? Flavour.Default;
         _descriptorSentAt = new long[T.Descriptors.Count];
+        _pending = new bool[_descriptorSentAt.Length];
         Array.Fill(_descriptorSentAt, -1L);
     }
 
@@ -66,16 +72,17 @@ public sealed class HeapGenerator<T>
         var list = T.Descriptors;
         for (var i = 0; i < list.Count; i++)
         {
-            if (IsDue(i, descriptors))
+            var due = IsDue(i, descriptors);
+            _pending[i] = due;
+            if (due)
             {
                 heap.AddDescriptor(list[i]);
-                _descriptorSentAt[i] = _calls;
             }
 
             T.AddItem(value, i, heap);
         }
 
-        _calls++;
+        Commit();
     }
 
     /// <summary>Adds only descriptors (no values) to <paramref name="heap"/>, e.g. for a descriptor heap at stream start. Counts as a heap for <see cref="DescriptorFrequency"/>.</summary>
@@ -87,14 +94,52 @@ public sealed class HeapGenerator<T>
         var list = T.Descriptors;
         for (var i = 0; i < list.Count; i++)
         {
-            if (IsDue(i, descriptors))
+            var due = IsDue(i, descriptors);
+            _pending[i] = due;
+            if (due)
             {
                 heap.AddDescriptor(list[i]);
+            }
+        }
+
+        Commit();
+    }
+
+    private void Commit()
+    {
+        for (var i = 0; i < _pending.Length; i++)
+        {
+            if (_pending[i])
+            {
                 _descriptorSentAt[i] = _calls;
             }
         }
 
         _calls++;
+    }
+
+    /// <summary>A cleared heap of <see cref="Flavour"/> from the spares, or a new one; give it back with <see cref="ReturnHeap"/>.</summary>
+    internal Heap RentHeap()
+    {
+        lock (_spareHeaps)
+        {
+            if (_spareHeaps.TryPop(out var heap))
+            {
+                return heap;
+            }
+        }
+
+        return new Heap(Flavour);
+    }
+
+    /// <summary>Clears a heap (dropping its references to user arrays) and keeps it for the next send.</summary>
+    internal void ReturnHeap(Heap heap)
+    {
+        heap.Clear();
+        lock (_spareHeaps)
+        {
+            _spareHeaps.Push(heap);
+        }
     }
 
     /// <summary>A heap holding only the stream-start control item.</summary>
