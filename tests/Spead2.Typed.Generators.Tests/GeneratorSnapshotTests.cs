@@ -201,3 +201,20 @@ public class GeneratorSnapshotTests
         Assert.True(a < c && c < b, text);
     }
 }
+
+public class GeneratorEdgeCaseTests
+{
+    [Fact]
+    public void PropertyTargetedAttributesAloneStillGenerate()
+    {
+        var (result, errors) = TestCompilation.Run("""
+            using Spead2.Typed;
+            namespace N;
+            public partial record OnlyPropertyTargets([property: SpeadItem(0x1000)] int A, [property: SpeadItem(0x1001)] string B);
+            """);
+        Assert.Empty(errors);
+        var source = Assert.Single(result.GeneratedTrees).ToString();
+        Assert.Contains("0x1000L", source, StringComparison.Ordinal);
+        Assert.Contains("0x1001L", source, StringComparison.Ordinal);
+    }
+}
