@@ -173,6 +173,7 @@ public class GeneratorSnapshotTests
     [InlineData("public partial record StaticProperty { [SpeadItem(0x1000)] public static int Value { get; set; } }")]
     [InlineData("public class Method { public void M([SpeadItem(0x1000)] int value) { } }")]
     [InlineData("public static class Outer { public partial record Inner([SpeadItem(0x1000)] int Value); }")]
+    [InlineData("public abstract record Base([SpeadItem(0x1000)] int A); public partial record Derived(int A, [SpeadItem(0x1001)] int B) : Base(A);")]
     public void InvalidInputGeneratesNothingAndDoesNotThrow(string declaration)
     {
         var compilation = TestCompilation.Create("using Spead2.Typed;\n" + declaration);

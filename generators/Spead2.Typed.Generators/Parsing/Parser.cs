@@ -74,7 +74,7 @@ internal static class Parser
 
     public static SpeadTypeModel? ParseType(INamedTypeSymbol type, CancellationToken cancellationToken)
     {
-        if (!type.IsRecord || !SpeadMembers.IsPartialChain(type, out _))
+        if (!type.IsRecord || !SpeadMembers.IsPartialChain(type, out _) || SpeadMembers.FindSpeadBase(type) is not null)
         {
             return null;
         }

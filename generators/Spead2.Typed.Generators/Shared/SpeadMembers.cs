@@ -95,6 +95,23 @@ internal static class SpeadMembers
         return result.ToImmutable();
     }
 
+    /// <summary>
+    /// The nearest base type that has <c>[SpeadItem]</c> members, or null. Item schemas are not inherited:
+    /// the derived record's static members would hide the base's and its heaps would lack the base's items.
+    /// </summary>
+    public static INamedTypeSymbol? FindSpeadBase(INamedTypeSymbol type)
+    {
+        for (var t = type.BaseType; t is not null && t.SpecialType != SpecialType.System_Object; t = t.BaseType)
+        {
+            if (!Collect(t).IsEmpty)
+            {
+                return t;
+            }
+        }
+
+        return null;
+    }
+
     /// <summary>True when the type and every containing type is declared <c>partial</c> in source.</summary>
     public static bool IsPartialChain(INamedTypeSymbol type, out INamedTypeSymbol? firstNonPartial)
     {
