@@ -103,13 +103,28 @@ internal static class SpeadMembers
     {
         for (var t = type.BaseType; t is not null && t.SpecialType != SpecialType.System_Object; t = t.BaseType)
         {
-            if (!Collect(t).IsEmpty)
+            // Members for records in source; the interface for records compiled elsewhere (whose positional
+            // parameters' attributes are not visible through a syntax-based primary constructor lookup).
+            if (!Collect(t).IsEmpty || ImplementsSpeadHeap(t))
             {
                 return t;
             }
         }
 
         return null;
+    }
+
+    private static bool ImplementsSpeadHeap(INamedTypeSymbol type)
+    {
+        foreach (var i in type.Interfaces)
+        {
+            if (i is { Name: "ISpeadHeap", Arity: 1, ContainingNamespace: { Name: "Typed", ContainingNamespace: { Name: "Spead2", ContainingNamespace.IsGlobalNamespace: true } } })
+            {
+                return true;
+            }
+        }
+
+        return false;
     }
 
     /// <summary>True when the type and every containing type is declared <c>partial</c> in source.</summary>

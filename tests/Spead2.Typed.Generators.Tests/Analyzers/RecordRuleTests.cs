@@ -78,6 +78,21 @@ public class RecordRuleTests
         """, new RecordTypeAnalyzer());
 
     [Fact]
+    public Task DerivingFromARecordImplementingISpeadHeapFires() => VerifyAsync("""
+        using System.Collections.Generic;
+        using Spead2;
+        using Spead2.Send;
+        using Spead2.Typed;
+        public abstract record Manual : ISpeadHeap<Manual>
+        {
+            public static IReadOnlyList<Descriptor> Descriptors => new Descriptor[0];
+            public static void AddItems(in Manual value, Heap heap) { }
+            public static void AddItem(in Manual value, int index, Heap heap) { }
+        }
+        public partial record {|SPEAD0014:Dump|}([SpeadItem(0x1000)] int A) : Manual;
+        """, new RecordTypeAnalyzer());
+
+    [Fact]
     public Task DerivingFromAPlainRecordIsSilent() => VerifyAsync("""
         using Spead2.Typed;
         public abstract record Base(int Version);
