@@ -1,14 +1,13 @@
 using System.Reflection;
-using System.Runtime.CompilerServices;
 using Microsoft.CodeAnalysis;
+using Spead2.Typed.Generators.Tests.Infrastructure;
 
 namespace Spead2.Typed.Generators.Tests;
 
 /// <summary>Every rule in the catalogue has a docs page, an index entry and a release-tracking line.</summary>
 public class DocumentationTests
 {
-    private static string RepoRoot([CallerFilePath] string file = "") =>
-        Path.GetFullPath(Path.Combine(Path.GetDirectoryName(file)!, "..", ".."));
+    private static string RepoRoot() => SourcePaths.RepositoryRoot();
 
     public static TheoryData<string> RuleIds()
     {
