@@ -58,6 +58,10 @@ public class RecordRuleTests
             public void Send([{|SPEAD0013:SpeadItem(0x1003)|}] int value) { }
             public Dump(int a, [{|SPEAD0013:SpeadItem(0x1004)|}] long b) : this(a) { }
         }
+        public interface IHasItems
+        {
+            [{|SPEAD0013:SpeadItem(0x1005)|}] int A { get; }
+        }
         """, new AttributePlacementAnalyzer());
 
     [Fact]
