@@ -6,9 +6,10 @@ namespace Spead2.Samples.Bench;
 /// <summary>
 /// Pacer accuracy: a UdpStream with StreamConfig.Rate set sends for a few seconds; the achieved rate is
 /// bytes handed to the transport over the elapsed time (the rate limiter counts the same bytes). The sink
-/// records arrival times, from which the largest burst is taken: the most bytes that arrived in any
-/// 1 ms window, compared with what the requested rate allows in 1 ms. A sink that cannot keep up
-/// (the "got" column) undercounts bursts, so those figures are meaningful only at modest rates.
+/// records arrival times (the kernel's receive timestamps on Linux), from which the largest burst is
+/// taken: the most bytes that arrived in any 1 ms window, as a rate, to compare with the requested one.
+/// A sink that cannot keep up (the "got" column) undercounts bursts, so those figures are meaningful
+/// only at modest rates.
 /// </summary>
 internal static class Pacing
 {
@@ -28,7 +29,7 @@ internal static class Pacing
             double seconds = Stopwatch.GetElapsedTime(start).TotalSeconds;
             var record = sink.StopRecording();
             double achieved = counts.Bytes * 8 / seconds / 1e9;
-            double burst = MaxWindowBits(record, Stopwatch.Frequency / 1000) * 1000 / 1e9;
+            double burst = MaxWindowBits(record, 1_000_000) * 1000 / 1e9;
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
                 $"{gbps,12:F2}  {achieved,13:F3}  {(achieved - gbps) / gbps * 100,7:F2}  {burst,21:F2}  {sink.Packets - sinkBefore}/{counts.Packets}"));
         }
@@ -49,4 +50,14 @@ internal static class Pacing
         }
         return best * 8.0;
     }
+}
+
+/// <summary>recvmsg with kernel receive timestamps, for the sink.</summary>
+internal static unsafe partial class SinkInterop
+{
+    public const int SolSocket = 1;        // SOL_SOCKET
+    public const int SoTimestampNs = 35;   // SO_TIMESTAMPNS == SCM_TIMESTAMPNS
+
+    [System.Runtime.InteropServices.LibraryImport("libc", EntryPoint = "recvmsg", SetLastError = true)]
+    public static partial nint RecvMsg(int fd, Spead2.Send.Native.LinuxSocketInterop.MsgHdr* message, int flags);
 }

@@ -204,7 +204,7 @@ namespace Spead2.Samples.Bench
         private volatile Recording? _record;
         private int _recorded;
 
-        /// <summary>Arrival times and sizes of received datagrams, for the pacing measurement.</summary>
+        /// <summary>Arrival times (ns) and sizes of received datagrams, for the pacing measurement.</summary>
         public sealed class Recording(int capacity)
         {
             public long[] Times { get; } = new long[capacity];
@@ -229,25 +229,79 @@ namespace Spead2.Samples.Bench
 
         private void ReadLoop()
         {
+            if (OperatingSystem.IsLinux() && Environment.Is64BitProcess)
+            {
+                KernelTimestampReadLoop();
+                return;
+            }
             var buffer = new byte[65536];
             while (!_stop)
             {
                 try
                 {
                     int n = _socket.Receive(buffer);
-                    long count = Interlocked.Increment(ref _packets);
-                    var record = _record;
-                    if (record is not null && _recorded < record.Times.Length)
-                    {
-                        record.Times[_recorded] = Stopwatch.GetTimestamp();
-                        record.Sizes[_recorded] = n;
-                        _recorded++;
-                    }
+                    Interlocked.Increment(ref _packets);
+                    Record(Stopwatch.GetElapsedTime(0).Ticks * 100, n);
                 }
                 catch (SocketException)
                 {
                     // timeout: check _stop
                 }
+            }
+        }
+
+        private void Record(long timeNs, int size)
+        {
+            var record = _record;
+            if (record is not null && _recorded < record.Times.Length)
+            {
+                record.Times[_recorded] = timeNs;
+                record.Sizes[_recorded] = size;
+                _recorded++;
+            }
+        }
+
+        /// <summary>
+        /// Reads with recvmsg and takes each datagram's kernel receive time (SO_TIMESTAMPNS), so that the
+        /// reader's own scheduling delays do not show up as bursts.
+        /// </summary>
+        private unsafe void KernelTimestampReadLoop()
+        {
+            _socket.SetRawSocketOption(SinkInterop.SolSocket, SinkInterop.SoTimestampNs, BitConverter.GetBytes(1));
+            int fd = (int)_socket.SafeHandle.DangerousGetHandle();
+            byte* buffer = stackalloc byte[65536];
+            byte* control = stackalloc byte[64];
+            Spead2.Send.Native.LinuxSocketInterop.IoVec iov;
+            iov.Base = buffer;
+            iov.Length = 65536;
+            while (!_stop)
+            {
+                Spead2.Send.Native.LinuxSocketInterop.MsgHdr msg = default;
+                msg.Iov = &iov;
+                msg.IovLength = 1;
+                msg.Control = control;
+                msg.ControlLength = 64;
+                nint n = SinkInterop.RecvMsg(fd, &msg, Spead2.Send.Native.LinuxSocketInterop.MsgDontWait);
+                if (n < 0)
+                {
+                    Spead2.Send.Native.LinuxSocketInterop.PollFd pfd;
+                    pfd.Fd = fd;
+                    pfd.Events = 1;   // POLLIN
+                    pfd.Revents = 0;
+                    Spead2.Send.Native.LinuxSocketInterop.Poll(&pfd, 1, 100);
+                    continue;
+                }
+                Interlocked.Increment(ref _packets);
+                if (_record is null)
+                    continue;
+                long ns = 0;
+                var cmsg = (Spead2.Send.Native.LinuxSocketInterop.CMsgHdr*)control;
+                if (msg.ControlLength >= 32 && cmsg->Level == SinkInterop.SolSocket && cmsg->Type == SinkInterop.SoTimestampNs)
+                {
+                    long* ts = (long*)(control + 16);
+                    ns = ts[0] * 1_000_000_000L + ts[1];
+                }
+                Record(ns, (int)n);
             }
         }
 
