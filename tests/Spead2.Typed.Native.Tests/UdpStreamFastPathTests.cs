@@ -72,6 +72,76 @@ public sealed class UdpStreamFastPathTests : IDisposable
         }
     }
 
+    /// <summary>
+    /// Large packets take the zero-copy writer path (headers in the batch scratch, payload pinned in the
+    /// heaps): interleaved groups, padding-only heaps and items in every kind of memory must give exactly
+    /// the byte stream the copying BytesStream gives for the same calls.
+    /// </summary>
+    [Theory]
+    [InlineData(8192, false)]
+    [InlineData(8192, true)]
+    [InlineData(1472, false)]
+    public void GroupsAndItemKindsMatchBytesStream(int packetSize, bool forcePortable)
+    {
+        string? old = Environment.GetEnvironmentVariable(UdpBatchSender.PortableEnvironmentVariable);
+        Environment.SetEnvironmentVariable(UdpBatchSender.PortableEnvironmentVariable, forcePortable ? "1" : null);
+        try
+        {
+            Assert.Equal(packetSize >= HeapBatching.GatherMinPacketSize, HeapBatching.PreferGather(packetSize));
+            var config = new StreamConfig { MaxPacketSize = packetSize, MaxHeaps = 16 };
+            var start = new Heap();
+            start.AddStart();
+            var heaps = new List<Heap>();
+            for (int i = 0; i < 3; i++)
+            {
+                var heap = new Heap();
+                var data = new byte[20_000 + 3000 * i];
+                new Random(10 + i).NextBytes(data);
+                heap.AddImmediate(0x1600, i);
+                heap.AddItem(0x1601, data.AsMemory(7));
+                heap.AddItemCopy(0x1602, data.AsSpan(0, 500));
+                heap.AddItem<float>(0x1603, new float[300]);
+                heap.AddDescriptor(new Descriptor(0x1601, "data", "bytes", [data.Length - 7], "|u1"));
+                heaps.Add(heap);
+            }
+            var stop = new Heap();
+            stop.AddEnd();
+
+            byte[] expected;
+            using (var bytes = new BytesStream(config))
+            {
+                Send(bytes);
+                expected = bytes.GetValue();
+            }
+            using (var stream = new UdpStream([(IPEndPoint)_receiver.LocalEndPoint!], config))
+            {
+                Send(stream);
+            }
+
+            var got = new MemoryStream();
+            var receive = new byte[70_000];
+            while (got.Length < expected.Length)
+            {
+                int n = _receiver.Receive(receive);
+                got.Write(receive, 0, n);
+            }
+            Assert.True(expected.AsSpan().SequenceEqual(got.ToArray()), "the datagrams differ from the byte stream");
+            Assert.False(_receiver.Poll(50_000, SelectMode.SelectRead), "extra datagrams");
+
+            void Send(SendStream s)
+            {
+                s.SendHeap(start, 1);
+                s.SendHeaps([new HeapReference(heaps[0], 2), new HeapReference(heaps[1], 3), new HeapReference(heaps[2], 4)], GroupMode.RoundRobin);
+                s.SendHeaps([new HeapReference(heaps[2], 5), new HeapReference(heaps[0], 6)], GroupMode.Serial);
+                s.SendHeap(stop, 7);
+            }
+        }
+        finally
+        {
+            Environment.SetEnvironmentVariable(UdpBatchSender.PortableEnvironmentVariable, old);
+        }
+    }
+
     [Theory]
     [InlineData(false)]
     [InlineData(true)]

@@ -99,6 +99,46 @@ internal static unsafe class HeapBatching
         return true;
     }
 
+    /// <summary>Packets from this size up are sent zero-copy (see <see cref="PreferGather"/>).</summary>
+    public const int GatherMinPacketSize = 4096;
+
+    /// <summary>
+    /// Whether a stream writer should hand packets over as gather lists (header in scratch, payload in the
+    /// pinned heap) rather than copied whole. Measured on loopback with 1 MiB heaps: at 8972-byte packets
+    /// copying the payload is about a quarter of the sending CPU and zero copy is clearly faster; at
+    /// 1472-byte packets two gather entries per packet cost the kernel more than the copy saves, while
+    /// copied packets lie back to back and merge into one entry per GSO message.
+    /// </summary>
+    public static bool PreferGather(int packetSize) => packetSize >= GatherMinPacketSize;
+
+    /// <summary>
+    /// A UDP sender sized for a writer that fills it packet by packet: room for <paramref name="maxPackets"/>
+    /// packets with a header each and a few payload pieces, and scratch for a whole packet per packet (only
+    /// what a packet really uses is kept, so this bounds the worst case of many small items).
+    /// </summary>
+    public static UdpBatchSender CreateUdpGatherBatch(System.Net.Sockets.Socket socket, IReadOnlyList<System.Net.IPEndPoint> endpoints, int maxPackets, int packetSize) =>
+        new(socket, endpoints, new UdpBatchSenderOptions
+        {
+            MaxPackets = maxPackets,
+            MaxIovecs = maxPackets * 4,
+            ScratchBytes = checked(maxPackets * (packetSize + 8)),   // + rounding of each packet to 8 bytes
+        });
+
+    /// <summary>
+    /// Sends the batch, stores an <see cref="IOException"/> in <paramref name="errors"/> for each packet that
+    /// failed (others left untouched), and clears the batch for reuse.
+    /// </summary>
+    public static void SendAndCollect(PacketBatch batch, Span<Exception?> errors)
+    {
+        batch.Send();
+        for (int i = 0; i < batch.Count; i++)
+        {
+            if (batch.GetError(i) != System.Net.Sockets.SocketError.Success)
+                errors[i] = batch.CreateException(i);
+        }
+        batch.Clear();
+    }
+
     /// <summary>Adds the next packet of <paramref name="generator"/>; the batch must have room for a whole packet of scratch.</summary>
     public static int AddPacket(PacketBatch batch, ref PacketGenerator generator, PinnedHeap pins, int endpointIndex)
     {

@@ -26,6 +26,8 @@ namespace Spead2.Send.Native;
 //   gso_size plus headers must fit the route's MTU (else EINVAL). A device without checksum
 //   offload gives EIO. If the data is not longer than gso_size, the message is sent as a single
 //   datagram, but the checks above still apply, so single packets are sent without the cmsg.
+//   The data is cut by byte count whatever its iovec boundaries, so adjacent memory may share
+//   one iovec across packets.
 // - Before 4.18, udp_sendmsg ignores control messages of level SOL_UDP: a GSO message would then go
 //   out as one merged datagram. GSO is therefore only used after getsockopt(SOL_UDP, UDP_SEGMENT)
 //   succeeded, which kernels without GSO answer with ENOPROTOOPT.

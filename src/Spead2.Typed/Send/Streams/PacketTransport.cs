@@ -36,6 +36,15 @@ internal abstract class PacketTransport : IDisposable
     /// <param name="errors">Same length as <paramref name="packets"/>, all null on entry.</param>
     public abstract void Send(ReadOnlySpan<byte> buffer, ReadOnlySpan<PacketSpan> packets, Span<Exception?> errors);
 
+    /// <summary>
+    /// A batch the writer fills directly, headers in its scratch and payload by reference into the (pinned) heaps,
+    /// so that payload is never copied; null (the default) to receive packets copied into a buffer through
+    /// <see cref="Send"/>. Called once by the writer, before it starts.
+    /// </summary>
+    /// <param name="maxPackets">Most packets the writer puts in one batch.</param>
+    /// <param name="packetSize">Largest packet size.</param>
+    internal virtual Native.PacketBatch? CreateGatherBatch(int maxPackets, int packetSize) => null;
+
     /// <summary>Releases OS resources. Called after the writer has stopped.</summary>
     public virtual void Dispose()
     {

@@ -49,7 +49,8 @@ public abstract partial class SendStream
             int packetSize = stream._config.MaxPacketSize & ~7;
             PacketSize = packetSize;
             MaxBatch = Math.Clamp(MaxBatchBytes / packetSize, 1, MaxBatchPackets);
-            Buffer = new byte[packetSize * MaxBatch];
+            Gather = stream._transport.CreateGatherBatch(MaxBatch, packetSize);
+            Buffer = Gather is null ? new byte[packetSize * MaxBatch] : [];
             Packets = new PacketSpan[MaxBatch];
             Errors = new Exception?[MaxBatch];
             PacketGroup = new long[MaxBatch];
@@ -62,6 +63,7 @@ public abstract partial class SendStream
         public readonly int PacketSize;
         public readonly int MaxBatch;
         public readonly byte[] Buffer;
+        public readonly Native.PacketBatch? Gather;
         public readonly PacketSpan[] Packets;
         public readonly Exception?[] Errors;
 
@@ -178,7 +180,21 @@ public abstract partial class SendStream
             }
 
             int offset = w.BatchBytes;
-            int length = current.Generator.NextPacket(w.Buffer.AsSpan(offset, w.PacketSize));
+            int length;
+            if (w.Gather is { } gather)
+            {
+                // Zero copy: the header goes to the batch's scratch, the payload stays in the pinned heap.
+                Native.PinnedHeap pins = current.Pins ??= new Native.PinnedHeap();
+                if (pins.Heap != current.Heap)
+                {
+                    pins.Pin(current.Heap!);
+                }
+                length = gather.GetLength(Native.HeapBatching.AddPacket(gather, ref current.Generator, pins, current.SubstreamIndex));
+            }
+            else
+            {
+                length = current.Generator.NextPacket(w.Buffer.AsSpan(offset, w.PacketSize));
+            }
             int index = w.BatchCount;
             w.Packets[index] = new PacketSpan(offset, length, current.SubstreamIndex);
             w.PacketGroup[index] = w.ActiveStart;
@@ -241,7 +257,14 @@ public abstract partial class SendStream
     {
         int n = w.BatchCount;
         Span<Exception?> errors = w.Errors.AsSpan(0, n);
-        _transport.Send(w.Buffer.AsSpan(0, w.BatchBytes), w.Packets.AsSpan(0, n), errors);
+        if (w.Gather is { } gather)
+        {
+            Native.HeapBatching.SendAndCollect(gather, errors);
+        }
+        else
+        {
+            _transport.Send(w.Buffer.AsSpan(0, w.BatchBytes), w.Packets.AsSpan(0, n), errors);
+        }
 
         long bytes = 0;
         int failed = 0;

@@ -533,8 +533,12 @@ public abstract partial class SendStream : IDisposable, IAsyncDisposable
         public int State;
         public CancellationTokenRegistration Registration;
 
+        // The heap's item memory, pinned while a gather batch may point into it (writer thread only).
+        public Native.PinnedHeap? Pins;
+
         public void Clear()
         {
+            Pins?.Unpin();
             Heap = null;
             Generator = default;
             Completion = null;

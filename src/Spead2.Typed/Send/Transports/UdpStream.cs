@@ -360,7 +360,7 @@ public sealed class UdpStream : SendStream
     {
         private readonly SocketAddress[] _addresses;
         // sendmmsg + UDP GSO on 64-bit Linux, Socket.SendTo elsewhere (Send/Native).
-        private readonly Native.UdpBatchSender _batch;
+        private Native.UdpBatchSender _batch;
 
         public UdpTransport(Socket socket, IPEndPoint[] endpoints)
             : base(endpoints.Length)
@@ -383,6 +383,17 @@ public sealed class UdpStream : SendStream
         public override void Send(ReadOnlySpan<byte> buffer, ReadOnlySpan<PacketSpan> packets, Span<Exception?> errors)
         {
             Native.CopiedPacketSending.SendCopied(_batch, buffer, packets, errors);
+        }
+
+        internal override Native.PacketBatch? CreateGatherBatch(int maxPackets, int packetSize)
+        {
+            if (!Native.HeapBatching.PreferGather(packetSize))
+            {
+                return null;
+            }
+            _batch.Dispose();
+            _batch = Native.HeapBatching.CreateUdpGatherBatch(Socket, Endpoints, maxPackets, packetSize);
+            return _batch;
         }
 
         public override void Dispose()
