@@ -78,13 +78,32 @@ public sealed class HeapBatchingTests : IDisposable
         SendAndCompare(mode, 1000, heaps, cnts, maxPackets: 16);
     }
 
-    private void SendAndCompare(SendMode mode, int packetSize, List<Heap> heaps, List<long> cnts, int maxPackets = 256)
+    [Theory]
+    [InlineData(SendMode.Gso, 1472)]
+    [InlineData(SendMode.Gso, 8192)]
+    [InlineData(SendMode.Portable, 8192)]
+    public void ManySmallItemsFallBackToCopiesWhenGatherEntriesRunShort(SendMode mode, int packetSize)
+    {
+        // 300 items of 80 bytes: too big for the small-copy threshold, so each wants its own entry, far
+        // more than the 2 per packet this batch has; the rest must be copied, with identical bytes.
+        var heap = new Heap();
+        var arrays = new List<byte[]>();
+        for (int i = 0; i < 300; i++)
+        {
+            var item = MakeBytes(100 + i, 80);
+            arrays.Add(item);
+            heap.AddItem(0x2000 + i, item);
+        }
+        SendAndCompare(mode, packetSize, [heap, heap], [1, 2], maxPackets: 8, iovecsPerPacket: 2);
+    }
+
+    private void SendAndCompare(SendMode mode, int packetSize, List<Heap> heaps, List<long> cnts, int maxPackets = 256, int iovecsPerPacket = 4)
     {
         using var sender = new UdpBatchSender(_socket, [(IPEndPoint)_receiver.LocalEndPoint!], new UdpBatchSenderOptions
         {
             MaxPackets = maxPackets,
-            MaxIovecs = maxPackets * 4,
-            ScratchBytes = maxPackets * 128 + packetSize,
+            MaxIovecs = maxPackets * iovecsPerPacket,
+            ScratchBytes = maxPackets * (packetSize + 8),
             ForcePortable = mode == SendMode.Portable,
             AllowGso = mode == SendMode.Gso,
         });

@@ -106,6 +106,14 @@ public sealed class UdpStreamFastPathTests : IDisposable
             }
             var stop = new Heap();
             stop.AddEnd();
+            // Many items of 80 bytes: more pieces per packet than the gather batch has entries for.
+            var many = new Heap();
+            for (int i = 0; i < 300; i++)
+            {
+                var item = new byte[80];
+                new Random(1000 + i).NextBytes(item);
+                many.AddItem(0x2000 + i, item);
+            }
 
             byte[] expected;
             using (var bytes = new BytesStream(config))
@@ -133,7 +141,8 @@ public sealed class UdpStreamFastPathTests : IDisposable
                 s.SendHeap(start, 1);
                 s.SendHeaps([new HeapReference(heaps[0], 2), new HeapReference(heaps[1], 3), new HeapReference(heaps[2], 4)], GroupMode.RoundRobin);
                 s.SendHeaps([new HeapReference(heaps[2], 5), new HeapReference(heaps[0], 6)], GroupMode.Serial);
-                s.SendHeap(stop, 7);
+                s.SendHeap(many, 7);
+                s.SendHeap(stop, 8);
             }
         }
         finally

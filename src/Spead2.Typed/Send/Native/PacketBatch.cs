@@ -59,7 +59,8 @@ internal abstract unsafe class PacketBatch : IDisposable
     {
         ArgumentNullException.ThrowIfNull(options);
         ArgumentOutOfRangeException.ThrowIfLessThan(options.MaxPackets, 1, nameof(options.MaxPackets));
-        ArgumentOutOfRangeException.ThrowIfLessThan(options.MaxIovecs, 1, nameof(options.MaxIovecs));
+        // At least one gather entry per packet.
+        ArgumentOutOfRangeException.ThrowIfLessThan(options.MaxIovecs, options.MaxPackets, nameof(options.MaxIovecs));
         ArgumentOutOfRangeException.ThrowIfNegative(options.ScratchBytes, nameof(options.ScratchBytes));
         _endpointCount = endpointCount;
         Packets = new PacketEntry[options.MaxPackets];
@@ -97,7 +98,13 @@ internal abstract unsafe class PacketBatch : IDisposable
 
     /// <summary>Whether one more packet using up to <paramref name="scratchBytes"/> of scratch and <paramref name="iovecs"/> gather entries fits.</summary>
     public bool HasRoom(int scratchBytes, int iovecs) =>
-        Count < Packets.Length && _scratchUsed + scratchBytes <= _scratchBytes && _iovUsed + iovecs <= _maxIovecs;
+        Count < Packets.Length && _scratchUsed + scratchBytes <= _scratchBytes && iovecs <= AvailableIovecs;
+
+    /// <summary>
+    /// Gather entries the current (or next) packet may use: one entry stays reserved for every later
+    /// packet the batch can still take, so a packet always gets at least one.
+    /// </summary>
+    private int AvailableIovecs => _maxIovecs - _iovUsed - (Packets.Length - Count - 1);
 
     /// <summary>
     /// Starts a packet to substream <paramref name="endpointIndex"/> and returns <paramref name="scratchBytes"/>
@@ -139,16 +146,18 @@ internal abstract unsafe class PacketBatch : IDisposable
     /// </summary>
     public void AddPayload(byte* data, int length)
     {
-        // Small pieces are cheaper to copy than to describe; when gather entries run out, copying into the
-        // reserved scratch keeps the packet going.
-        if ((length <= _smallCopy || _iovUsed >= _maxIovecs) && length <= _scratchReserveEnd - _scratchUsed)
+        if (_scratchReserveEnd < 0)
+            ThrowInvalidOperation("BeginPacket was not called.");
+        ArgumentOutOfRangeException.ThrowIfNegative(length);
+        // Small pieces are cheaper to copy than to describe. When gather entries run short, copying into
+        // the reserved scratch keeps the packet going: a zero-copy entry is only taken if one more stays
+        // free for copies that may follow it (consecutive copies share one entry).
+        bool canCopy = length <= _scratchReserveEnd - _scratchUsed;
+        if (canCopy && (length <= _smallCopy || AvailableIovecs < 2))
         {
             AddPayloadCopy(new ReadOnlySpan<byte>(data, length));
             return;
         }
-        if (_scratchReserveEnd < 0)
-            ThrowInvalidOperation("BeginPacket was not called.");
-        ArgumentOutOfRangeException.ThrowIfNegative(length);
         AppendIov(data, length);
     }
 
@@ -261,8 +270,8 @@ internal abstract unsafe class PacketBatch : IDisposable
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private void AppendIov(byte* data, int length)
     {
-        if (_iovUsed >= _maxIovecs)
-            ThrowInvalidOperation("The batch has no gather entries left (check HasRoom).");
+        if (AvailableIovecs < 1)
+            ThrowInvalidOperation("The batch has no gather entries left for this packet and no reserved scratch to copy into (check HasRoom).");
         Iov[_iovUsed].Base = data;
         Iov[_iovUsed].Length = (nuint)length;
         _iovUsed++;
