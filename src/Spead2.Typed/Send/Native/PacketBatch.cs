@@ -152,8 +152,9 @@ internal abstract unsafe class PacketBatch : IDisposable
         // Small pieces are cheaper to copy than to describe. When gather entries run short, copying into
         // the reserved scratch keeps the packet going: a zero-copy entry is only taken if one more stays
         // free for copies that may follow it (consecutive copies share one entry).
+        // A packet must also stay within the kernel's UIO_MAXIOV entries per message.
         bool canCopy = length <= _scratchReserveEnd - _scratchUsed;
-        if (canCopy && (length <= _smallCopy || AvailableIovecs < 2))
+        if (canCopy && (length <= _smallCopy || AvailableIovecs < 2 || Packets[Count].IovCount >= MaxIovPerMessage - 2))
         {
             AddPayloadCopy(new ReadOnlySpan<byte>(data, length));
             return;
