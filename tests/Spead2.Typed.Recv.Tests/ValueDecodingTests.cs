@@ -113,6 +113,15 @@ public class ValueDecodingTests
     }
 
     [Fact]
+    public void VariableBitPackedItemsReadPaddingAsElements()
+    {
+        // One 2-bit element sent with shape (None,) is one byte on the wire; like spead2's
+        // receiver (max_elements = bytes * 8 // bits), we read four elements back.
+        var sent = new Item(0x1000, "v", "", [-1], format: F(('u', 2)), value: new byte[] { 3 });
+        Assert.Equal(new byte[] { 3, 0, 0, 0 }, ItemValueDecoder.Decode(sent, sent.ToBuffer(), false));
+    }
+
+    [Fact]
     public void ZeroSizeImmediateIsEmptyNotAnError()
     {
         // spead2's Python receiver fails on this (trap T15); there is no reason to copy that.
