@@ -185,6 +185,18 @@ public class ValueEncodingTests
         Assert.Equal(Hex.Parse("68 69 00 00"), Encode("hi", [], dtype: "S4"));
     }
 
+    [Theory]
+    [InlineData(">f4")]
+    [InlineData("<f4")]
+    public void Dtype_ArrayFastPath_MatchesElementPath(string dtype)
+    {
+        var values = new float[,] { { 1.5f, -2 }, { 3e9f, float.NaN } };
+        object[] boxed = [1.5f, -2f, 3e9f, float.NaN];
+        Assert.Equal(Encode(boxed, [2, 2], dtype: dtype), Encode(values, [2, 2], dtype: dtype));
+        var complex = new[] { new Complex(1, 2), new Complex(-3, 4.5) };
+        Assert.Equal(Encode(complex.Cast<object>().ToArray(), [2], dtype: ">c16"), Encode(complex, [2], dtype: ">c16"));
+    }
+
     [Fact]
     public void WrongElementCount_Throws()
     {

@@ -8,7 +8,7 @@ using Microsoft.Extensions.Logging;
 namespace Spead2.Recv;
 
 /// <summary>
-/// A SPEAD receiver: readers (UDP, TCP, in-memory buffers, in-process queues) feed packets into
+/// A SPEAD receiver: readers (UDP, TCP, in-memory buffers, <see cref="InprocQueue"/>s) feed packets into
 /// one <see cref="HeapAssembler"/>, and the heaps come out through <c>await foreach</c> or
 /// <see cref="ReadAsync"/>. The stream stops on a stop item, when a TCP sender closes, when a
 /// buffer or in-process queue ends, or on <see cref="Stop"/>; then the open heaps are flushed
@@ -153,6 +153,18 @@ public sealed class ReceiveStream : IAsyncEnumerable<ReceivedHeap>, IAsyncDispos
         var reader = TcpReader.Create(endpoint, maxPacketSize, bufferSize);
         Attach(reader, ct => reader.RunAsync(this, ct), stopsStreamAtEnd: true);
         return reader;
+    }
+
+    /// <summary>
+    /// Reads packets from an in-process queue (one packet per entry, which must hold exactly one
+    /// packet). Stopping the queue stops the stream once its packets are read, as in spead2.
+    /// </summary>
+    /// <param name="queue">The queue a sender writes to.</param>
+    /// <exception cref="InvalidOperationException">The stream has stopped.</exception>
+    public void AddInprocReader(InprocQueue queue)
+    {
+        ArgumentNullException.ThrowIfNull(queue);
+        StartReader(ct => ReadQueueAsync(queue, ct), stopsStreamAtEnd: true);
     }
 
     /// <summary>Stops the stream: readers stop, open heaps are flushed, the enumeration ends after them.</summary>
@@ -409,6 +421,19 @@ public sealed class ReceiveStream : IAsyncEnumerable<ReceivedHeap>, IAsyncDispos
                 RequestStop();
                 break;
             }
+        }
+    }
+
+    private async Task ReadQueueAsync(InprocQueue queue, CancellationToken cancellationToken)
+    {
+        var ready = new List<ReceivedHeap>();
+        while (await queue.ReadAsync(cancellationToken).ConfigureAwait(false) is { } packet)
+        {
+            bool stopped = AddPacket(packet, ready, requireExactLength: true);
+            if (ready.Count > 0)
+                await DeliverAsync(ready).ConfigureAwait(false);
+            if (stopped)
+                return;
         }
     }
 

@@ -1,0 +1,68 @@
+namespace Spead2.Send.Pacing;
+
+/// <summary>Blocks the writer thread until a timestamp of the pacer's clock.</summary>
+internal abstract class Sleeper : IDisposable
+{
+    /// <summary>
+    /// The sleeper suited to <paramref name="time"/>: a precise one for the system clock,
+    /// a timer-driven one for any other provider (such as a fake clock in tests).
+    /// </summary>
+    public static Sleeper Create(TimeProvider time) =>
+        ReferenceEquals(time, TimeProvider.System) ? new SystemClockSleeper() : new TimerSleeper(time);
+
+    /// <summary>Returns once the clock has reached <paramref name="timestamp"/>.</summary>
+    public abstract void SleepUntil(long timestamp);
+
+    /// <summary>Called once on the writer thread before its first sleep.</summary>
+    public virtual void AttachToCurrentThread()
+    {
+    }
+
+    /// <inheritdoc/>
+    public virtual void Dispose()
+    {
+    }
+}
+
+/// <summary>
+/// Sleeps on a timer of an arbitrary <see cref="TimeProvider"/>; exact for a fake clock.
+/// </summary>
+internal sealed class TimerSleeper : Sleeper
+{
+    private readonly TimeProvider _time;
+    private readonly ManualResetEventSlim _fired = new(false);
+    private readonly ITimer _timer;
+
+    public TimerSleeper(TimeProvider time)
+    {
+        _time = time;
+        _timer = time.CreateTimer(static s => ((TimerSleeper)s!)._fired.Set(), this, Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
+    }
+
+    public override void SleepUntil(long timestamp)
+    {
+        while (true)
+        {
+            long now = _time.GetTimestamp();
+            if (now >= timestamp)
+            {
+                return;
+            }
+            TimeSpan delay = _time.GetElapsedTime(now, timestamp);
+            if (delay <= TimeSpan.Zero)
+            {
+                // The provider's ticks are finer than TimeSpan's: wait the smallest step.
+                delay = new TimeSpan(1);
+            }
+            _fired.Reset();
+            _timer.Change(delay, Timeout.InfiniteTimeSpan);
+            _fired.Wait();
+        }
+    }
+
+    public override void Dispose()
+    {
+        _timer.Dispose();
+        _fired.Dispose();
+    }
+}

@@ -1,0 +1,143 @@
+using System.Threading.Tasks.Sources;
+
+namespace Spead2.Send;
+
+/// <summary>
+/// The completion of one enqueued heap or group: a reusable <see cref="IValueTaskSource{TResult}"/>, so that
+/// sending allocates no task per heap, with a blocking wait for the synchronous send methods.
+/// </summary>
+/// <remarks>
+/// A source is rented when a group is enqueued and goes back to its pool when the awaiter reads the result (or,
+/// for a blocking send, when the wait returns). An asynchronous source is completed through the core only: after
+/// <see cref="SetResult"/> or <see cref="SetException"/> the writer must not touch it again, because the awaiter may
+/// already have recycled it. A blocking source is completed under a monitor that the waiting thread holds while it
+/// recycles, so the completing thread can still signal safely.
+/// </remarks>
+internal sealed class HeapCompletionSource : IValueTaskSource<long>
+{
+    private readonly CompletionSourcePool _pool;
+    private readonly object _sync = new();
+    private ManualResetValueTaskSourceCore<long> _core;
+    private bool _blocking;
+    private bool _signalled;
+
+    public HeapCompletionSource(CompletionSourcePool pool)
+    {
+        _pool = pool;
+        // Continuations must not run on the writer thread: user code there would stall every heap behind it
+        // (and a blocking send from a continuation would deadlock).
+        _core.RunContinuationsAsynchronously = true;
+    }
+
+    /// <summary>The awaitable for the current use.</summary>
+    public ValueTask<long> Task => new(this, _core.Version);
+
+    /// <summary>Marks the source as waited on by <see cref="WaitForResult"/> rather than awaited.</summary>
+    public void PrepareForBlockingWait() => _blocking = true;
+
+    /// <summary>Completes with the number of bytes sent.</summary>
+    public void SetResult(long bytes)
+    {
+        // Read before completing: once completed, an asynchronous source may be recycled and rented again.
+        bool blocking = _blocking;
+        _core.SetResult(bytes);
+        if (blocking)
+        {
+            SignalBlockingWaiter();
+        }
+    }
+
+    /// <summary>Completes with a failure (an <see cref="OperationCanceledException"/> means cancelled).</summary>
+    public void SetException(Exception error)
+    {
+        bool blocking = _blocking;
+        _core.SetException(error);
+        if (blocking)
+        {
+            SignalBlockingWaiter();
+        }
+    }
+
+    /// <summary>Blocks until completion, then returns the result (or throws) and recycles the source.</summary>
+    public long WaitForResult()
+    {
+        lock (_sync)
+        {
+            while (!_signalled)
+            {
+                Monitor.Wait(_sync);
+            }
+        }
+        return GetResult(_core.Version);
+    }
+
+    /// <inheritdoc/>
+    public long GetResult(short token)
+    {
+        if (token != _core.Version)
+        {
+            throw new InvalidOperationException("The result of this send has already been consumed: a ValueTask may be awaited only once.");
+        }
+        try
+        {
+            return _core.GetResult(token);
+        }
+        finally
+        {
+            _core.Reset();
+            _blocking = false;
+            _signalled = false;
+            _pool.Return(this);
+        }
+    }
+
+    /// <inheritdoc/>
+    public ValueTaskSourceStatus GetStatus(short token) => _core.GetStatus(token);
+
+    /// <inheritdoc/>
+    public void OnCompleted(Action<object?> continuation, object? state, short token, ValueTaskSourceOnCompletedFlags flags) =>
+        _core.OnCompleted(continuation, state, token, flags);
+
+    private void SignalBlockingWaiter()
+    {
+        lock (_sync)
+        {
+            _signalled = true;
+            Monitor.Pulse(_sync);
+        }
+    }
+}
+
+/// <summary>A small per-stream pool of <see cref="HeapCompletionSource"/>; unreturned sources are simply collected.</summary>
+internal sealed class CompletionSourcePool
+{
+    private readonly HeapCompletionSource?[] _items;
+    private int _count;
+
+    public CompletionSourcePool(int capacity) => _items = new HeapCompletionSource?[capacity];
+
+    public HeapCompletionSource Rent()
+    {
+        lock (_items)
+        {
+            if (_count > 0)
+            {
+                HeapCompletionSource source = _items[--_count]!;
+                _items[_count] = null;
+                return source;
+            }
+        }
+        return new HeapCompletionSource(this);
+    }
+
+    public void Return(HeapCompletionSource source)
+    {
+        lock (_items)
+        {
+            if (_count < _items.Length)
+            {
+                _items[_count++] = source;
+            }
+        }
+    }
+}

@@ -1,0 +1,545 @@
+using System.Runtime.InteropServices;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+using Spead2.Send.Pacing;
+
+namespace Spead2.Send;
+
+/// <summary>
+/// A stream that sends heaps over one transport: the engine shared by <see cref="UdpStream"/>,
+/// <see cref="TcpStream"/>, <see cref="BytesStream"/> and <see cref="InprocStream"/>.
+/// </summary>
+/// <remarks>
+/// <para>
+/// Heaps are queued in call order (at most <see cref="StreamConfig.MaxHeaps"/> at a time) and a dedicated writer
+/// thread turns them into packets, paces them (<see cref="StreamConfig.Rate"/>, <see cref="StreamConfig.BurstSize"/>,
+/// <see cref="StreamConfig.BurstRateRatio"/>, or a per-heap rate) and hands them to the transport in batches.
+/// Every method may be called from any thread.
+/// </para>
+/// <para>
+/// Heap cnts follow spead2: automatic cnts start at 1 and advance by 1 (see <see cref="SetCntSequence"/>), masked to
+/// the heap flavour's address bits; an explicit cnt is used as given and does not advance the sequence.
+/// </para>
+/// <para>
+/// A heap is referenced, not copied: it (and the memory of its items) must not change until its send has completed.
+/// </para>
+/// </remarks>
+public abstract partial class SendStream : IDisposable, IAsyncDisposable
+{
+    private const int GroupQueued = 0;
+    private const int GroupStarted = 1;
+    private const int GroupCancelled = 2;
+
+    private readonly PacketTransport _transport;
+    private readonly StreamConfig _config;
+    private readonly ILogger _logger;
+    private readonly TimeProvider _time;
+    private readonly int _maxHeaps;
+    private readonly Slot[] _slots;
+    private readonly long _slotMask;
+    private readonly double _defaultWaitPerByte;
+    private readonly CompletionSourcePool _sourcePool;
+
+    // Protects the tail end of the queue: _tail (written only under it), slot contents at and after the tail,
+    // _nextCnt/_stepCnt, _needWakeup, _disposed, _stopping, _fault.
+    private readonly object _tailLock = new();
+    private long _tail;
+    private ulong _nextCnt = 1;
+    private ulong _stepCnt = 1;
+    private bool _needWakeup;
+    private bool _disposed;
+    private bool _stopping;
+    private Exception? _fault;
+
+    // Oldest slot still in use. Written only by the writer (or by FailPending under the tail lock once the writer
+    // is gone); read by enqueuers to test for a full queue and by Flush.
+    private long _head;
+
+    private readonly ManualResetEventSlim _wake = new(false);
+    private readonly Thread _writerThread;
+
+    // Flush waiters: blocking ones wait on the monitor, asynchronous ones are listed.
+    private readonly object _flushLock = new();
+    private readonly List<(long Target, TaskCompletionSource Source)> _asyncFlushes = [];
+    private int _flushWaiters;
+
+    /// <summary>Creates the engine around <paramref name="transport"/> and starts its writer thread.</summary>
+    private protected SendStream(PacketTransport transport, StreamConfig? config, ILogger? logger, TimeProvider? timeProvider)
+    {
+        ArgumentNullException.ThrowIfNull(transport);
+        _transport = transport;
+        _config = (config ?? new StreamConfig()).Clone();
+        _logger = logger ?? NullLogger.Instance;
+        _time = timeProvider ?? TimeProvider.System;
+        _maxHeaps = _config.MaxHeaps;
+
+        // A power-of-two ring at least MaxHeaps long, so indices can be masked; the limit itself is _maxHeaps.
+        int ring = (int)Math.Min(1L << 30, System.Numerics.BitOperations.RoundUpToPowerOf2((uint)_maxHeaps));
+        _slots = new Slot[ring];
+        for (int i = 0; i < ring; i++)
+        {
+            _slots[i] = new Slot();
+        }
+        _slotMask = ring - 1;
+        _defaultWaitPerByte = RateLimiter.WaitPerByte(_config.Rate, _time.TimestampFrequency);
+        _sourcePool = new CompletionSourcePool(Math.Min(_maxHeaps, 1024) + 8);
+
+        _writer = new WriterState(this);
+        _writerThread = new Thread(static s => ((SendStream)s!).WriterMain())
+        {
+            IsBackground = true,
+            Name = $"Spead2 {GetType().Name} writer",
+        };
+        _writerThread.Start(this);
+    }
+
+    /// <summary>The stream's configuration (a copy of the one given at construction; changing it has no effect).</summary>
+    public StreamConfig Config => _config.Clone();
+
+    /// <summary>Number of substreams (destinations); <c>substreamIndex</c> arguments must be below it.</summary>
+    public int NumSubstreams => _transport.NumSubstreams;
+
+    /// <summary>The logger warnings go to.</summary>
+    private protected ILogger Logger => _logger;
+
+    /// <summary>
+    /// Sends a heap and waits until all its packets have been handed to the transport.
+    /// </summary>
+    /// <param name="heap">The heap.</param>
+    /// <param name="cnt">Its heap cnt, or -1 (any negative value) for the next automatic cnt.</param>
+    /// <param name="substreamIndex">The destination, below <see cref="NumSubstreams"/>.</param>
+    /// <param name="rate">Bytes per second for this heap; negative for <see cref="StreamConfig.Rate"/>, 0 for unlimited.</param>
+    /// <returns>The number of bytes sent (the sum of its packet sizes).</returns>
+    /// <exception cref="ArgumentNullException"><paramref name="heap"/> is null.</exception>
+    /// <exception cref="ArgumentOutOfRangeException">The substream index, cnt, rate or packet size is out of range,
+    /// or the heap is too large for its flavour.</exception>
+    /// <exception cref="QueueFullException"><see cref="StreamConfig.MaxHeaps"/> heaps are already queued.</exception>
+    /// <exception cref="IOException">The transport could not send (part of) the heap.</exception>
+    /// <exception cref="ObjectDisposedException">The stream has been disposed.</exception>
+    public long SendHeap(Heap heap, long cnt = -1, int substreamIndex = 0, double rate = -1)
+    {
+        var reference = new HeapReference(heap, cnt, substreamIndex, rate);
+        HeapCompletionSource source = EnqueueOrThrow(new ReadOnlySpan<HeapReference>(in reference), GroupMode.RoundRobin, default, blocking: true, single: true);
+        return source.WaitForResult();
+    }
+
+    /// <summary>
+    /// Queues a heap for sending and returns a task that completes when all its packets have been handed to the
+    /// transport. Queueing happens before this method returns, so heaps are sent in call order.
+    /// </summary>
+    /// <param name="heap">The heap.</param>
+    /// <param name="cnt">Its heap cnt, or -1 (any negative value) for the next automatic cnt.</param>
+    /// <param name="substreamIndex">The destination, below <see cref="NumSubstreams"/>.</param>
+    /// <param name="rate">Bytes per second for this heap; negative for <see cref="StreamConfig.Rate"/>, 0 for unlimited.</param>
+    /// <param name="cancellationToken">Cancels the heap if the writer has not started it yet: it is then not sent at
+    /// all and the task is cancelled. Once its first packet has gone, the heap is always sent in full.</param>
+    /// <returns>The number of bytes sent. The task faults with <see cref="QueueFullException"/> if
+    /// <see cref="StreamConfig.MaxHeaps"/> heaps were already queued (the heap is dropped; nothing else is affected),
+    /// or with an <see cref="IOException"/> if the transport failed. Await it once only.</returns>
+    /// <exception cref="ArgumentNullException"><paramref name="heap"/> is null.</exception>
+    /// <exception cref="ArgumentOutOfRangeException">The substream index, cnt, rate or packet size is out of range,
+    /// or the heap is too large for its flavour (thrown at once; nothing is queued).</exception>
+    /// <exception cref="ObjectDisposedException">The stream has been disposed.</exception>
+    public ValueTask<long> SendHeapAsync(Heap heap, long cnt = -1, int substreamIndex = 0, double rate = -1, CancellationToken cancellationToken = default)
+    {
+        var reference = new HeapReference(heap, cnt, substreamIndex, rate);
+        return Enqueue(new ReadOnlySpan<HeapReference>(in reference), GroupMode.RoundRobin, cancellationToken, single: true);
+    }
+
+    /// <summary>
+    /// Sends several heaps as one group and waits for all of them. Either every heap is queued or none is (and then
+    /// the automatic cnt sequence does not advance).
+    /// </summary>
+    /// <param name="heaps">The heaps, with their cnts, substreams and rates. Automatic cnts are assigned in list order.</param>
+    /// <param name="mode">Whether packets of the heaps are interleaved or sent heap after heap.</param>
+    /// <returns>The number of bytes sent for the whole group.</returns>
+    /// <exception cref="ArgumentException">The list is empty or holds a default <see cref="HeapReference"/>.</exception>
+    /// <exception cref="ArgumentOutOfRangeException">A substream index, cnt or packet size is out of range.</exception>
+    /// <exception cref="QueueFullException">The group does not fit in the queue.</exception>
+    /// <exception cref="IOException">The transport failed; the first error of the group is reported.</exception>
+    /// <exception cref="ObjectDisposedException">The stream has been disposed.</exception>
+    public long SendHeaps(IReadOnlyList<HeapReference> heaps, GroupMode mode)
+    {
+        HeapReference[]? rented = null;
+        try
+        {
+            ReadOnlySpan<HeapReference> span = AsSpan(heaps, ref rented);
+            return EnqueueOrThrow(span, mode, default, blocking: true, single: false).WaitForResult();
+        }
+        finally
+        {
+            Return(rented);
+        }
+    }
+
+    /// <summary>
+    /// Queues several heaps as one group (all or none) and returns a task for the whole group.
+    /// </summary>
+    /// <param name="heaps">The heaps, with their cnts, substreams and rates. Automatic cnts are assigned in list order.</param>
+    /// <param name="mode">Whether packets of the heaps are interleaved or sent heap after heap.</param>
+    /// <param name="cancellationToken">Cancels the group if the writer has not started it yet.</param>
+    /// <returns>The number of bytes sent for the group; faults with <see cref="QueueFullException"/> if the group did
+    /// not fit (nothing queued), or with the group's first transport error. Await it once only.</returns>
+    /// <exception cref="ArgumentException">The list is empty or holds a default <see cref="HeapReference"/>.</exception>
+    /// <exception cref="ArgumentOutOfRangeException">A substream index, cnt or packet size is out of range.</exception>
+    /// <exception cref="ObjectDisposedException">The stream has been disposed.</exception>
+    public ValueTask<long> SendHeapsAsync(IReadOnlyList<HeapReference> heaps, GroupMode mode, CancellationToken cancellationToken = default)
+    {
+        HeapReference[]? rented = null;
+        try
+        {
+            return Enqueue(AsSpan(heaps, ref rented), mode, cancellationToken, single: false);
+        }
+        finally
+        {
+            Return(rented);
+        }
+    }
+
+    /// <summary>
+    /// Blocks until every heap queued before this call has completed (sent, failed or cancelled).
+    /// </summary>
+    /// <exception cref="InvalidOperationException">Called from the writer thread (it would wait for itself).</exception>
+    public void Flush()
+    {
+        long target = Volatile.Read(ref _tail);
+        if (Volatile.Read(ref _head) >= target)
+        {
+            return;
+        }
+        if (Thread.CurrentThread == _writerThread)
+        {
+            throw new InvalidOperationException("Flush cannot be called from the stream's writer thread.");
+        }
+        lock (_flushLock)
+        {
+            Interlocked.Increment(ref _flushWaiters);
+            try
+            {
+                while (Volatile.Read(ref _head) < target)
+                {
+                    Monitor.Wait(_flushLock);
+                }
+            }
+            finally
+            {
+                Interlocked.Decrement(ref _flushWaiters);
+            }
+        }
+    }
+
+    /// <summary>
+    /// Completes when every heap queued before this call has completed; heaps queued later are not waited for.
+    /// </summary>
+    /// <param name="cancellationToken">Stops waiting (the heaps are still sent).</param>
+    public Task FlushAsync(CancellationToken cancellationToken = default)
+    {
+        long target = Volatile.Read(ref _tail);
+        if (Volatile.Read(ref _head) >= target)
+        {
+            return Task.CompletedTask;
+        }
+        var source = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        lock (_flushLock)
+        {
+            Interlocked.Increment(ref _flushWaiters);
+            if (Volatile.Read(ref _head) >= target)
+            {
+                Interlocked.Decrement(ref _flushWaiters);
+                return Task.CompletedTask;
+            }
+            _asyncFlushes.Add((target, source));
+        }
+        return source.Task.WaitAsync(cancellationToken);
+    }
+
+    /// <summary>
+    /// Sets the automatic heap cnt sequence: the next heap sent with an automatic cnt gets <paramref name="next"/>,
+    /// and each one after it <paramref name="step"/> more (64-bit wrap-around; the low address bits of the heap's
+    /// flavour are used). Keeping the cnts of several senders apart is the caller's job.
+    /// </summary>
+    /// <param name="next">The next cnt (its 64 bits are used as unsigned).</param>
+    /// <param name="step">The increment (its 64 bits are used as unsigned); not 0.</param>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="step"/> is 0.</exception>
+    public void SetCntSequence(long next, long step)
+    {
+        if (step == 0)
+        {
+            throw new ArgumentOutOfRangeException(nameof(step), step, "The cnt step cannot be 0.");
+        }
+        lock (_tailLock)
+        {
+            _nextCnt = (ulong)next;
+            _stepCnt = (ulong)step;
+        }
+    }
+
+    /// <summary>
+    /// Waits for every queued heap to complete, stops the writer and releases the transport. Later sends throw
+    /// <see cref="ObjectDisposedException"/>.
+    /// </summary>
+    public void Dispose()
+    {
+        if (!BeginDispose())
+        {
+            return;
+        }
+        Flush();
+        EndDispose();
+        GC.SuppressFinalize(this);
+    }
+
+    /// <summary>Like <see cref="Dispose()"/>, but waits for the queued heaps asynchronously.</summary>
+    public async ValueTask DisposeAsync()
+    {
+        if (!BeginDispose())
+        {
+            return;
+        }
+        await FlushAsync().ConfigureAwait(false);
+        EndDispose();
+        GC.SuppressFinalize(this);
+    }
+
+    /// <summary>Releases what a derived transport owns besides its <see cref="PacketTransport"/>; called once, after the writer stopped.</summary>
+    private protected virtual void OnDisposed()
+    {
+    }
+
+    private bool BeginDispose()
+    {
+        lock (_tailLock)
+        {
+            if (_disposed)
+            {
+                return false;
+            }
+            _disposed = true;
+            return true;
+        }
+    }
+
+    private void EndDispose()
+    {
+        lock (_tailLock)
+        {
+            _stopping = true;
+        }
+        _wake.Set();
+        if (Thread.CurrentThread != _writerThread)
+        {
+            _writerThread.Join();
+        }
+        _transport.Dispose();
+        _writer.Sleeper.Dispose();
+        OnDisposed();
+    }
+
+    private static ReadOnlySpan<HeapReference> AsSpan(IReadOnlyList<HeapReference> heaps, ref HeapReference[]? rented)
+    {
+        ArgumentNullException.ThrowIfNull(heaps);
+        switch (heaps)
+        {
+            case HeapReferenceList list:
+                return list.AsSpan();
+            case HeapReference[] array:
+                return array;
+            case List<HeapReference> list:
+                return CollectionsMarshal.AsSpan(list);
+            default:
+                int n = heaps.Count;
+                rented = System.Buffers.ArrayPool<HeapReference>.Shared.Rent(n);
+                for (int i = 0; i < n; i++)
+                {
+                    rented[i] = heaps[i];
+                }
+                return rented.AsSpan(0, n);
+        }
+    }
+
+    private static void Return(HeapReference[]? rented)
+    {
+        if (rented is not null)
+        {
+            System.Buffers.ArrayPool<HeapReference>.Shared.Return(rented, clearArray: true);
+        }
+    }
+
+    private ValueTask<long> Enqueue(ReadOnlySpan<HeapReference> heaps, GroupMode mode, CancellationToken cancellationToken, bool single)
+    {
+        if (cancellationToken.IsCancellationRequested)
+        {
+            ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed), this);
+            return ValueTask.FromCanceled<long>(cancellationToken);
+        }
+        HeapCompletionSource? source = TryEnqueue(heaps, mode, cancellationToken, blocking: false, single, out Exception? rejected);
+        return source is not null ? source.Task : ValueTask.FromException<long>(rejected!);
+    }
+
+    private HeapCompletionSource EnqueueOrThrow(ReadOnlySpan<HeapReference> heaps, GroupMode mode, CancellationToken cancellationToken, bool blocking, bool single)
+    {
+        HeapCompletionSource? source = TryEnqueue(heaps, mode, cancellationToken, blocking, single, out Exception? rejected);
+        if (source is null)
+        {
+            throw rejected!;
+        }
+        return source;
+    }
+
+    /// <summary>
+    /// Queues a group, all or nothing. Usage errors throw; a full queue (or a broken writer) returns null with the
+    /// reason, so the asynchronous methods can report it through their task.
+    /// </summary>
+    private HeapCompletionSource? TryEnqueue(
+        ReadOnlySpan<HeapReference> heaps, GroupMode mode, CancellationToken cancellationToken, bool blocking, bool single, out Exception? rejected)
+    {
+        int n = heaps.Length;
+        if (n == 0)
+        {
+            throw new ArgumentException("The list of heaps to send is empty.", nameof(heaps));
+        }
+        if (mode is not (GroupMode.RoundRobin or GroupMode.Serial))
+        {
+            throw new ArgumentOutOfRangeException(nameof(mode), mode, "Unknown group mode.");
+        }
+        int numSubstreams = _transport.NumSubstreams;
+        int maxPacketSize = _config.MaxPacketSize;
+        long frequency = _time.TimestampFrequency;
+        bool wake;
+        HeapCompletionSource source;
+        lock (_tailLock)
+        {
+            ObjectDisposedException.ThrowIf(_disposed, this);
+            if (_fault is not null)
+            {
+                rejected = _fault;
+                return null;
+            }
+            long tail = _tail;
+            long head = Volatile.Read(ref _head);
+            ulong nextCnt = _nextCnt;
+            int filled = 0;
+            try
+            {
+                for (int i = 0; i < n; i++)
+                {
+                    ref readonly HeapReference r = ref heaps[i];
+                    Heap heap = r.Heap ?? throw new ArgumentException($"Element {i} has no heap (a default HeapReference).", nameof(heaps));
+                    if (r.SubstreamIndex >= numSubstreams)
+                    {
+                        throw new ArgumentOutOfRangeException(single ? "substreamIndex" : nameof(heaps), r.SubstreamIndex,
+                            $"The substream index is out of range: this stream has {numSubstreams} substream(s).");
+                    }
+                    if (tail + i - head >= _maxHeaps)
+                    {
+                        Unwind(tail, filled);
+                        SendLog.QueueFull(_logger, _maxHeaps, n);
+                        SendMetrics.HeapsDropped.Add(n);
+                        rejected = QueueFullException.ForStream(_maxHeaps, n);
+                        return null;
+                    }
+                    long cnt = r.Cnt;
+                    long mask = heap.Flavour.MaxHeapAddress;
+                    if (cnt < 0)
+                    {
+                        cnt = (long)(nextCnt & (ulong)mask);
+                        nextCnt += _stepCnt;
+                    }
+                    else if (cnt > mask)
+                    {
+                        throw new ArgumentOutOfRangeException(single ? "cnt" : nameof(heaps), cnt,
+                            $"The heap cnt is out of range: at most {mask} in {heap.Flavour}.");
+                    }
+
+                    Slot s = _slots[(tail + i) & _slotMask];
+                    s.Generator = new PacketGenerator(heap, cnt, maxPacketSize);
+                    s.Heap = heap;
+                    filled = i + 1;
+                    s.SubstreamIndex = r.SubstreamIndex;
+                    s.WaitPerByte = r.Rate < 0 ? _defaultWaitPerByte : RateLimiter.WaitPerByte(r.Rate, frequency);
+                    s.Mode = mode;
+                    s.GroupEnd = tail + n;
+                    // Round robin cycles back to the first heap; serial marks the last heap as terminal.
+                    s.GroupNext = i + 1 < n ? tail + i + 1 : (mode == GroupMode.RoundRobin ? tail : tail + i);
+                }
+            }
+            catch
+            {
+                Unwind(tail, filled);
+                throw;
+            }
+
+            Slot first = _slots[tail & _slotMask];
+            source = _sourcePool.Rent();
+            if (blocking)
+            {
+                source.PrepareForBlockingWait();
+            }
+            first.Completion = source;
+            first.FirstError = null;
+            first.BytesSent = 0;
+            first.State = GroupQueued;
+            if (cancellationToken.CanBeCanceled)
+            {
+                // Registered before the group is published, so the writer (which disposes the registration) never
+                // sees a half-set slot. If the token is already cancelled the callback runs right here.
+                first.Registration = cancellationToken.UnsafeRegister(static (state, token) => CancelGroup((Slot)state!, token), first);
+            }
+            _nextCnt = nextCnt;
+            Volatile.Write(ref _tail, tail + n);
+            wake = _needWakeup;
+            _needWakeup = false;
+        }
+        if (wake)
+        {
+            _wake.Set();
+        }
+        rejected = null;
+        return source;
+    }
+
+    // Clears slots filled by a failed enqueue; the tail was never moved, so the writer has not seen them.
+    private void Unwind(long tail, int filled)
+    {
+        for (int i = 0; i < filled; i++)
+        {
+            _slots[(tail + i) & _slotMask].Clear();
+        }
+    }
+
+    private static void CancelGroup(Slot first, CancellationToken token)
+    {
+        if (Interlocked.CompareExchange(ref first.State, GroupCancelled, GroupQueued) == GroupQueued)
+        {
+            first.Completion!.SetException(new OperationCanceledException("The heap was cancelled before it was sent.", token));
+        }
+    }
+
+    /// <summary>One queued heap; the first slot of a group also holds the group's completion state.</summary>
+    private sealed class Slot
+    {
+        public Heap? Heap;
+        public PacketGenerator Generator;
+        public int SubstreamIndex;
+        public double WaitPerByte;
+        public GroupMode Mode;
+        public long GroupEnd;
+        public long GroupNext;
+
+        // Group state, valid in the group's first slot.
+        public HeapCompletionSource? Completion;
+        public Exception? FirstError;
+        public long BytesSent;
+        public int State;
+        public CancellationTokenRegistration Registration;
+
+        public void Clear()
+        {
+            Heap = null;
+            Generator = default;
+            Completion = null;
+            FirstError = null;
+            Registration = default;
+        }
+    }
+}

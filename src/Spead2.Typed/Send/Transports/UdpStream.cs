@@ -1,0 +1,403 @@
+using System.Net;
+using System.Net.Sockets;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+
+namespace Spead2.Send;
+
+/// <summary>
+/// A stream that sends each packet as one UDP datagram. Each endpoint is a substream.
+/// </summary>
+/// <remarks>
+/// UDP is unreliable: nothing tells whether packets arrived. A packet the OS refuses (for example one larger than
+/// the path allows) fails its heap's send with an <see cref="IOException"/>; the rest of the heap is still sent.
+/// </remarks>
+public sealed class UdpStream : SendStream
+{
+    /// <summary>spead2's default socket send buffer, 512 KiB.</summary>
+    public const int DefaultBufferSize = 512 * 1024;
+
+    private readonly UdpTransport _udp;
+
+    /// <summary>Sends to one host.</summary>
+    /// <param name="host">Host name or address literal of the receiver.</param>
+    /// <param name="port">Destination port.</param>
+    /// <param name="config">Stream configuration; spead2's defaults when null.</param>
+    /// <param name="bufferSize">Socket send buffer in bytes (0 = OS default); a warning is logged if the OS grants less.</param>
+    /// <param name="interfaceAddress">Source address to bind to (chooses the interface), or null.</param>
+    /// <param name="logger">Receives warnings.</param>
+    /// <param name="timeProvider">Clock for the rate limiter; the system clock when null.</param>
+    public UdpStream(string host, int port, StreamConfig? config = null, int bufferSize = DefaultBufferSize,
+        string? interfaceAddress = null, ILogger? logger = null, TimeProvider? timeProvider = null)
+        : this(Create(ResolveOne(host, port, interfaceAddress), bufferSize,
+            interfaceAddress is null ? null : SocketHelpers.Resolve(interfaceAddress, null, nameof(interfaceAddress)), logger),
+            config, logger, timeProvider)
+    {
+    }
+
+    /// <summary>Sends to several endpoints, one substream each.</summary>
+    /// <param name="endpoints">The destinations, all of one address family; substream <c>i</c> is <c>endpoints[i]</c>.</param>
+    /// <param name="config">Stream configuration; spead2's defaults when null.</param>
+    /// <param name="bufferSize">Socket send buffer in bytes (0 = OS default); a warning is logged if the OS grants less.</param>
+    /// <param name="interfaceAddress">Source address to bind to (chooses the interface), or null.</param>
+    /// <param name="logger">Receives warnings.</param>
+    /// <param name="timeProvider">Clock for the rate limiter; the system clock when null.</param>
+    public UdpStream(IReadOnlyList<IPEndPoint> endpoints, StreamConfig? config = null, int bufferSize = DefaultBufferSize,
+        IPAddress? interfaceAddress = null, ILogger? logger = null, TimeProvider? timeProvider = null)
+        : this(Create(endpoints, bufferSize, interfaceAddress, logger), config, logger, timeProvider)
+    {
+    }
+
+    /// <summary>Sends to multicast groups with a hop limit (TTL).</summary>
+    /// <param name="endpoints">Multicast destinations, one per substream.</param>
+    /// <param name="config">Stream configuration; spead2's defaults when null.</param>
+    /// <param name="bufferSize">Socket send buffer in bytes (0 = OS default).</param>
+    /// <param name="ttl">Multicast TTL / hop limit, 0 to 255.</param>
+    /// <param name="logger">Receives warnings.</param>
+    /// <param name="timeProvider">Clock for the rate limiter; the system clock when null.</param>
+    public UdpStream(IReadOnlyList<IPEndPoint> endpoints, StreamConfig? config, int bufferSize, int ttl,
+        ILogger? logger = null, TimeProvider? timeProvider = null)
+        : this(CreateMulticast(endpoints, bufferSize, ttl, null, null, logger), config, logger, timeProvider)
+    {
+    }
+
+    /// <summary>Sends to IPv4 multicast groups with a TTL through the interface with the given address.</summary>
+    /// <param name="endpoints">IPv4 multicast destinations, one per substream.</param>
+    /// <param name="config">Stream configuration; spead2's defaults when null.</param>
+    /// <param name="bufferSize">Socket send buffer in bytes (0 = OS default).</param>
+    /// <param name="ttl">Multicast TTL, 0 to 255.</param>
+    /// <param name="interfaceAddress">IPv4 address of the interface to send on.</param>
+    /// <param name="logger">Receives warnings.</param>
+    /// <param name="timeProvider">Clock for the rate limiter; the system clock when null.</param>
+    public UdpStream(IReadOnlyList<IPEndPoint> endpoints, StreamConfig? config, int bufferSize, int ttl, IPAddress interfaceAddress,
+        ILogger? logger = null, TimeProvider? timeProvider = null)
+        : this(CreateMulticast(endpoints, bufferSize, ttl, interfaceAddress ?? throw new ArgumentNullException(nameof(interfaceAddress)), null, logger),
+            config, logger, timeProvider)
+    {
+    }
+
+    /// <summary>Sends to IPv6 multicast groups with a hop limit through the interface with the given index.</summary>
+    /// <param name="endpoints">IPv6 multicast destinations, one per substream.</param>
+    /// <param name="config">Stream configuration; spead2's defaults when null.</param>
+    /// <param name="bufferSize">Socket send buffer in bytes (0 = OS default).</param>
+    /// <param name="ttl">Hop limit, 0 to 255.</param>
+    /// <param name="interfaceIndex">Index of the interface to send on (0 lets the OS choose).</param>
+    /// <param name="logger">Receives warnings.</param>
+    /// <param name="timeProvider">Clock for the rate limiter; the system clock when null.</param>
+    public UdpStream(IReadOnlyList<IPEndPoint> endpoints, StreamConfig? config, int bufferSize, int ttl, int interfaceIndex,
+        ILogger? logger = null, TimeProvider? timeProvider = null)
+        : this(CreateMulticast(endpoints, bufferSize, ttl, null, interfaceIndex, logger), config, logger, timeProvider)
+    {
+    }
+
+    /// <summary>Sends to a multicast group (by name or address literal) with a TTL.</summary>
+    /// <param name="multicastGroup">Multicast group host name or address literal.</param>
+    /// <param name="port">Destination port.</param>
+    /// <param name="config">Stream configuration; spead2's defaults when null.</param>
+    /// <param name="bufferSize">Socket send buffer in bytes (0 = OS default).</param>
+    /// <param name="ttl">Multicast TTL / hop limit, 0 to 255.</param>
+    /// <param name="logger">Receives warnings.</param>
+    /// <param name="timeProvider">Clock for the rate limiter; the system clock when null.</param>
+    public UdpStream(string multicastGroup, int port, StreamConfig? config, int bufferSize, int ttl,
+        ILogger? logger = null, TimeProvider? timeProvider = null)
+        : this(ResolveOne(multicastGroup, port, (AddressFamily?)null), config, bufferSize, ttl, logger, timeProvider)
+    {
+    }
+
+    /// <summary>Sends to an IPv4 multicast group (by name or address literal) with a TTL through the given interface.</summary>
+    /// <param name="multicastGroup">Multicast group host name or address literal.</param>
+    /// <param name="port">Destination port.</param>
+    /// <param name="config">Stream configuration; spead2's defaults when null.</param>
+    /// <param name="bufferSize">Socket send buffer in bytes (0 = OS default).</param>
+    /// <param name="ttl">Multicast TTL, 0 to 255.</param>
+    /// <param name="interfaceAddress">IPv4 address of the interface to send on.</param>
+    /// <param name="logger">Receives warnings.</param>
+    /// <param name="timeProvider">Clock for the rate limiter; the system clock when null.</param>
+    public UdpStream(string multicastGroup, int port, StreamConfig? config, int bufferSize, int ttl, IPAddress interfaceAddress,
+        ILogger? logger = null, TimeProvider? timeProvider = null)
+        : this(ResolveOne(multicastGroup, port, AddressFamily.InterNetwork), config, bufferSize, ttl, interfaceAddress, logger, timeProvider)
+    {
+    }
+
+    /// <summary>Sends to an IPv6 multicast group (by name or address literal) with a hop limit through the given interface.</summary>
+    /// <param name="multicastGroup">Multicast group host name or address literal.</param>
+    /// <param name="port">Destination port.</param>
+    /// <param name="config">Stream configuration; spead2's defaults when null.</param>
+    /// <param name="bufferSize">Socket send buffer in bytes (0 = OS default).</param>
+    /// <param name="ttl">Hop limit, 0 to 255.</param>
+    /// <param name="interfaceIndex">Index of the interface to send on.</param>
+    /// <param name="logger">Receives warnings.</param>
+    /// <param name="timeProvider">Clock for the rate limiter; the system clock when null.</param>
+    public UdpStream(string multicastGroup, int port, StreamConfig? config, int bufferSize, int ttl, int interfaceIndex,
+        ILogger? logger = null, TimeProvider? timeProvider = null)
+        : this(ResolveOne(multicastGroup, port, AddressFamily.InterNetworkV6), config, bufferSize, ttl, interfaceIndex, logger, timeProvider)
+    {
+    }
+
+    /// <summary>
+    /// Sends through an existing UDP socket, which is duplicated: the caller may close theirs at once. The caller is
+    /// responsible for its options (buffer size, TTL, binding); it must not be connected.
+    /// </summary>
+    /// <param name="socket">An unconnected UDP socket.</param>
+    /// <param name="endpoints">The destinations, one per substream, in the socket's address family.</param>
+    /// <param name="config">Stream configuration; spead2's defaults when null.</param>
+    /// <param name="logger">Receives warnings.</param>
+    /// <param name="timeProvider">Clock for the rate limiter; the system clock when null.</param>
+    public UdpStream(Socket socket, IReadOnlyList<IPEndPoint> endpoints, StreamConfig? config = null,
+        ILogger? logger = null, TimeProvider? timeProvider = null)
+        : this(CreateFromSocket(socket, endpoints), config, logger, timeProvider)
+    {
+    }
+
+    /// <summary>Sends to one host through an existing, unconnected UDP socket (duplicated; see the other overload).</summary>
+    /// <param name="socket">An unconnected UDP socket.</param>
+    /// <param name="host">Host name or address literal of the receiver.</param>
+    /// <param name="port">Destination port.</param>
+    /// <param name="config">Stream configuration; spead2's defaults when null.</param>
+    /// <param name="logger">Receives warnings.</param>
+    /// <param name="timeProvider">Clock for the rate limiter; the system clock when null.</param>
+    public UdpStream(Socket socket, string host, int port, StreamConfig? config = null,
+        ILogger? logger = null, TimeProvider? timeProvider = null)
+        : this(CreateFromSocket(socket, ResolveOne(host, port, (socket ?? throw new ArgumentNullException(nameof(socket))).AddressFamily)),
+            config, logger, timeProvider)
+    {
+    }
+
+    private UdpStream(UdpTransport transport, StreamConfig? config, ILogger? logger, TimeProvider? timeProvider)
+        : base(transport, config, logger, timeProvider)
+    {
+        _udp = transport;
+    }
+
+    /// <summary>The destinations, one per substream.</summary>
+    public IReadOnlyList<IPEndPoint> Endpoints => _udp.Endpoints;
+
+    /// <summary>The local address the socket is bound to (after the first send if it was not bound explicitly).</summary>
+    public EndPoint? LocalEndPoint => _udp.Socket.LocalEndPoint;
+
+    private static IPEndPoint[] ResolveOne(string host, int port, string? interfaceAddress)
+    {
+        AddressFamily? family = null;
+        if (interfaceAddress is not null && IPAddress.TryParse(interfaceAddress, out IPAddress? local))
+        {
+            family = local.AddressFamily;
+        }
+        return ResolveOne(host, port, family);
+    }
+
+    private static IPEndPoint[] ResolveOne(string host, int port, AddressFamily? family)
+    {
+        CheckPort(port, nameof(port));
+        return [new IPEndPoint(SocketHelpers.Resolve(host, family, nameof(host)), port)];
+    }
+
+    private static void CheckPort(int port, string paramName)
+    {
+        if (port is < IPEndPoint.MinPort or > IPEndPoint.MaxPort)
+        {
+            throw new ArgumentOutOfRangeException(paramName, port, $"The port must be from {IPEndPoint.MinPort} to {IPEndPoint.MaxPort}.");
+        }
+    }
+
+    private static IPEndPoint[] CheckEndpoints(IReadOnlyList<IPEndPoint> endpoints)
+    {
+        ArgumentNullException.ThrowIfNull(endpoints);
+        if (endpoints.Count == 0)
+        {
+            throw new ArgumentException("The endpoint list must be non-empty.", nameof(endpoints));
+        }
+        var copy = new IPEndPoint[endpoints.Count];
+        AddressFamily family = AddressFamily.Unspecified;
+        for (int i = 0; i < copy.Length; i++)
+        {
+            IPEndPoint e = endpoints[i] ?? throw new ArgumentException($"Endpoint {i} is null.", nameof(endpoints));
+            if (e.AddressFamily is not (AddressFamily.InterNetwork or AddressFamily.InterNetworkV6))
+            {
+                throw new ArgumentException($"Endpoint {i} ({e}) is not an IPv4 or IPv6 endpoint.", nameof(endpoints));
+            }
+            if (i == 0)
+            {
+                family = e.AddressFamily;
+            }
+            else if (e.AddressFamily != family)
+            {
+                throw new ArgumentException($"Endpoint {i} ({e}) is not in the address family of endpoint 0 ({endpoints[0]}): one socket serves them all.", nameof(endpoints));
+            }
+            copy[i] = e;
+        }
+        return copy;
+    }
+
+    private static UdpTransport Create(IReadOnlyList<IPEndPoint> endpoints, int bufferSize, IPAddress? interfaceAddress, ILogger? logger)
+    {
+        IPEndPoint[] checkedEndpoints = CheckEndpoints(endpoints);
+        ArgumentOutOfRangeException.ThrowIfNegative(bufferSize);
+        AddressFamily family = checkedEndpoints[0].AddressFamily;
+        if (interfaceAddress is not null && interfaceAddress.AddressFamily != family)
+        {
+            throw new ArgumentException($"The interface address {interfaceAddress} is not in the endpoints' address family.", nameof(interfaceAddress));
+        }
+        var socket = new Socket(family, SocketType.Dgram, ProtocolType.Udp);
+        try
+        {
+            SocketHelpers.SetSendBufferSize(socket, bufferSize, logger ?? NullLogger.Instance);
+            if (interfaceAddress is not null)
+            {
+                socket.Bind(new IPEndPoint(interfaceAddress, 0));
+            }
+            return new UdpTransport(socket, checkedEndpoints);
+        }
+        catch
+        {
+            socket.Dispose();
+            throw;
+        }
+    }
+
+    private static UdpTransport CreateMulticast(IReadOnlyList<IPEndPoint> endpoints, int bufferSize, int ttl,
+        IPAddress? interfaceAddress, int? interfaceIndex, ILogger? logger)
+    {
+        IPEndPoint[] checkedEndpoints = CheckEndpoints(endpoints);
+        ArgumentOutOfRangeException.ThrowIfNegative(bufferSize);
+        if (ttl is < 0 or > 255)
+        {
+            throw new ArgumentOutOfRangeException(nameof(ttl), ttl, "The multicast TTL must be from 0 to 255.");
+        }
+        AddressFamily family = checkedEndpoints[0].AddressFamily;
+        foreach (IPEndPoint e in checkedEndpoints)
+        {
+            bool multicast = family == AddressFamily.InterNetwork
+                ? (e.Address.GetAddressBytes()[0] & 0xF0) == 0xE0
+                : e.Address.IsIPv6Multicast;
+            if (!multicast)
+            {
+                throw new ArgumentException($"Endpoint {e} is not a multicast address.", nameof(endpoints));
+            }
+        }
+        if (interfaceAddress is not null)
+        {
+            if (family != AddressFamily.InterNetwork)
+            {
+                throw new ArgumentException("An interface address can only be given with IPv4 multicast endpoints; use an interface index for IPv6.", nameof(endpoints));
+            }
+            if (interfaceAddress.AddressFamily != AddressFamily.InterNetwork)
+            {
+                throw new ArgumentException($"The interface address {interfaceAddress} is not an IPv4 address.", nameof(interfaceAddress));
+            }
+        }
+        if (interfaceIndex is { } index)
+        {
+            if (family != AddressFamily.InterNetworkV6)
+            {
+                throw new ArgumentException("An interface index can only be given with IPv6 multicast endpoints; use an interface address for IPv4.", nameof(endpoints));
+            }
+            ArgumentOutOfRangeException.ThrowIfNegative(index, nameof(interfaceIndex));
+        }
+
+        var socket = new Socket(family, SocketType.Dgram, ProtocolType.Udp);
+        try
+        {
+            SocketHelpers.SetSendBufferSize(socket, bufferSize, logger ?? NullLogger.Instance);
+            if (family == AddressFamily.InterNetwork)
+            {
+                socket.SetSocketOption(SocketOptionLevel.IP, SocketOptionName.MulticastTimeToLive, ttl);
+                if (interfaceAddress is not null)
+                {
+                    socket.SetSocketOption(SocketOptionLevel.IP, SocketOptionName.MulticastInterface, interfaceAddress.GetAddressBytes());
+                }
+            }
+            else
+            {
+                // IPV6_MULTICAST_HOPS
+                socket.SetSocketOption(SocketOptionLevel.IPv6, SocketOptionName.MulticastTimeToLive, ttl);
+                if (interfaceIndex is { } i)
+                {
+                    socket.SetSocketOption(SocketOptionLevel.IPv6, SocketOptionName.MulticastInterface, i);
+                }
+            }
+            return new UdpTransport(socket, checkedEndpoints);
+        }
+        catch
+        {
+            socket.Dispose();
+            throw;
+        }
+    }
+
+    private static UdpTransport CreateFromSocket(Socket socket, IReadOnlyList<IPEndPoint> endpoints)
+    {
+        ArgumentNullException.ThrowIfNull(socket);
+        if (socket.SocketType != SocketType.Dgram)
+        {
+            throw new ArgumentException($"The socket is a {socket.SocketType} socket, not a datagram (UDP) socket.", nameof(socket));
+        }
+        if (socket.Connected)
+        {
+            throw new ArgumentException("The socket must not be connected.", nameof(socket));
+        }
+        IPEndPoint[] checkedEndpoints = CheckEndpoints(endpoints);
+        AddressFamily family = socket.AddressFamily;
+        for (int i = 0; i < checkedEndpoints.Length; i++)
+        {
+            IPEndPoint e = checkedEndpoints[i];
+            if (e.AddressFamily == family)
+            {
+                continue;
+            }
+            if (family == AddressFamily.InterNetworkV6 && socket.DualMode && e.AddressFamily == AddressFamily.InterNetwork)
+            {
+                checkedEndpoints[i] = new IPEndPoint(e.Address.MapToIPv6(), e.Port);
+                continue;
+            }
+            throw new ArgumentException($"Endpoint {e} does not match the socket's address family {family}.", nameof(endpoints));
+        }
+        Socket duplicate = SocketHelpers.Duplicate(socket);
+        return new UdpTransport(duplicate, checkedEndpoints);
+    }
+
+    /// <summary>One datagram per packet, to the packet's substream endpoint.</summary>
+    private sealed class UdpTransport : PacketTransport
+    {
+        private readonly SocketAddress[] _addresses;
+
+        public UdpTransport(Socket socket, IPEndPoint[] endpoints)
+            : base(endpoints.Length)
+        {
+            Socket = socket;
+            Endpoints = endpoints;
+            // Serialised once, so that sending allocates nothing per packet.
+            _addresses = new SocketAddress[endpoints.Length];
+            for (int i = 0; i < endpoints.Length; i++)
+            {
+                _addresses[i] = endpoints[i].Serialize();
+            }
+        }
+
+        public Socket Socket { get; }
+
+        public IPEndPoint[] Endpoints { get; }
+
+        public override void Send(ReadOnlySpan<byte> buffer, ReadOnlySpan<PacketSpan> packets, Span<Exception?> errors)
+        {
+            for (int i = 0; i < packets.Length; i++)
+            {
+                PacketSpan p = packets[i];
+                try
+                {
+                    Socket.SendTo(buffer.Slice(p.Offset, p.Length), SocketFlags.None, _addresses[p.SubstreamIndex]);
+                }
+                catch (SocketException e)
+                {
+                    errors[i] = new IOException(
+                        $"Sending a {p.Length}-byte UDP packet to {Endpoints[p.SubstreamIndex]} failed: {e.Message} ({e.SocketErrorCode}).", e);
+                }
+                catch (ObjectDisposedException e)
+                {
+                    errors[i] = new IOException("The UDP socket has been closed.", e);
+                }
+            }
+        }
+
+        public override void Dispose() => Socket.Dispose();
+    }
+}

@@ -1,0 +1,61 @@
+using System.Diagnostics;
+using Microsoft.Extensions.Time.Testing;
+using Spead2.Send.Pacing;
+
+namespace Spead2.Send.Tests.Pacing;
+
+public class SleeperTests
+{
+    [Fact]
+    public void SystemProviderGetsThePreciseSleeper()
+    {
+        using Sleeper s = Sleeper.Create(TimeProvider.System);
+        Assert.IsType<SystemClockSleeper>(s);
+        using Sleeper f = Sleeper.Create(new FakeTimeProvider());
+        Assert.IsType<TimerSleeper>(f);
+    }
+
+    [Fact]
+    public void SystemClockSleeperNeverWakesEarly()
+    {
+        using var s = new SystemClockSleeper();
+        s.AttachToCurrentThread();
+        foreach (long micros in new long[] { 0, 30, 150, 2000 })
+        {
+            long due = Stopwatch.GetTimestamp() + micros * Stopwatch.Frequency / 1_000_000;
+            s.SleepUntil(due);
+            Assert.True(Stopwatch.GetTimestamp() >= due);
+        }
+    }
+
+    [Fact]
+    public async Task TimerSleeperWakesExactlyWhenTheFakeClockGetsThere()
+    {
+        var time = new FakeTimeProvider();
+        using var s = new TimerSleeper(time);
+        long due = time.GetTimestamp() + 12_345;
+        var done = new TaskCompletionSource<long>(TaskCreationOptions.RunContinuationsAsynchronously);
+        var thread = new Thread(() =>
+        {
+            s.SleepUntil(due);
+            done.SetResult(time.GetTimestamp());
+        });
+        thread.Start();
+        // Wait (in real time) until the sleeper has armed its timer, then step the fake clock.
+        time.Advance(TimeSpan.FromTicks(12_344));
+        await Task.Delay(50);
+        Assert.False(done.Task.IsCompleted);
+        time.Advance(TimeSpan.FromTicks(1));
+        Assert.Equal(due, await done.Task.WaitAsync(TimeSpan.FromSeconds(10)));
+        thread.Join();
+    }
+
+    [Fact]
+    public void TimerSleeperReturnsAtOnceForAPastDeadline()
+    {
+        var time = new FakeTimeProvider();
+        using var s = new TimerSleeper(time);
+        s.SleepUntil(time.GetTimestamp());
+        s.SleepUntil(time.GetTimestamp() - 100);
+    }
+}
