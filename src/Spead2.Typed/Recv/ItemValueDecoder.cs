@@ -14,10 +14,10 @@ namespace Spead2.Recv;
 /// <list type="bullet">
 /// <item>A numpy dtype gives its element type (<c>bool</c>, <c>sbyte</c> … <c>ulong</c>,
 /// <c>Half</c>, <c>float</c>, <c>double</c>, <see cref="Complex"/>; <c>S1</c> gives <c>byte</c>,
-/// <c>S</c>n a <c>string</c> without trailing NULs) in the declared byte order.</item>
+/// <c>S</c>n an ASCII <c>string</c> without trailing NULs) in the declared byte order.</item>
 /// <item>A format reads fields MSB first: <c>u</c>/<c>i</c> of up to 8/16/32/64 bits give
 /// <c>byte</c>/<c>ushort</c>/<c>uint</c>/<c>ulong</c> (<c>sbyte</c>/<c>short</c>/<c>int</c>/<c>long</c>),
-/// <c>b</c> <c>bool</c>, <c>c</c> <c>char</c>, <c>f</c> <c>float</c>/<c>double</c>; a multi-field
+/// <c>b</c> <c>bool</c>, <c>c</c> <c>char</c> (ASCII only), <c>f</c> <c>float</c>/<c>double</c>; a multi-field
 /// element is a <see cref="FieldValues"/>; a one-dimensional <c>c8</c> item is a <c>string</c>.</item>
 /// <item>Shape <c>()</c> gives the element itself, one dimension a <c>T[]</c>, more a rectangular
 /// <c>T[,]</c>… (indices as in the shape, whatever the memory order). A variable dimension takes
@@ -177,7 +177,7 @@ public static class ItemValueDecoder
             },
             'c' => Shape(d, shape, ReadComplex(data, size, big)),
             'S' when size == 1 => Shape(d, shape, data.ToArray()),
-            'S' => Shape(d, shape, ReadStrings(data, size)),
+            'S' => Shape(d, shape, ReadStrings(d, data, size)),
             _ => throw Error(d, $"dtype {dtype} is not supported"),
         };
     }
@@ -223,14 +223,11 @@ public static class ItemValueDecoder
             case 'c':
             {
                 var chars = ReadUnsigned(ref reader, count, bits, static v => (char)v);
-                if (shape.Length == 1)
-                {
-                    // spead2 joins a one-dimensional character array into a string (ASCII).
-                    if (!Ascii.IsValid(chars))
-                        throw Error(d, "its characters are not ASCII");
-                    return new string(chars);
-                }
-                return Shape(d, shape, chars);
+                // Characters are ASCII, as the sending side requires (spead2 decodes strings as ASCII).
+                if (!Ascii.IsValid(chars))
+                    throw Error(d, "has characters that are not ASCII");
+                // spead2 joins a one-dimensional character array into a string.
+                return shape.Length == 1 ? new string(chars) : Shape(d, shape, chars);
             }
             default:
                 throw Error(d, $"format field {field} is not supported");
@@ -252,7 +249,7 @@ public static class ItemValueDecoder
             'i' when bits <= 32 => (int)SignExtend(v, bits),
             'i' => SignExtend(v, bits),
             'b' => v != 0,
-            'c' => (char)v,
+            'c' => v < 128 ? (char)v : throw new InvalidDataException($"Character 0x{v:X2} of a ('c', 8) field is not ASCII."),
             'f' when bits == 32 => BitConverter.UInt32BitsToSingle((uint)v),
             'f' => BitConverter.UInt64BitsToDouble(v),
             _ => throw new InvalidDataException($"Format field {field} is not supported."),
@@ -339,14 +336,17 @@ public static class ItemValueDecoder
     private static double ReadDouble(ReadOnlySpan<byte> b, bool big) =>
         big ? BinaryPrimitives.ReadDoubleBigEndian(b) : BinaryPrimitives.ReadDoubleLittleEndian(b);
 
-    private static string[] ReadStrings(ReadOnlySpan<byte> data, int size)
+    private static string[] ReadStrings(Descriptor d, ReadOnlySpan<byte> data, int size)
     {
         var result = new string[data.Length / size];
         for (int i = 0; i < result.Length; i++)
         {
-            // numpy drops trailing NULs of a bytes element.
+            // numpy drops trailing NULs of a bytes element. Strings are ASCII, as the sending side
+            // requires.
             var element = data.Slice(i * size, size).TrimEnd((byte)0);
-            result[i] = Encoding.Latin1.GetString(element);
+            if (!Ascii.IsValid(element))
+                throw Error(d, "has a string that is not ASCII");
+            result[i] = Encoding.ASCII.GetString(element);
         }
         return result;
     }
