@@ -91,10 +91,44 @@ public static class ItemValueDecoder
         ArgumentNullException.ThrowIfNull(descriptor);
         long bitsPerElement = ElementBits(descriptor);
         var raw = item.Span;
-        long[] shape = ResolveShape(descriptor, raw.Length * 8L / bitsPerElement, out elements);
-        _ = shape;
+        _ = ResolveShape(descriptor, raw.Length * 8L / bitsPerElement, out elements);
         long bytes = (elements * bitsPerElement + 7) / 8;
         return item.IsImmediate ? raw.Slice(raw.Length - (int)bytes) : raw.Slice(0, (int)bytes);
+    }
+
+    /// <summary>
+    /// Copies dtype elements into a typed span without boxing, swapping each element's bytes when
+    /// the data's byte order is not the machine's. For generated decoders; complex values are
+    /// copied as pairs of <c>float</c> or <c>double</c>.
+    /// </summary>
+    /// <typeparam name="T">A 1, 2, 4 or 8-byte primitive matching the dtype (e.g. <c>ushort</c> for <c>u2</c>).</typeparam>
+    /// <param name="valueBytes">The value bytes (see <see cref="GetValueBytes"/>).</param>
+    /// <param name="destination">Exactly <c>valueBytes.Length / sizeof(T)</c> elements.</param>
+    /// <param name="bigEndian">Whether the data is big-endian (the dtype's <c>&gt;</c>; formats are always big-endian).</param>
+    /// <exception cref="ArgumentException">The sizes do not match, or <typeparamref name="T"/> is not 1, 2, 4 or 8 bytes.</exception>
+    public static void CopyElements<T>(ReadOnlySpan<byte> valueBytes, Span<T> destination, bool bigEndian) where T : unmanaged
+    {
+        int size = Unsafe.SizeOf<T>();
+        if (size is not (1 or 2 or 4 or 8))
+            throw new ArgumentException($"{typeof(T).Name} is {size} bytes; elements must be 1, 2, 4 or 8 bytes.", nameof(destination));
+        if (valueBytes.Length != (long)destination.Length * size)
+            throw new ArgumentException($"{valueBytes.Length} bytes do not make {destination.Length} elements of {size} bytes.", nameof(destination));
+        var bytes = MemoryMarshal.AsBytes(destination);
+        valueBytes.CopyTo(bytes);
+        if (size == 1 || bigEndian != BitConverter.IsLittleEndian)
+            return;
+        switch (size)
+        {
+            case 2:
+                BinaryPrimitives.ReverseEndianness(MemoryMarshal.Cast<byte, ushort>(bytes), MemoryMarshal.Cast<byte, ushort>(bytes));
+                break;
+            case 4:
+                BinaryPrimitives.ReverseEndianness(MemoryMarshal.Cast<byte, uint>(bytes), MemoryMarshal.Cast<byte, uint>(bytes));
+                break;
+            default:
+                BinaryPrimitives.ReverseEndianness(MemoryMarshal.Cast<byte, ulong>(bytes), MemoryMarshal.Cast<byte, ulong>(bytes));
+                break;
+        }
     }
 
     private static long ElementBits(Descriptor d)
@@ -190,7 +224,7 @@ public static class ItemValueDecoder
         long[] shape = ResolveShape(d, raw.Length * 8L / bitsPerElement, out long elements);
         int count = (int)elements;
         int bytes = (int)((elements * bitsPerElement + 7) / 8);
-        var reader = new BitReader(isImmediate ? raw.Slice(raw.Length - bytes) : raw.Slice(0, bytes));
+        var reader = new BitFieldReader(isImmediate ? raw.Slice(raw.Length - bytes) : raw.Slice(0, bytes));
 
         if (format.Length > 1)
         {
@@ -234,20 +268,21 @@ public static class ItemValueDecoder
         }
     }
 
-    private static object ReadField(ref BitReader reader, FormatField field)
+    private static object ReadField(ref BitFieldReader reader, FormatField field)
     {
-        ulong v = reader.Read(field.Bits);
+        ulong v = reader.ReadUInt64(field.Bits);
         int bits = field.Bits;
+        long signed = bits == 64 ? (long)v : (long)(v << (64 - bits)) >> (64 - bits);
         return field.Code switch
         {
             'u' when bits <= 8 => (byte)v,
             'u' when bits <= 16 => (ushort)v,
             'u' when bits <= 32 => (uint)v,
             'u' => v,
-            'i' when bits <= 8 => (sbyte)SignExtend(v, bits),
-            'i' when bits <= 16 => (short)SignExtend(v, bits),
-            'i' when bits <= 32 => (int)SignExtend(v, bits),
-            'i' => SignExtend(v, bits),
+            'i' when bits <= 8 => (sbyte)signed,
+            'i' when bits <= 16 => (short)signed,
+            'i' when bits <= 32 => (int)signed,
+            'i' => signed,
             'b' => v != 0,
             'c' => v < 128 ? (char)v : throw new InvalidDataException($"Character 0x{v:X2} of a ('c', 8) field is not ASCII."),
             'f' when bits == 32 => BitConverter.UInt32BitsToSingle((uint)v),
@@ -256,24 +291,21 @@ public static class ItemValueDecoder
         };
     }
 
-    private static T[] ReadUnsigned<T>(ref BitReader reader, int count, int bits, Func<ulong, T> convert)
+    private static T[] ReadUnsigned<T>(ref BitFieldReader reader, int count, int bits, Func<ulong, T> convert)
     {
         var result = new T[count];
         for (int i = 0; i < result.Length; i++)
-            result[i] = convert(reader.Read(bits));
+            result[i] = convert(reader.ReadUInt64(bits));
         return result;
     }
 
-    private static T[] ReadSigned<T>(ref BitReader reader, int count, int bits, Func<long, T> convert)
+    private static T[] ReadSigned<T>(ref BitFieldReader reader, int count, int bits, Func<long, T> convert)
     {
         var result = new T[count];
         for (int i = 0; i < result.Length; i++)
-            result[i] = convert(SignExtend(reader.Read(bits), bits));
+            result[i] = convert(reader.ReadInt64(bits));
         return result;
     }
-
-    private static long SignExtend(ulong v, int bits) =>
-        bits >= 64 ? (long)v : (long)(v << (64 - bits)) >> (64 - bits);
 
     private static bool[] ReadBools(ReadOnlySpan<byte> data)
     {
@@ -398,30 +430,4 @@ public static class ItemValueDecoder
 
     private static InvalidDataException Error(Descriptor d, string message) =>
         new($"Item '{d.Name}' (0x{d.Id:X}) {message}.");
-
-    /// <summary>Reads fields MSB first with no alignment (the inverse of spead2's bit packer).</summary>
-    private ref struct BitReader(ReadOnlySpan<byte> data)
-    {
-        private readonly ReadOnlySpan<byte> _data = data;
-        private long _bitPos;
-
-        public ulong Read(int bits)
-        {
-            ulong value = 0;
-            if ((_bitPos & 7) == 0 && (bits & 7) == 0)
-            {
-                foreach (byte b in _data.Slice((int)(_bitPos >> 3), bits >> 3))
-                    value = (value << 8) | b;
-                _bitPos += bits;
-                return value;
-            }
-            for (int i = 0; i < bits; i++)
-            {
-                int bit = (_data[(int)(_bitPos >> 3)] >> (7 - (int)(_bitPos & 7))) & 1;
-                value = (value << 1) | (uint)bit;
-                _bitPos++;
-            }
-            return value;
-        }
-    }
 }

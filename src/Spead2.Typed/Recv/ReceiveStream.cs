@@ -56,6 +56,10 @@ public sealed class ReceiveStream : IAsyncEnumerable<ReceivedHeap>, IAsyncDispos
         });
         _meter = CreateMeter();
         _completion = RunCompletionAsync();
+        // The fault also reaches the consumer through the enumeration; observe it here so that a
+        // caller who never awaits Completion does not get an unobserved-task warning.
+        _completion.ContinueWith(static t => _ = t.Exception, CancellationToken.None,
+            TaskContinuationOptions.OnlyOnFaulted | TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
     }
 
     /// <summary>The settings in force (a copy of the ones given).</summary>
