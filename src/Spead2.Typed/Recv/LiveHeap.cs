@@ -31,6 +31,7 @@ internal sealed class LiveHeap
 {
     // Up to this many distinct pointers the duplicate check is a linear scan; beyond it a set.
     private const int LinearPointerLimit = 16;
+    private const int InitialReservation = 1 << 20;
 
     private ulong[] _pointers = new ulong[32];
     private int _pointerCount;
@@ -202,9 +203,10 @@ internal sealed class LiveHeap
         int current = _payload?.Length ?? 0;
         if (needed <= current)
             return;
-        // Grow on demand (doubling, capped by the declared length) instead of reserving the
-        // declared HEAP_LENGTH up front, so that a packet merely claiming a huge heap costs nothing.
-        long target = Math.Max(needed, Math.Max(4096, 2L * current));
+        // A declared HEAP_LENGTH is reserved at once up to 1 MiB (one rental for typical heaps);
+        // beyond that the buffer grows by doubling as data arrives, so that a packet merely
+        // claiming a huge heap does not cost a huge buffer.
+        long target = Math.Max(needed, Math.Max(HeapLength >= 0 ? InitialReservation : 4096, 2L * current));
         if (HeapLength >= 0)
             target = Math.Min(target, Math.Max(needed, HeapLength));
         var fresh = ArrayPool<byte>.Shared.Rent((int)Math.Min(target, Array.MaxLength));
