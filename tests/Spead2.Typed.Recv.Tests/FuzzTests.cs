@@ -152,6 +152,7 @@ public class FuzzTests(ITestOutputHelper output)
                     DeliverIncompleteHeaps = r.Next(2) == 0,
                     MaxHeaps = r.Next(1, 6),
                     MaxHeapSize = 1 << r.Next(8, 20),
+                    MaxHeapPointers = r.Next(2) == 0 ? 64 : ReceiveStreamConfig.DefaultMaxHeapPointers,
                     StopOnStopItem = r.Next(4) != 0,
                     BugCompat = flavour.BugCompat,
                 };

@@ -193,3 +193,45 @@ public class HostileInputTests
         Assert.Equal(item.Value, decoded);
     }
 }
+
+public class MemoryGuardTests
+{
+    [Fact]
+    public void PayloadlessPacketsCannotGrowAHeapsPointerListForever()
+    {
+        var assembler = new HeapAssembler(new ReceiveStreamConfig { MaxHeapPointers = 1000 });
+        var ready = new List<ReceivedHeap>();
+        // A heap that never completes, fed packets of 100 new pointers and no payload.
+        assembler.AddPacket(Wire.Packet(40, 1, 10, 0, new byte[1]), ready);
+        for (int p = 0; p < 50; p++)
+        {
+            var pointers = Enumerable.Range(0, 100).Select(i => Wire.Imm(40, 0x1000 + p * 100 + i, 1)).ToArray();
+            assembler.AddPacket(Wire.Packet(40, 1, 10, 1, ReadOnlySpan<byte>.Empty, pointers), ready);
+        }
+        Assert.Equal(40, assembler.Statistics.RejectedPackets);   // 10 packets fit, the rest do not
+        // Repeating pointers the heap already has is still fine at the limit.
+        var known = Enumerable.Range(0, 100).Select(i => Wire.Imm(40, 0x1000 + i, 1)).ToArray();
+        assembler.AddPacket(Wire.Packet(40, 1, 10, 1, ReadOnlySpan<byte>.Empty, known), ready);
+        Assert.Equal(40, assembler.Statistics.RejectedPackets);
+        // A first packet with too many pointers is refused before it takes a slot.
+        var many = Enumerable.Range(0, 1001).Select(i => Wire.Imm(40, 0x1000 + i, 1)).ToArray();
+        assembler.AddPacket(Wire.Packet(40, 2, 1, 0, new byte[1], many), ready);
+        Assert.Equal(41, assembler.Statistics.RejectedPackets);
+        Assert.Equal(0, assembler.Statistics.IncompleteHeapsEvicted);
+    }
+
+    [Fact]
+    public void OutOfOrderFragmentsAreBounded()
+    {
+        var assembler = new HeapAssembler(new ReceiveStreamConfig { AllowOutOfOrder = true });
+        var ready = new List<ReceivedHeap>();
+        int limit = 1 << 16;
+        // Every other byte of a heap: each packet is a new separate range.
+        for (int i = 0; i <= limit; i++)
+            assembler.AddPacket(Wire.Packet(40, 1, 4L * limit, 2L * i, (byte[])[1]), ready);
+        Assert.Equal(1, assembler.Statistics.RejectedPackets);
+        // Filling a gap joins two ranges, which is always allowed.
+        Assert.Equal(PacketStatus.Ok, assembler.AddPacket(Wire.Packet(40, 1, 4L * limit, 1, (byte[])[1]), ready));
+        Assert.Equal(1, assembler.Statistics.RejectedPackets);
+    }
+}

@@ -85,9 +85,12 @@ public sealed class HeapAssembler
     {
         if (packet.HeapLength < 0 && !_config.AllowUnsizedHeaps)
             return PacketRejection.Unsized;
-        // Memory guard (not in spead2), checked before a slot is taken.
+        // Memory guards (not in spead2), checked before a slot is taken so that a new heap's
+        // first packet is never refused after its slot was given to it.
         if (packet.HeapLength > _config.MaxHeapSize || packet.PayloadOffset + packet.PayloadLength > _config.MaxHeapSize)
             return PacketRejection.HeapTooLarge;
+        if (packet.PointerCount > _config.MaxHeapPointers)
+            return PacketRejection.TooManyPointers;
 
         // A packet that is a whole heap by itself never joins an open heap (spead2 does the same).
         bool singlePacket = packet.HeapLength >= 0 && packet.PayloadLength == packet.HeapLength;
@@ -119,7 +122,7 @@ public sealed class HeapAssembler
         }
 
         var heap = _slots[slot];
-        var rejection = heap.AddPacket(data, packet, _config.AllowOutOfOrder);
+        var rejection = heap.AddPacket(data, packet, _config.AllowOutOfOrder, _config.MaxHeapPointers);
         if (rejection != PacketRejection.None)
             return rejection;
 

@@ -21,6 +21,10 @@ internal enum PacketRejection
     HeapTooLarge,
     /// <summary>The packet has no HEAP_LENGTH and unsized heaps are not allowed.</summary>
     Unsized,
+    /// <summary>The heap would hold more item pointers than <see cref="ReceiveStreamConfig.MaxHeapPointers"/>.</summary>
+    TooManyPointers,
+    /// <summary>Out-of-order mode: the payload would be split into too many separate pieces.</summary>
+    TooFragmented,
 }
 
 /// <summary>
@@ -32,6 +36,9 @@ internal sealed class LiveHeap
     // Up to this many distinct pointers the duplicate check is a linear scan; beyond it a set.
     private const int LinearPointerLimit = 16;
     private const int InitialReservation = 1 << 20;
+    // Memory guard for out-of-order mode: separate received ranges one heap may have (each
+    // packet adds at most one).
+    internal const int MaxRanges = 1 << 16;
 
     private ulong[] _pointers = new ulong[32];
     private int _pointerCount;
@@ -68,7 +75,7 @@ internal sealed class LiveHeap
     }
 
     /// <summary>Adds a packet; on rejection nothing changes.</summary>
-    public PacketRejection AddPacket(ReadOnlySpan<byte> data, in PacketHeader packet, bool allowOutOfOrder)
+    public PacketRejection AddPacket(ReadOnlySpan<byte> data, in PacketHeader packet, bool allowOutOfOrder, int maxPointers)
     {
         if (HeapLength >= 0 && packet.HeapLength >= 0 && packet.HeapLength != HeapLength)
             return PacketRejection.InconsistentHeapLength;
@@ -77,11 +84,16 @@ internal sealed class LiveHeap
         if (packet.HeapAddressBits != HeapAddressBits)
             return PacketRejection.InconsistentFlavour;
         long end = packet.PayloadOffset + packet.PayloadLength;
+        // Memory guard (not in spead2): packets may carry no payload, so without a limit one heap
+        // could collect pointers forever.
+        if (_pointerCount + packet.PointerCount > maxPointers && _pointerCount + CountNewPointers(data, packet) > maxPointers)
+            return PacketRejection.TooManyPointers;
 
         if (allowOutOfOrder)
         {
-            if (!TryAddRange(packet.PayloadOffset, end))
-                return PacketRejection.Duplicate;
+            var added = TryAddRange(packet.PayloadOffset, end);
+            if (added != PacketRejection.None)
+                return added;
         }
         else if (packet.PayloadOffset != ReceivedLength)
         {
@@ -136,6 +148,22 @@ internal sealed class LiveHeap
         }
     }
 
+    /// <summary>How many pointers of the packet the heap would keep (not special, not seen yet).</summary>
+    private int CountNewPointers(ReadOnlySpan<byte> data, in PacketHeader packet)
+    {
+        int hab = HeapAddressBits;
+        var pointers = data.Slice(8, 8 * packet.PointerCount);
+        int count = 0;
+        for (int i = 0; i < pointers.Length; i += 8)
+        {
+            ulong pointer = BinaryPrimitives.ReadUInt64BigEndian(pointers.Slice(i));
+            long id = PacketDecoder.GetId(pointer, hab);
+            if (id is < ItemIds.HeapCnt or > ItemIds.PayloadLength && !Contains(pointer))
+                count++;
+        }
+        return count;
+    }
+
     private bool Contains(ulong pointer)
     {
         if (_pointerCount <= LinearPointerLimit)
@@ -160,7 +188,7 @@ internal sealed class LiveHeap
     }
 
     /// <summary>Records [start, end) as received unless it meets bytes already received.</summary>
-    private bool TryAddRange(long start, long end)
+    private PacketRejection TryAddRange(long start, long end)
     {
         // First range that starts after `start`.
         int lo = 0, hi = _ranges.Count;
@@ -174,10 +202,13 @@ internal sealed class LiveHeap
         }
         int next = lo;
         if (next < _ranges.Count && _ranges[next].Start < end)
-            return false;       // overlaps the following range
+            return PacketRejection.Duplicate;       // overlaps the following range
         int index;
         if (next == 0 || _ranges[next - 1].End < start)
         {
+            bool joinsNext = next < _ranges.Count && _ranges[next].Start == end;
+            if (!joinsNext && _ranges.Count >= MaxRanges)
+                return PacketRejection.TooFragmented;
             _ranges.Insert(next, (start, end));
             index = next;
         }
@@ -188,14 +219,14 @@ internal sealed class LiveHeap
         }
         else
         {
-            return false;       // duplicate or overlap with the previous range
+            return PacketRejection.Duplicate;       // duplicate or overlap with the previous range
         }
         if (index + 1 < _ranges.Count && _ranges[index + 1].Start == end)
         {
             _ranges[index] = (_ranges[index].Start, _ranges[index + 1].End);
             _ranges.RemoveAt(index + 1);
         }
-        return true;
+        return PacketRejection.None;
     }
 
     private void EnsurePayload(long needed)

@@ -17,6 +17,9 @@ public sealed class ReceiveStreamConfig
     /// <summary>Default <see cref="RingHeaps"/> (spead2's ring stream default).</summary>
     public const int DefaultRingHeaps = 4;
 
+    /// <summary>Default <see cref="MaxHeapPointers"/>.</summary>
+    public const int DefaultMaxHeapPointers = 1 << 16;
+
     /// <summary>Largest accepted <see cref="MaxHeaps"/>.</summary>
     public const int MaxMaxHeaps = 65536;
 
@@ -24,6 +27,7 @@ public sealed class ReceiveStreamConfig
     private long _maxHeapSize = DefaultMaxHeapSize;
     private int _ringHeaps = DefaultRingHeaps;
     private BugCompat _bugCompat;
+    private int _maxHeapPointers = DefaultMaxHeapPointers;
 
     /// <summary>
     /// Heaps assembled at once. A packet of a new heap takes the next slot in turn and evicts the
@@ -56,6 +60,23 @@ public sealed class ReceiveStreamConfig
             ArgumentOutOfRangeException.ThrowIfLessThan(value, 1, nameof(MaxHeapSize));
             ArgumentOutOfRangeException.ThrowIfGreaterThan(value, Array.MaxLength, nameof(MaxHeapSize));
             _maxHeapSize = value;
+        }
+    }
+
+    /// <summary>
+    /// Most distinct item pointers one heap may collect (a memory guard spead2 does not have:
+    /// packets may carry no payload, so otherwise a heap could collect pointers forever). A packet
+    /// that would exceed it is rejected. The default, 65536, is far above what spead2 senders
+    /// produce (a 9000-byte packet holds at most 1119).
+    /// </summary>
+    /// <exception cref="ArgumentOutOfRangeException">Less than 1.</exception>
+    public int MaxHeapPointers
+    {
+        get => _maxHeapPointers;
+        set
+        {
+            ArgumentOutOfRangeException.ThrowIfLessThan(value, 1, nameof(MaxHeapPointers));
+            _maxHeapPointers = value;
         }
     }
 
