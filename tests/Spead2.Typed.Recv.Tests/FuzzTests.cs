@@ -14,7 +14,7 @@ namespace Spead2.Recv.Tests;
 public class FuzzTests(ITestOutputHelper output)
 {
     private static readonly TimeSpan Budget = TimeSpan.FromSeconds(3);
-    private const int MaxIterations = 2_000_000;
+    private const int MaxIterations = 20_000_000;
 
     private static List<(Flavour Flavour, byte[] Packet)> Corpus()
     {
