@@ -51,8 +51,10 @@ public sealed class HeapAssembler
     /// <paramref name="requireExactLength"/> is false.</param>
     /// <param name="ready">Receives the heaps that are ready.</param>
     /// <param name="requireExactLength">Drop the packet if bytes follow it (datagram rule).</param>
-    /// <returns>The decoding result; a malformed packet is counted and dropped. Use
-    /// <see cref="PacketHeader.Size"/> via <see cref="PacketDecoder"/> to walk concatenated packets.</returns>
+    /// <returns>The decoding result; a malformed packet is counted and dropped. Once the assembler
+    /// has stopped, packets are ignored (not decoded, not counted) and the result is
+    /// <see cref="PacketStatus.Ok"/>. To walk concatenated packets, take each one's size from
+    /// <see cref="PacketDecoder.Decode"/>.</returns>
     public PacketStatus AddPacket(ReadOnlySpan<byte> packet, ICollection<ReceivedHeap> ready, bool requireExactLength = true)
     {
         ArgumentNullException.ThrowIfNull(ready);

@@ -56,8 +56,9 @@ public sealed class ReceivedHeap : IDisposable
     public long ReceivedLength { get; }
 
     /// <summary>
-    /// The items, IDs 1 to 4 and NULL (0) left out. The list must not be modified (it is the
-    /// heap's own array).
+    /// The items, IDs 1 to 4 and NULL (0) left out; descriptor (5) and stream-control (6) items
+    /// are included, as in spead2's C++ heaps. The list must not be modified (it is the heap's own
+    /// array).
     /// </summary>
     public IReadOnlyList<ReceivedItem> Items => _items;
 
