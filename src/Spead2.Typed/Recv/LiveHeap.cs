@@ -326,7 +326,11 @@ internal sealed class LiveHeap
         if (count != items.Length)
             Array.Resize(ref items, count);
 
-        var heap = new ReceivedHeap(Cnt, ReceivedHeap.GetFlavour(hab, bugCompat), items, buffer, keepAddressed, HeapLength, ReceivedLength);
+        // An incomplete heap says which payload bytes did arrive (spead2's payload ranges); in-order
+        // mode keeps no ranges, but there the received bytes are always a prefix.
+        (long, long)[] ranges = keepAddressed ? [] : _ranges.Count > 0 ? [.. _ranges]
+            : ReceivedLength > 0 ? [(0, ReceivedLength)] : [];
+        var heap = new ReceivedHeap(Cnt, ReceivedHeap.GetFlavour(hab, bugCompat), items, buffer, keepAddressed, HeapLength, ReceivedLength, ranges);
         Release();
         return heap;
     }

@@ -28,6 +28,7 @@ public sealed class ReceiveStreamConfig
     private int _ringHeaps = DefaultRingHeaps;
     private BugCompat _bugCompat;
     private int _maxHeapPointers = DefaultMaxHeapPointers;
+    private int _substreams = 1;
 
     /// <summary>
     /// Heaps assembled at once. A packet of a new heap takes the next slot in turn and evicts the
@@ -60,6 +61,23 @@ public sealed class ReceiveStreamConfig
             ArgumentOutOfRangeException.ThrowIfLessThan(value, 1, nameof(MaxHeapSize));
             ArgumentOutOfRangeException.ThrowIfGreaterThan(value, Array.MaxLength, nameof(MaxHeapSize));
             _maxHeapSize = value;
+        }
+    }
+
+    /// <summary>
+    /// Groups of <see cref="MaxHeaps"/> slots (spead2's substreams): a heap goes to group
+    /// <c>cnt % Substreams</c>, so senders whose cnts differ in that remainder (for example
+    /// interleaved cnt sequences) cannot evict each other's heaps. Default 1.
+    /// </summary>
+    /// <exception cref="ArgumentOutOfRangeException">Less than 1, or more than <see cref="MaxMaxHeaps"/> slots in all.</exception>
+    public int Substreams
+    {
+        get => _substreams;
+        set
+        {
+            ArgumentOutOfRangeException.ThrowIfLessThan(value, 1, nameof(Substreams));
+            ArgumentOutOfRangeException.ThrowIfGreaterThan(value, MaxMaxHeaps, nameof(Substreams));
+            _substreams = value;
         }
     }
 

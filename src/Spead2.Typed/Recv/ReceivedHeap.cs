@@ -18,8 +18,9 @@ public sealed class ReceivedHeap : IDisposable
     private byte[]? _buffer;
 
     internal ReceivedHeap(long cnt, Flavour flavour, ReceivedItem[] items, byte[]? buffer,
-        bool isComplete, long heapLength, long receivedLength)
+        bool isComplete, long heapLength, long receivedLength, (long Start, long End)[] payloadRanges)
     {
+        PayloadRanges = payloadRanges;
         Cnt = cnt;
         Flavour = flavour;
         _items = items;
@@ -54,6 +55,12 @@ public sealed class ReceivedHeap : IDisposable
 
     /// <summary>Payload bytes received for the heap.</summary>
     public long ReceivedLength { get; }
+
+    /// <summary>
+    /// For an incomplete heap, the payload byte ranges [Start, End) that arrived, in order
+    /// (spead2's payload ranges); empty for a complete heap.
+    /// </summary>
+    public IReadOnlyList<(long Start, long End)> PayloadRanges { get; }
 
     /// <summary>
     /// The items, IDs 1 to 4 and NULL (0) left out; descriptor (5) and stream-control (6) items
