@@ -151,6 +151,7 @@ public class FuzzTests(ITestOutputHelper output)
                     AllowOutOfOrder = r.Next(2) == 0,
                     DeliverIncompleteHeaps = r.Next(2) == 0,
                     MaxHeaps = r.Next(1, 6),
+                    Substreams = r.Next(1, 4),
                     MaxHeapSize = 1 << r.Next(8, 20),
                     MaxHeapPointers = r.Next(2) == 0 ? 64 : ReceiveStreamConfig.DefaultMaxHeapPointers,
                     StopOnStopItem = r.Next(4) != 0,

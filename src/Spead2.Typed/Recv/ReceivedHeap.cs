@@ -141,6 +141,10 @@ public sealed class ReceivedHeap : IDisposable
         return false;
     }
 
+    /// <summary>A short text for debugging, e.g. <c>Heap 5 (SPEAD-64-40): 3 items, 4096 bytes</c>.</summary>
+    public override string ToString() => string.Create(System.Globalization.CultureInfo.InvariantCulture,
+        $"Heap {Cnt} ({Flavour}): {_items.Length} items, {ReceivedLength} bytes{(IsComplete ? "" : $" of {HeapLength}, incomplete")}");
+
     internal static Flavour GetFlavour(int heapAddressBits, BugCompat bugCompat)
     {
         int index = (heapAddressBits / 8) * 8 + (int)bugCompat;
