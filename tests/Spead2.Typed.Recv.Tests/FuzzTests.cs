@@ -170,7 +170,7 @@ public class FuzzTests(ITestOutputHelper output)
                 malformed++;
                 Assert.Equal(before.MalformedPackets + 1, after.MalformedPackets);
             }
-            Assert.True(assembler.BufferedBytes <= (long)config!.MaxHeaps * 2 * Math.Max(config.MaxHeapSize, 4096),
+            Assert.True(assembler.BufferedBytes <= (long)config!.MaxHeaps * config.Substreams * 2 * Math.Max(config.MaxHeapSize, 4096),
                 $"{assembler.BufferedBytes} bytes held");
             foreach (var heap in ready)
             {
