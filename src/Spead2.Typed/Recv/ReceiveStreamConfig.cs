@@ -49,7 +49,7 @@ public sealed class ReceiveStreamConfig
     /// <summary>
     /// Largest heap payload accepted, in bytes. Packets of a heap that declares a larger
     /// HEAP_LENGTH, or that reach past this size, are rejected. Bounds memory at roughly
-    /// <see cref="MaxHeaps"/> × this value however hostile the input (a heap reserves its
+    /// <see cref="MaxHeaps"/> × <see cref="Substreams"/> × this value however hostile the input (a heap reserves its
     /// declared length up to 1 MiB at once and grows beyond that only as data arrives).
     /// </summary>
     /// <exception cref="ArgumentOutOfRangeException">Not in 1..<see cref="Array.MaxLength"/>.</exception>
