@@ -30,10 +30,12 @@ public class CachingTests
             [SpeadItem(0x1801)] string Source);
 
         public partial record struct Status([SpeadItem(0x1900)] bool Ok);
+
+        public partial record Tagged([property: SpeadItem(0x2000)] int Code);
         """;
 
     [Fact]
-    public void TrackingNamesAreFound() => Assert.Equal(4, TrackedNames.Length);
+    public void TrackingNamesAreFound() => Assert.Equal(5, TrackedNames.Length);
 
     [Fact]
     public void SecondRunOnClonedCompilationIsFullyCached()
@@ -41,7 +43,7 @@ public class CachingTests
         var compilation = TestCompilation.Create(Source);
         var driver = TestCompilation.CreateDriver(trackSteps: true).RunGenerators(compilation);
         var first = driver.GetRunResult().Results.Single();
-        Assert.Equal(2, first.GeneratedSources.Length);
+        Assert.Equal(3, first.GeneratedSources.Length);
 
         driver = driver.RunGenerators(compilation.Clone());
         var second = driver.GetRunResult().Results.Single();

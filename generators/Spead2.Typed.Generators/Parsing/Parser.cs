@@ -3,6 +3,7 @@ using System.Text;
 using System.Threading;
 using Microsoft.CodeAnalysis;
 using Microsoft.CodeAnalysis.CSharp;
+using Microsoft.CodeAnalysis.CSharp.Syntax;
 using Spead2.Typed.Generators.Model;
 using Spead2.Typed.Generators.Shared;
 
@@ -26,9 +27,54 @@ internal static class Parser
         return type is null ? null : ParseType(type, cancellationToken);
     }
 
+    /// <summary>
+    /// Cheap syntactic test: a record with a positional parameter carrying a <c>property:</c>-targeted attribute
+    /// whose name looks like SpeadItem. The transform then checks the real attribute type.
+    /// </summary>
+    public static bool HasPropertyTargetedAttribute(SyntaxNode node)
+    {
+        if (node is not RecordDeclarationSyntax { ParameterList: { } parameters })
+        {
+            return false;
+        }
+
+        foreach (var parameter in parameters.Parameters)
+        {
+            foreach (var list in parameter.AttributeLists)
+            {
+                if (list.Target?.Identifier.IsKind(SyntaxKind.PropertyKeyword) != true)
+                {
+                    continue;
+                }
+
+                foreach (var attribute in list.Attributes)
+                {
+                    var name = attribute.Name switch
+                    {
+                        QualifiedNameSyntax q => q.Right.Identifier.ValueText,
+                        AliasQualifiedNameSyntax a => a.Name.Identifier.ValueText,
+                        SimpleNameSyntax n => n.Identifier.ValueText,
+                        _ => "",
+                    };
+                    if (name is "SpeadItem" or "SpeadItemAttribute")
+                    {
+                        return true;
+                    }
+                }
+            }
+        }
+
+        return false;
+    }
+
+    public static SpeadTypeModel? ParseDeclaration(GeneratorSyntaxContext context, CancellationToken cancellationToken) =>
+        context.SemanticModel.GetDeclaredSymbol(context.Node, cancellationToken) is INamedTypeSymbol type
+            ? ParseType(type, cancellationToken)
+            : null;
+
     public static SpeadTypeModel? ParseType(INamedTypeSymbol type, CancellationToken cancellationToken)
     {
-        if (!type.IsRecord || !SpeadMembers.IsPartialChain(type, out _))
+        if (!type.IsRecord || !SpeadMembers.IsPartialChain(type, out _) || SpeadMembers.FindSpeadBase(type) is not null)
         {
             return null;
         }
