@@ -64,17 +64,18 @@ public class ReceiveStreamTests
     [Fact]
     public async Task StatisticsAreAlsoMetrics()
     {
+        await using var stream = new ReceiveStream();
         var values = new Dictionary<string, long>();
         using var listener = new MeterListener();
+        // Other tests run receivers at the same time: listen to this stream's meter only.
         listener.InstrumentPublished = (instrument, l) =>
         {
-            if (instrument.Meter.Name == "Spead2.Recv")
+            if (ReferenceEquals(instrument.Meter, stream.Meter))
                 l.EnableMeasurementEvents(instrument);
         };
         listener.SetMeasurementEventCallback<long>((instrument, value, _, _) => values[instrument.Name] = value);
         listener.Start();
 
-        await using var stream = new ReceiveStream();
         stream.AddBufferReader(Concat(Heap(40, 1, [HeapItem.Imm(0x1000, 1)]).Concat([new byte[] { 1, 2, 3 }])));
         await RoundTripTests.Collect(stream).WaitAsync(Timeout);
         listener.RecordObservableInstruments();
@@ -82,6 +83,8 @@ public class ReceiveStreamTests
         Assert.Equal(1, values["spead2.recv.packets"]);
         Assert.Equal(1, values["spead2.recv.malformed_packets"]);
         Assert.Equal(stream.Statistics.Bytes, values["spead2.recv.bytes"]);
+        Assert.Equal("Spead2.Recv", stream.Meter.Name);
+        Assert.Contains(stream.Meter.Tags!, t => t.Key == "spead2.recv.stream");
     }
 
     [Fact]

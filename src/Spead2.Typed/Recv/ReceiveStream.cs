@@ -29,6 +29,8 @@ public sealed class ReceiveStream : IAsyncEnumerable<ReceivedHeap>, IAsyncDispos
     private static readonly Action<ILogger, string, Exception?> LogReaderFault =
         LoggerMessage.Define<string>(LogLevel.Warning, new EventId(2, "ReaderFault"), "Receive reader failed: {Message}");
 
+    private static long s_streamCount;
+
     private readonly Lock _lock = new();
     private readonly HeapAssembler _assembler;
     private readonly Channel<ReceivedHeap> _ring;
@@ -64,6 +66,12 @@ public sealed class ReceiveStream : IAsyncEnumerable<ReceivedHeap>, IAsyncDispos
 
     /// <summary>The settings in force (a copy of the ones given).</summary>
     public ReceiveStreamConfig Config => _assembler.Config;
+
+    /// <summary>
+    /// This stream's meter ("Spead2.Recv", tagged <c>spead2.recv.stream</c> with a number unique in
+    /// the process): observable counters of <see cref="Statistics"/>.
+    /// </summary>
+    public Meter Meter => _meter;
 
     /// <summary>The counters so far.</summary>
     public ReceiveStatistics Statistics
@@ -443,7 +451,10 @@ public sealed class ReceiveStream : IAsyncEnumerable<ReceivedHeap>, IAsyncDispos
 
     private Meter CreateMeter()
     {
-        var meter = new Meter("Spead2.Recv");
+        // One meter per stream, told apart by a tag, so that several receivers in a process can
+        // be observed separately.
+        var meter = new Meter("Spead2.Recv", null,
+            [new KeyValuePair<string, object?>("spead2.recv.stream", Interlocked.Increment(ref s_streamCount))]);
         meter.CreateObservableCounter("spead2.recv.heaps", () => Statistics.Heaps, "{heap}", "Heaps delivered whole");
         meter.CreateObservableCounter("spead2.recv.incomplete_heaps", () => Statistics.IncompleteHeaps, "{heap}", "Heaps missing payload");
         meter.CreateObservableCounter("spead2.recv.packets", () => Statistics.Packets, "{packet}", "Well-formed packets");
