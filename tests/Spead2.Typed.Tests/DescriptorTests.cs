@@ -227,3 +227,19 @@ public class ValueEncodingTests
         Assert.False(new Descriptor(0x1000, "a", "", [2], format: [new('u', 4)]).AllowImmediate);
     }
 }
+
+public class DescriptorIdWidthTests
+{
+    [Theory]
+    [InlineData(8, 0xFF)]
+    [InlineData(16, 0xFFFF)]
+    [InlineData(24, 0xFF_FFFF)]
+    [InlineData(40, 0x7F_FFFF)]
+    public void DescribedId_MustFitTheImmediateThatCarriesIt(int hab, long largest)
+    {
+        var flavour = new Flavour(heapAddressBits: hab);
+        Assert.NotEmpty(new Descriptor(largest, "x", "", [], dtype: "u1").ToRaw(flavour));
+        var ex = Assert.Throws<ArgumentOutOfRangeException>(() => new Descriptor(largest + 1, "x", "", [], dtype: "u1").ToRaw(flavour));
+        Assert.Contains($"0x{largest:X}", ex.Message);
+    }
+}
