@@ -183,6 +183,8 @@ public class ValueEncodingTests
         Assert.Equal(Hex.Parse("01 00"), Encode(new[] { true, false }, [2], dtype: "?"));
         Assert.Equal("abcd"u8.ToArray(), Encode("abcd", [4], dtype: "S1"));
         Assert.Equal(Hex.Parse("68 69 00 00"), Encode("hi", [], dtype: "S4"));
+        Assert.Equal(Hex.Parse("ff 00 80 00"), Encode(new byte[] { 0xff, 0, 0x80 }, [], dtype: "S4"));
+        Assert.Equal(Hex.Parse("ff 80"), Encode(new byte[] { 0xff, 0x80 }, [-1], format: [new('c', 8)]));
     }
 
     [Theory]
