@@ -222,19 +222,29 @@ internal static class Emitter
             w.Line("if (!reader." + ReadCall(model.Items[i], i) + ") return false;");
         }
 
-        var positional = new StringBuilder();
+        // Constructor arguments in parameter order (a `[property: SpeadItem]` positional member is listed with
+        // the properties in send order but still goes to the constructor), the other properties in an initializer.
+        var arguments = new string[model.Items.Count];
         var properties = new List<string>();
         for (var i = 0; i < model.Items.Count; i++)
         {
             var item = model.Items[i];
-            var argument = ReadValue(item, i);
-            if (item.IsPositional)
+            if (item.ParameterIndex >= 0)
             {
-                positional.Append(positional.Length == 0 ? "" : ", ").Append(argument);
+                arguments[item.ParameterIndex] = ReadValue(item, i);
             }
             else
             {
-                properties.Add(item.MemberName + " = " + argument + ",");
+                properties.Add(item.MemberName + " = " + ReadValue(item, i) + ",");
+            }
+        }
+
+        var positional = new StringBuilder();
+        foreach (var argument in arguments)
+        {
+            if (argument is not null)
+            {
+                positional.Append(positional.Length == 0 ? "" : ", ").Append(argument);
             }
         }
 

@@ -47,7 +47,7 @@ internal sealed record SpeadTypeModel(
 /// <param name="ElementType">Fully qualified scalar or element type.</param>
 /// <param name="IntegerType">Integer keyword the value converts to (<c>long</c>/<c>ulong</c>) for integer fields, else empty.</param>
 /// <param name="Container">How the value is held.</param>
-/// <param name="IsPositional">A primary-constructor parameter (else a property set in an object initializer).</param>
+/// <param name="ParameterIndex">Position among the primary constructor's parameters (also for a <c>[property: SpeadItem]</c> positional member), or -1 for a property set in an object initializer.</param>
 /// <param name="IsOptional">A nullable-annotated string or array: a missing item reads as null.</param>
 internal sealed record SpeadItemModel(
     string MemberName,
@@ -62,5 +62,5 @@ internal sealed record SpeadItemModel(
     string ElementType,
     string IntegerType,
     ContainerKind Container,
-    bool IsPositional,
+    int ParameterIndex,
     bool IsOptional);

@@ -81,10 +81,11 @@ internal static class Parser
 
         var members = SpeadMembers.Collect(type);
         var items = new List<SpeadItemModel>(members.Length);
+        var primary = SpeadMembers.FindPrimaryConstructor(type);
         foreach (var member in members)
         {
             cancellationToken.ThrowIfCancellationRequested();
-            var item = ParseItem(member);
+            var item = ParseItem(member, primary);
             if (item is null)
             {
                 return null;
@@ -117,6 +118,29 @@ internal static class Parser
             ReadProblem(type, members));
     }
 
+    /// <summary>The member's position among the primary constructor's parameters, or -1.</summary>
+    private static int ParameterIndex(SpeadMember member, IMethodSymbol? primary)
+    {
+        if (member.Symbol is IParameterSymbol parameter)
+        {
+            return parameter.Ordinal;
+        }
+
+        // `[property: SpeadItem]` on a positional parameter lands on the property, which the constructor sets.
+        if (primary is not null)
+        {
+            foreach (var p in primary.Parameters)
+            {
+                if (p.Name == member.Name)
+                {
+                    return p.Ordinal;
+                }
+            }
+        }
+
+        return -1;
+    }
+
     /// <summary>
     /// Why a value cannot be built from its items, or empty. Generated <c>TryRead</c> calls the primary
     /// constructor with the positional items and sets the property items in an object initializer, so every
@@ -135,9 +159,9 @@ internal static class Parser
             foreach (var parameter in primary.Parameters)
             {
                 var isItem = false;
-                foreach (var attribute in parameter.GetAttributes())
+                foreach (var member in members)
                 {
-                    isItem |= SpeadMembers.IsSpeadItemAttribute(attribute);
+                    isItem |= member.Name == parameter.Name;
                 }
 
                 if (!isItem)
@@ -163,7 +187,7 @@ internal static class Parser
         var itemProperties = new HashSet<string>(System.StringComparer.Ordinal);
         foreach (var member in members)
         {
-            if (member.Symbol is IPropertySymbol property)
+            if (member.Symbol is IPropertySymbol property && (primary is null || ParameterIndex(member, primary) < 0))
             {
                 if (property.SetMethod is null)
                 {
@@ -194,7 +218,7 @@ internal static class Parser
         return "";
     }
 
-    private static SpeadItemModel? ParseItem(SpeadMember member)
+    private static SpeadItemModel? ParseItem(SpeadMember member, IMethodSymbol? primary)
     {
         if (member.IsMisplaced)
         {
@@ -233,7 +257,7 @@ internal static class Parser
             info.ElementTypeName,
             integerType,
             info.Container,
-            member.Symbol is IParameterSymbol,
+            ParameterIndex(member, primary),
             (info.Container is ContainerKind.String or ContainerKind.Array) && member.Type.NullableAnnotation == NullableAnnotation.Annotated);
     }
 

@@ -277,6 +277,11 @@ public ref struct SpeadReader
             value = Encoding.ASCII.GetString(bytes);
             return true;
         }
+        if (boxed is null)
+        {
+            value = "";
+            return true;
+        }
         if (boxed is string s)
         {
             value = s;
@@ -324,6 +329,11 @@ public ref struct SpeadReader
         where T : unmanaged
     {
         value = null;
+        if (boxed is null)
+        {
+            value = [];
+            return true;
+        }
         if (boxed is T[] same)
         {
             // A copy: the group keeps its value, and a record must not share it with the next read.
@@ -376,10 +386,28 @@ public ref struct SpeadReader
         }
         if (_heap is not null)
         {
-            return _heap.TryGetItem(declared.Id, out item) ? Found.Value : Missing(index, optional, "the heap carries no value for it");
+            if (_heap.TryGetItem(declared.Id, out item))
+                return Found.Value;
+            // The receiver does not report zero-length items, so an absent item whose shape allows no elements
+            // (a variable dimension or a 0) is read as empty rather than missing; nullable members read as null.
+            if (!optional && CanBeEmpty(declared))
+                return Found.Value;
+            return Missing(index, optional, "the heap carries no value for it");
         }
         boxed = groupItem.Value;
-        return boxed is not null ? Found.Value : Missing(index, optional, "no value for it has been received");
+        if (boxed is not null || (!optional && CanBeEmpty(declared)))
+            return Found.Value;   // a null here is an empty value (see above), which the readers turn into "" or []
+        return Missing(index, optional, "no value for it has been received");
+    }
+
+    private static bool CanBeEmpty(Descriptor declared)
+    {
+        foreach (long dimension in declared.ShapeArray)
+        {
+            if (dimension is Descriptor.VariableDimension or 0)
+                return true;
+        }
+        return false;
     }
 
     private Found Missing(int index, bool optional, string why)
