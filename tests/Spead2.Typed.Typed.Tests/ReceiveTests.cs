@@ -38,6 +38,16 @@ public partial record DumpWithNote(
     [SpeadItem(0x1801)] string Source,
     [SpeadItem(0x1803)] string? Note);
 
+/// <summary>Scalars only, as a struct: reading one allocates nothing.</summary>
+public readonly partial record struct Sensor(
+    [SpeadItem(0x4000)] ulong Time,
+    [SpeadItem(0x4001)] float Temperature,
+    [SpeadItem(0x4002, Bits = 12)] short Code,
+    [SpeadItem(0x4003)] Complex Phasor,
+    [SpeadItem(0x4004)] Half Gain,
+    [SpeadItem(0x4005)] bool Ok,
+    [SpeadItem(0x4006)] double Elevation);
+
 /// <summary>A positional parameter that is not an item: the generator cannot build one from items.</summary>
 public partial record HalfItems([SpeadItem(0x1600, Bits = 48)] ulong Timestamp, int Local);
 
@@ -305,6 +315,27 @@ public class ReceiveTests
     }
 
     [Fact]
+    public void TooFewBytesAndAnotherMemoryOrderAreClearErrors()
+    {
+        var descriptors = new ItemGroup();
+        foreach (var d in Dump.Descriptors)
+        {
+            descriptors.Add(new Item(d));
+        }
+
+        var heap = new Heap();
+        SpeadCodec.AddUnsigned(heap, 0x1600, 1, 48);
+        heap.AddItem(0x1800, new byte[16]);   // 4 floats where the shape needs 8
+        SpeadCodec.AddString(heap, 0x1801, "x", -1);
+        Assert.False(Dump.TryRead(RoundTrip(heap), descriptors, out _, out var error));
+        Assert.Equal("Dump.Vis: item 'vis' (0x1800): the value has 16 bytes, too few for its 8 elements.", error);
+
+        descriptors.Add(new Item(0x1800, "vis", "", [4, 2], dtype: Native('f', 4), order: ArrayOrder.Fortran));
+        Assert.False(Dump.TryRead(RoundTrip(heap), descriptors, out _, out error));
+        Assert.EndsWith("(Fortran order instead of C order).", error, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void ATypeThatCannotBeBuiltFromItemsSaysWhy()
     {
         Assert.False(HalfItems.TryRead(new ItemGroup(), out _, out var error));
@@ -369,6 +400,29 @@ public class ReceiveTests
         {
             AssertEqual(sent[i], received[i]);
         }
+    }
+
+    [Fact]
+    public void ReadingScalarsFromAHeapAllocatesNothing()
+    {
+        var generator = new HeapGenerator<Sensor>();
+        var value = new Sensor(1UL << 50, -3.5f, -2000, new Complex(0.5, -1), (Half)2, true, 45.25);
+        var reader = new HeapReader<Sensor>();
+        Assert.True(reader.TryRead(RoundTrip(generator.GetHeap(value)), out var first));   // with descriptors
+        Assert.Equal(value, first);
+        var valuesOnly = RoundTrip(generator.GetHeap(value));
+        Assert.True(reader.TryRead(valuesOnly, out var second));
+        Assert.Equal(value, second);
+
+        var before = GC.GetAllocatedBytesForCurrentThread();
+        for (var i = 0; i < 1000; i++)
+        {
+            reader.TryRead(valuesOnly, out second);
+            Sensor.TryRead(valuesOnly, reader.Descriptors, out second, out _);
+        }
+
+        Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
+        Assert.Equal(value, second);
     }
 
     private static string Native(char kind, int size) => SpeadCodec.NativeDtype(kind, size);

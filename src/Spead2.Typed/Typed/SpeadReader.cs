@@ -418,19 +418,35 @@ public ref struct SpeadReader
         return Found.Error;
     }
 
-    /// <summary>The value's own bytes (right-aligned for immediates, variable dimension resolved).</summary>
+    /// <summary>
+    /// The value's own bytes: the last ones of an immediate, the first ones of an addressed item, as many as the
+    /// shape (a variable dimension taking the whole elements the bytes hold) and element size call for. Like
+    /// <see cref="ItemValueDecoder.GetValueBytes"/>, without its allocation: the descriptor was already checked.
+    /// </summary>
     private bool TryBytes(int index, Descriptor received, in ReceivedItem item, out ReadOnlySpan<byte> bytes)
     {
-        try
+        var raw = item.Span;
+        long bitsPerElement = received.NumpyType is { } dtype ? dtype.ItemSize * 8L : received.FormatArray![0].Bits;
+        long available = raw.Length * 8L / bitsPerElement;
+        long known = 1;
+        bool variable = false;
+        foreach (long dimension in received.ShapeArray)
         {
-            bytes = ItemValueDecoder.GetValueBytes(received, item, out _);
-            return true;
+            if (dimension == Descriptor.VariableDimension)
+                variable = true;
+            else
+                known *= dimension;   // the declared shape, whose size the generator bounded
         }
-        catch (InvalidDataException e)
+        long elements = variable ? (known == 0 ? 0 : available / known * known) : known;
+        if (elements > available)
         {
             bytes = default;
-            return Fail(index, e.Message);
+            return Fail(index, string.Create(CultureInfo.InvariantCulture,
+                $"the value has {raw.Length} bytes, too few for its {elements} elements"));
         }
+        int length = (int)((elements * bitsPerElement + 7) / 8);
+        bytes = item.IsImmediate ? raw.Slice(raw.Length - length) : raw.Slice(0, length);
+        return true;
     }
 
     private bool Fail(int index, string message)
