@@ -7,26 +7,13 @@ namespace Spead2.Typed.Analyzers;
 
 /// <summary>SPEAD0002: only records get generated code; SPEAD0014: item schemas are not inherited.</summary>
 [DiagnosticAnalyzer(LanguageNames.CSharp)]
-public sealed class RecordTypeAnalyzer : DiagnosticAnalyzer
+public sealed class RecordTypeAnalyzer : SpeadRecordAnalyzer
 {
     /// <inheritdoc />
     public override ImmutableArray<DiagnosticDescriptor> SupportedDiagnostics { get; } = ImmutableArray.Create(DiagnosticDescriptors.TypeNotRecord, DiagnosticDescriptors.InheritedItems);
 
     /// <inheritdoc />
-    public override void Initialize(AnalysisContext context)
-    {
-        context.ConfigureGeneratedCodeAnalysis(GeneratedCodeAnalysisFlags.None);
-        context.EnableConcurrentExecution();
-        context.RegisterCompilationStartAction(start =>
-        {
-            if (SpeadTypeScan.ReferencesRuntime(start.Compilation))
-            {
-                start.RegisterSymbolAction(Analyze, SymbolKind.NamedType);
-            }
-        });
-    }
-
-    private static void Analyze(SymbolAnalysisContext context)
+    protected override void Analyze(SymbolAnalysisContext context)
     {
         var type = (INamedTypeSymbol)context.Symbol;
         if (SpeadTypeScan.Members(type).IsEmpty)
