@@ -360,6 +360,25 @@ public class ReceiveTests
     }
 
     [Fact]
+    public void AReceiverJoiningLateWaitsForTheNextDescriptors()
+    {
+        var generator = new HeapGenerator<Dump>(descriptorFrequency: 3);
+        var heaps = Enumerable.Range(0, 5).Select(i => RoundTrip(generator.GetHeap(new Dump((ulong)i, new float[8], "x")))).ToList();
+        var reader = new HeapReader<Dump>();
+        var read = new List<ulong>();
+        foreach (var heap in heaps.Skip(1))   // missed the first heap and its descriptors
+        {
+            if (reader.TryRead(heap, out var value))
+            {
+                read.Add(value.Timestamp);
+            }
+        }
+
+        Assert.Equal([3UL, 4UL], read);   // descriptors are resent with heap 3
+        Assert.Equal(2, reader.HeapsBeforeDescriptors);
+    }
+
+    [Fact]
     public void ReadAllAsyncChecksItsArgumentAtOnce() =>
         Assert.Throws<ArgumentNullException>(() => TypedReceiveExtensions.ReadAllAsync<Dump>(null!));
 

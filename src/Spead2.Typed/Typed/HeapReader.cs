@@ -28,9 +28,16 @@ public sealed class HeapReader<T>
     public long IncompleteHeaps { get; private set; }
 
     /// <summary>
+    /// Heaps with values skipped because none of <typeparamref name="T"/>'s descriptors had arrived yet: a receiver
+    /// that joins a running stream waits for the sender's next descriptors, as spead2 ignores values it has no
+    /// descriptor for.
+    /// </summary>
+    public long HeapsBeforeDescriptors { get; private set; }
+
+    /// <summary>
     /// Applies the heap's descriptors (spead2's replacement rules) and, if the heap carries item values,
-    /// reads a value from it. Heaps without values (descriptors only, start or stop) and incomplete heaps
-    /// give false.
+    /// reads a value from it. Heaps without values (descriptors only, start or stop), incomplete heaps and
+    /// heaps that arrive before any of <typeparamref name="T"/>'s descriptors give false.
     /// </summary>
     /// <param name="heap">A received heap; it is only read, and may be disposed afterwards.</param>
     /// <param name="value">The value when the method returns true.</param>
@@ -52,6 +59,11 @@ public sealed class HeapReader<T>
         }
         if (!HasValues(heap))
             return false;
+        if (!HasAnyDescriptor())
+        {
+            HeapsBeforeDescriptors++;
+            return false;
+        }
         if (!T.TryRead(heap, _descriptors, out value, out var error))
             throw new InvalidDataException(error);
         return true;
@@ -86,6 +98,17 @@ public sealed class HeapReader<T>
         for (int i = 0; i < declared.Count; i++)
         {
             if (declared[i].Id == id)
+                return true;
+        }
+        return false;
+    }
+
+    private bool HasAnyDescriptor()
+    {
+        var declared = T.Descriptors;
+        for (int i = 0; i < declared.Count; i++)
+        {
+            if (_descriptors.ContainsId(declared[i].Id))
                 return true;
         }
         return false;
