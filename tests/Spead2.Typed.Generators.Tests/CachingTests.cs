@@ -100,6 +100,24 @@ public class CachingTests
         Assert.Contains("'u', 40)", after);
     }
 
+    [Theory]
+    [InlineData("string Source)", "string? Source)", "ReadString(2, true,")]
+    [InlineData("public partial record struct Status([SpeadItem(0x1900)] bool Ok);", "public partial record struct Status([SpeadItem(0x1900)] bool Ok, int Local);", "its positional parameter 'Local'")]
+    public void ChangingWhatReadingDependsOnRegenerates(string from, string to, string expected)
+    {
+        // Nullability and constructibility are not in the attribute, but the read side depends on them.
+        var compilation = TestCompilation.Create(Source);
+        var driver = TestCompilation.CreateDriver(trackSteps: true).RunGenerators(compilation);
+        var tree = compilation.SyntaxTrees.Single();
+        Assert.Contains(from, Source, StringComparison.Ordinal);
+        var newTree = tree.WithChangedText(Microsoft.CodeAnalysis.Text.SourceText.From(Source.Replace(from, to)));
+        driver = driver.RunGenerators(compilation.ReplaceSyntaxTree(tree, newTree));
+        var result = driver.GetRunResult().Results.Single();
+
+        Assert.Contains(IncrementalStepRunReason.Modified, result.TrackedSteps[TrackingNames.TypeModels].SelectMany(s => s.Outputs).Select(o => o.Reason));
+        Assert.Contains(result.GeneratedSources, s => s.SourceText.ToString().Contains(expected, StringComparison.Ordinal));
+    }
+
     private static void AssertAllCached(GeneratorRunResult result)
     {
         foreach (var name in TrackedNames)

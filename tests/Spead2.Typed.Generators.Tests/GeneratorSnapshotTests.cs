@@ -126,6 +126,29 @@ public class GeneratorSnapshotTests
         """));
 
     [Fact]
+    public void ReadSide() => Snapshot.Match(Generate("""
+        using Spead2.Typed;
+
+        namespace Telescope;
+
+        // Nullable members read a missing item as null; property items go into an object initializer.
+        public partial record Optional([SpeadItem(0x1000)] string? Note, [SpeadItem(0x1001, Shape = new[] { 2 })] float[]? Gains)
+        {
+            [SpeadItem(0x1002)]
+            public int Extra { get; set; }
+        }
+
+        // Cannot be built from items: TryRead says why at run time.
+        public partial record Unreadable([SpeadItem(0x1100)] int A, int Local);
+
+        public partial record GetOnly
+        {
+            [SpeadItem(0x1200)]
+            public int B => 1;
+        }
+        """));
+
+    [Fact]
     public void GlobalNamespace() => Snapshot.Match(Generate("""
         using Spead2.Typed;
 

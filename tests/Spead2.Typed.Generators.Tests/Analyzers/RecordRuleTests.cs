@@ -92,6 +92,8 @@ public class RecordRuleTests
             public static IReadOnlyList<Descriptor> Descriptors => new Descriptor[0];
             public static void AddItems(in Manual value, Heap heap) { }
             public static void AddItem(in Manual value, int index, Heap heap) { }
+            public static bool TryRead(ItemGroup items, out Manual value, out string? error) { value = null!; error = "no"; return false; }
+            public static bool TryRead(Spead2.Recv.ReceivedHeap heap, ItemGroup descriptors, out Manual value, out string? error) { value = null!; error = "no"; return false; }
         }
         public partial record {|SPEAD0014:Dump|}([SpeadItem(0x1000)] int A) : Manual;
         """, new RecordTypeAnalyzer());
