@@ -124,6 +124,15 @@ internal static unsafe class HeapBatching
             ScratchBytes = checked(maxPackets * (packetSize + 8)),   // + rounding of each packet to 8 bytes
         });
 
+    /// <summary>A TCP writer sized like <see cref="CreateUdpGatherBatch"/>.</summary>
+    public static TcpBatchSender CreateTcpGatherBatch(System.Net.Sockets.Socket socket, int maxPackets, int packetSize) =>
+        new(socket, new PacketBatchOptions
+        {
+            MaxPackets = maxPackets,
+            MaxIovecs = maxPackets * 4,
+            ScratchBytes = checked(maxPackets * (packetSize + 8)),
+        });
+
     /// <summary>
     /// Sends the batch, stores an <see cref="IOException"/> in <paramref name="errors"/> for each packet that
     /// failed (others left untouched), and clears the batch for reuse.

@@ -9,7 +9,8 @@ namespace Spead2.Send.Native;
 /// finds boundaries from the headers). On 64-bit Linux one <c>sendmsg</c> carries up to 1024 gather
 /// entries, so header and payload are never copied; elsewhere, or when forced, packets are copied into
 /// a reused buffer of <see cref="PortableChunkBytes"/> and written with <see cref="Socket.Send(ReadOnlySpan{byte})"/>.
-/// An error breaks the byte stream, so it fails the packet it hit and every later packet of the batch.
+/// An error breaks the byte stream, so it fails the packet it hit, every later packet of the batch and
+/// every packet of later batches.
 /// </summary>
 internal sealed unsafe class TcpBatchSender : PacketBatch
 {
@@ -21,6 +22,8 @@ internal sealed unsafe class TcpBatchSender : PacketBatch
     private bool _handleAdded;
     private int _fd = -1;
     private byte[]? _chunk;
+    private int _brokenErrno;
+    private SocketError _brokenError;
 
     /// <summary>Creates a writer on a connected stream socket.</summary>
     public TcpBatchSender(Socket socket, PacketBatchOptions? options = null, bool forcePortable = false)
@@ -38,12 +41,9 @@ internal sealed unsafe class TcpBatchSender : PacketBatch
             _handle.DangerousAddRef(ref _handleAdded);
             _fd = (int)_handle.DangerousGetHandle();
             MsgHdr empty = default;
-            // Checks that the entry point loads; an empty message writes nothing.
-            if (SendMsg(_fd, &empty, MsgDontWait | MsgNoSignal) < 0)
-            {
-                ReleaseHandle();
-                return;
-            }
+            // Checks that the entry point loads; an empty message writes nothing (its result does not
+            // matter here: a connection problem shows up on the first real write).
+            _ = SendMsg(_fd, &empty, MsgDontWait | MsgNoSignal);
             UsesGatherWrites = true;
         }
         catch (Exception ex) when (ex is DllNotFoundException or EntryPointNotFoundException)
@@ -70,6 +70,12 @@ internal sealed unsafe class TcpBatchSender : PacketBatch
         int count = Count;
         if (count == 0)
             return;
+        if (_brokenErrno != 0)
+        {
+            // Part of a packet may have gone out before the failure: nothing more may follow it.
+            MarkFailed(0, count, _brokenErrno);
+            return;
+        }
         var packets = Packets;
         int iovEnd = packets[count - 1].FirstIov + packets[count - 1].IovCount;
         int iov = 0;
@@ -93,6 +99,7 @@ internal sealed unsafe class TcpBatchSender : PacketBatch
                     errno = ECANCELED;
                 }
                 MarkFailed(packet, count, errno);
+                _brokenErrno = errno;
                 return;
             }
             // Skip what was written; a partly written entry is trimmed in place (the batch is used once).
@@ -123,6 +130,11 @@ internal sealed unsafe class TcpBatchSender : PacketBatch
     {
         _chunk ??= new byte[PortableChunkBytes];
         int count = Count;
+        if (_brokenError != SocketError.Success)
+        {
+            MarkFailed(0, count, _brokenErrno, _brokenError);
+            return;
+        }
         int first = 0;       // first packet of the chunk being filled
         int used = 0;
         for (int i = 0; i <= count; i++)
@@ -169,6 +181,8 @@ internal sealed unsafe class TcpBatchSender : PacketBatch
                 if (cancellationToken.IsCancellationRequested)
                 {
                     MarkFailed(firstPacket, Count, ECANCELED);
+                    _brokenErrno = ECANCELED;
+                    _brokenError = SocketError.OperationAborted;
                     return false;
                 }
                 _socket.Poll(PollTimeoutMs * 1000, SelectMode.SelectWrite);
@@ -176,6 +190,14 @@ internal sealed unsafe class TcpBatchSender : PacketBatch
             catch (SocketException ex)
             {
                 MarkFailed(firstPacket, Count, ex.NativeErrorCode, ex.SocketErrorCode);
+                _brokenErrno = ex.NativeErrorCode;
+                _brokenError = ex.SocketErrorCode;
+                return false;
+            }
+            catch (ObjectDisposedException)
+            {
+                MarkFailed(firstPacket, Count, 0, SocketError.Shutdown);
+                _brokenError = SocketError.Shutdown;
                 return false;
             }
         }

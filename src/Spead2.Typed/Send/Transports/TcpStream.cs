@@ -138,6 +138,8 @@ public sealed class TcpStream : SendStream
     {
         private readonly Socket _socket;
         private IOException? _broken;
+        // Large packets: writev-style gather writes, payload straight from the heaps (Send/Native).
+        private Native.TcpBatchSender? _gather;
 
         public TcpTransport(Socket socket)
             : base(1)
@@ -190,8 +192,12 @@ public sealed class TcpStream : SendStream
             }
         }
 
+        internal override Native.PacketBatch? CreateGatherBatch(int maxPackets, int packetSize) =>
+            Native.HeapBatching.PreferGather(packetSize) ? _gather = Native.HeapBatching.CreateTcpGatherBatch(_socket, maxPackets, packetSize) : null;
+
         public override void Dispose()
         {
+            _gather?.Dispose();
             try
             {
                 _socket.Shutdown(SocketShutdown.Send);
