@@ -1,0 +1,130 @@
+using System.Globalization;
+using System.Net;
+using Spead2.Recv;
+using Spead2.Send;
+
+namespace Spead2.Reliability;
+
+/// <summary>
+/// The other end of the multicast reliability test, run in a network namespace with <c>ip netns exec</c>:
+/// <c>recv --group G --port P --iface A --heaps N --timeout-ms T</c> joins G on the interface with address A, prints
+/// <c>READY</c>, and counts our heaps until N have arrived or T ms have passed;
+/// <c>send --group G --port P --iface A --ttl T --heaps N --size S --rate R</c> sends N heaps through that interface.
+/// Each prints one <c>RESULT key=value ...</c> line and exits 0, or prints the error and exits 1.
+/// </summary>
+internal static class Program
+{
+    public static async Task<int> Main(string[] args)
+    {
+        try
+        {
+            var options = ParseOptions(args.AsSpan(1));
+            return args.Length > 0 && args[0] == "recv" ? await ReceiveAsync(options) : args.Length > 0 && args[0] == "send" ? Send(options) : Usage();
+        }
+        catch (Exception e)
+        {
+            Console.WriteLine($"ERROR {e.GetType().Name}: {e.Message}");
+            return 1;
+        }
+    }
+
+    private static int Usage()
+    {
+        Console.WriteLine("ERROR usage: recv|send --group G --port P --iface A [--heaps N] [--ttl T] [--size S] [--rate R] [--timeout-ms T]");
+        return 2;
+    }
+
+    private static Dictionary<string, string> ParseOptions(ReadOnlySpan<string> args)
+    {
+        var options = new Dictionary<string, string>(StringComparer.Ordinal);
+        for (int i = 0; i + 1 < args.Length; i += 2)
+        {
+            options[args[i].TrimStart('-')] = args[i + 1];
+        }
+        return options;
+    }
+
+    private static string Get(Dictionary<string, string> o, string key, string? fallback = null) =>
+        o.TryGetValue(key, out string? v) ? v : fallback ?? throw new ArgumentException($"--{key} is required");
+
+    private static int GetInt(Dictionary<string, string> o, string key, string? fallback = null) =>
+        int.Parse(Get(o, key, fallback), CultureInfo.InvariantCulture);
+
+    private static async Task<int> ReceiveAsync(Dictionary<string, string> o)
+    {
+        var group = IPAddress.Parse(Get(o, "group"));
+        int port = GetInt(o, "port");
+        var iface = IPAddress.Parse(Get(o, "iface"));
+        int expected = GetInt(o, "heaps");
+        int timeoutMs = GetInt(o, "timeout-ms", "20000");
+
+        await using var stream = new ReceiveStream(new ReceiveStreamConfig { RingHeaps = 64 });
+        stream.AddUdpMulticastReader(group, port, iface, maxPacketSize: 9200);
+        Console.WriteLine("READY");
+        Console.Out.Flush();
+
+        int heaps = 0, intact = 0, foreign = 0;
+        long lastSequence = -1;
+        bool inOrder = true;
+        using var cts = new CancellationTokenSource(timeoutMs);
+        try
+        {
+            await foreach (ReceivedHeap heap in stream.WithCancellation(cts.Token))
+            {
+                using (heap)
+                {
+                    if (!LoadHeap.TryParse(heap, out LoadHeap.Parsed p))
+                    {
+                        foreign++;
+                        continue;
+                    }
+                    heaps++;
+                    if (p.Intact)
+                    {
+                        intact++;
+                    }
+                    inOrder &= p.Sequence == lastSequence + 1;
+                    lastSequence = p.Sequence;
+                }
+                if (heaps == expected)
+                {
+                    break;
+                }
+            }
+        }
+        catch (OperationCanceledException)
+        {
+            // The time is up: report what arrived.
+        }
+        ReceiveStatistics s = stream.Statistics;
+        Console.WriteLine(FormattableString.Invariant(
+            $"RESULT heaps={heaps} intact={intact} inorder={(inOrder ? 1 : 0)} foreign={foreign} packets={s.Packets} malformed={s.MalformedPackets} incomplete={s.IncompleteHeaps}"));
+        return 0;
+    }
+
+    private static int Send(Dictionary<string, string> o)
+    {
+        var group = IPAddress.Parse(Get(o, "group"));
+        int port = GetInt(o, "port");
+        var iface = IPAddress.Parse(Get(o, "iface"));
+        int ttl = GetInt(o, "ttl");
+        int count = GetInt(o, "heaps");
+        int size = GetInt(o, "size", "8192");
+        double rate = double.Parse(Get(o, "rate", "0"), CultureInfo.InvariantCulture);
+
+        var config = new StreamConfig { MaxPacketSize = 1472, Rate = rate, MaxHeaps = 4 };
+        long bytes = 0;
+        using (var stream = new UdpStream([new IPEndPoint(group, port)], config, UdpStream.DefaultBufferSize, ttl, iface))
+        {
+            var heap = new Heap();
+            var payload = new byte[size];
+            for (int i = 0; i < count; i++)
+            {
+                LoadHeap.Build(heap, payload, size, 1, i);
+                bytes += stream.SendHeap(heap);
+            }
+        }
+        Console.WriteLine(FormattableString.Invariant($"RESULT heaps={count} bytes={bytes}"));
+        return 0;
+    }
+}
