@@ -155,6 +155,26 @@ public class DisposalTests(ITestOutputHelper output)
     }
 
     /// <summary>
+    /// After a full burst the pacer wants a pause before the next one (65 s here: a 64 KiB burst at 1 kB/s). With
+    /// nothing left to send, disposal must not sit out that pause: the stream is idle, nothing is waiting to go.
+    /// </summary>
+    [Fact]
+    public async Task DisposeDoesNotWaitOutThePacersPauseWhenNothingIsQueued()
+    {
+        var queue = new InprocQueue();
+        var stream = new InprocStream(queue, new StreamConfig { Rate = 1000, BurstSize = 65536, MaxPacketSize = 9000 });
+        long sent = await stream.SendHeapAsync(LoadHeap.Create(70_000, 1, 0)).AsTask().WaitAsync(Patience); // one burst, sent at once
+        Assert.True(sent > 65536);
+        var watch = System.Diagnostics.Stopwatch.StartNew();
+        Task disposing = Task.Run(stream.Dispose);
+        // A bound, not a speed measurement: the pause it must not wait for is 65 s.
+        Task finished = await Task.WhenAny(disposing, Task.Delay(TimeSpan.FromSeconds(20)));
+        output.WriteLine($"Dispose after a 70 kB burst at 1 kB/s returned: {finished == disposing} after {watch.Elapsed.TotalSeconds:F1} s (the pacer's pause is ~70 s)");
+        Assert.True(finished == disposing, "Dispose waited for the pacer's next burst time although nothing was queued");
+        queue.Stop();
+    }
+
+    /// <summary>
     /// 30 lifetimes of each transport (UDP, TCP, in-process; healthy, broken by a reset, disposed with cancelled
     /// heaps, disposed while the pacer sleeps): threads, descriptors, pinned objects and managed memory come back
     /// to where they were.

@@ -153,9 +153,9 @@ public class FuzzTests(ITestOutputHelper output)
         Add("address widths of eight bytes", p => { p[2] = 0; p[3] = 8; });
         Add("wrong version", p => p[1] = 3);
         data.Add("empty packet", "");
-        data.Add("seven bytes", "53040205000000");
-        data.Add("header only", "5304020500000000");
-        data.Add("header claiming one pointer, none present", "5304020500000001");
+        data.Add("seven bytes", "53040305000000");
+        data.Add("header only", "5304030500000000");
+        data.Add("header claiming one pointer, none present", "5304030500000001");
         return data;
     }
 

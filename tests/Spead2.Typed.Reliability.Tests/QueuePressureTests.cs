@@ -29,6 +29,29 @@ public class QueuePressureTests(ITestOutputHelper output)
     }
 
     /// <summary>
+    /// Each array of heaps sent by its own dedicated thread (not the thread pool, which may not run them all at
+    /// once), all released together, each thread calling SendHeapAsync without waiting.
+    /// </summary>
+    private static Task<long>[][] SendFromThreads(SendStream stream, Heap[][] heaps)
+    {
+        var tasks = new Task<long>[heaps.Length][];
+        using var start = new Barrier(heaps.Length);
+        var threads = Enumerable.Range(0, heaps.Length).Select(t => new Thread(() =>
+        {
+            var mine = new Task<long>[heaps[t].Length];
+            start.SignalAndWait();
+            for (int i = 0; i < mine.Length; i++)
+            {
+                mine[i] = stream.SendHeapAsync(heaps[t][i]).AsTask();
+            }
+            tasks[t] = mine;
+        })).ToList();
+        threads.ForEach(t => t.Start());
+        threads.ForEach(t => Assert.True(t.Join(Patience), "a sending thread did not finish"));
+        return tasks;
+    }
+
+    /// <summary>
     /// The writer is frozen on a fake clock after the first packet of a blocker heap, so the queue holds exactly one
     /// heap when 4,000 sends arrive from 8 threads at once: exactly MaxHeaps - 1 are accepted.
     /// </summary>
@@ -40,8 +63,7 @@ public class QueuePressureTests(ITestOutputHelper output)
         var queue = new InprocQueue();
         using var cts = new CancellationTokenSource(Patience);
         await using var receiver = new ReceiveStream(new ReceiveStreamConfig { RingHeaps = 64 });
-        receiver.AddInprocReader(queue);
-        Task<List<(LoadHeap.Parsed Heap, long Cnt)>> collected = Task.Run(() => CollectAsync(receiver, cts.Token));
+        Task<List<(LoadHeap.Parsed Heap, long Cnt)>>? collected = null;
 
         // BurstSize 0: the pacer looks at the clock after every packet, and the clock never moves unless we move it.
         var stream = new InprocStream(queue, new StreamConfig { MaxHeaps = maxHeaps, Rate = 1e6, BurstSize = 0, MaxPacketSize = 1024 }, timeProvider: clock);
@@ -60,18 +82,7 @@ public class QueuePressureTests(ITestOutputHelper output)
             {
                 heaps[t] = [.. Enumerable.Range(0, perThread).Select(i => LoadHeap.Create(100, t, i))];
             }
-            var tasks = new Task<long>[threads][];
-            using var start = new Barrier(threads);
-            Parallel.For(0, threads, new ParallelOptions { MaxDegreeOfParallelism = threads }, t =>
-            {
-                var mine = new Task<long>[perThread];
-                start.SignalAndWait();
-                for (int i = 0; i < perThread; i++)
-                {
-                    mine[i] = stream.SendHeapAsync(heaps[t][i]).AsTask();
-                }
-                tasks[t] = mine;
-            });
+            Task<long>[][] tasks = SendFromThreads(stream, heaps);
             Task<long>[] all = [.. tasks.SelectMany(x => x)];
             int refused = all.Count(x => x.IsFaulted && x.Exception!.InnerException is QueueFullException);
             int otherFaults = all.Count(x => x.IsFaulted && x.Exception!.InnerException is not QueueFullException);
@@ -82,6 +93,10 @@ public class QueuePressureTests(ITestOutputHelper output)
 
             // The blocking call does not wait for room either: it refuses at once.
             Assert.Throws<QueueFullException>(() => stream.SendHeap(LoadHeap.Create(10, 98, 0)));
+
+            // Only now read the queue (reading earlier would hide the packet count checked above).
+            receiver.AddInprocReader(queue);
+            collected = Task.Run(() => CollectAsync(receiver, cts.Token));
 
             // Let time run until everything accepted has gone.
             Task everything = Task.WhenAll(all.Where(x => !x.IsCompleted).Append(blocker.AsTask()));
@@ -119,7 +134,14 @@ public class QueuePressureTests(ITestOutputHelper output)
         }
         finally
         {
-            stream.Dispose();
+            // Dispose waits for queued heaps, which wait for the fake clock: keep it moving until Dispose returns.
+            Task disposing = Task.Run(stream.Dispose);
+            for (int i = 0; i < 100_000 && !disposing.IsCompleted; i++)
+            {
+                clock.Advance(TimeSpan.FromMilliseconds(10));
+                await Task.Delay(1);
+            }
+            await disposing.WaitAsync(Patience);
             queue.Stop();
         }
     }
@@ -139,7 +161,7 @@ public class QueuePressureTests(ITestOutputHelper output)
         receiver.AddInprocReader(queue);
         Task<List<(LoadHeap.Parsed Heap, long Cnt)>> collected = Task.Run(() => CollectAsync(receiver, cts.Token));
         var stream = new InprocStream(queue, new StreamConfig { MaxHeaps = maxHeaps });
-        var tasks = new Task<long>[threads][];
+        Task<long>[][] tasks;
         try
         {
             var heaps = new Heap[threads][];
@@ -147,17 +169,7 @@ public class QueuePressureTests(ITestOutputHelper output)
             {
                 heaps[t] = [.. Enumerable.Range(0, perThread).Select(i => LoadHeap.Create(64, t, i))];
             }
-            using var start = new Barrier(threads);
-            Parallel.For(0, threads, new ParallelOptions { MaxDegreeOfParallelism = threads }, t =>
-            {
-                var mine = new Task<long>[perThread];
-                start.SignalAndWait();
-                for (int i = 0; i < perThread; i++)
-                {
-                    mine[i] = stream.SendHeapAsync(heaps[t][i]).AsTask();
-                }
-                tasks[t] = mine;
-            });
+            tasks = SendFromThreads(stream, heaps);
             Task<long>[] all = [.. tasks.SelectMany(x => x)];
             try
             {

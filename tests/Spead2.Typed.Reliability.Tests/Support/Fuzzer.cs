@@ -15,7 +15,7 @@ internal static class Fuzzer
     private static readonly ulong[] InterestingWords =
     [
         0, ulong.MaxValue, 1UL << 63, (1UL << 63) - 1, 1UL << 40, (1UL << 40) - 1, 0x8000000000000001UL, 0x8000020000000000UL,
-        0x5304020500000000UL, 0x530402050000FFFFUL, 0x8000010000000000UL | 0xFFFFFFFFFFUL, 0x8000030000000000UL | 0xFFFFFFFFFFUL,
+        0x5304030500000000UL, 0x530403050000FFFFUL, 0x8000010000000000UL | 0xFFFFFFFFFFUL, 0x8000030000000000UL | 0xFFFFFFFFFFUL,
         0x8000040000000000UL | 0xFFFFFFFFFFUL, 0x0000050000000000UL | 0xFFFFFFFFFFUL,
     ];
 
@@ -140,7 +140,7 @@ internal static class Fuzzer
         if (n >= 8 && random.Next(2) == 0)
         {
             // Often a plausible header, so decoding gets past the first check.
-            BinaryPrimitives.WriteUInt64BigEndian(bytes, 0x5304020500000000UL | (uint)random.Next(8));
+            BinaryPrimitives.WriteUInt64BigEndian(bytes, 0x5304030500000000UL | (uint)random.Next(8));
         }
         return bytes;
     }
