@@ -175,6 +175,44 @@ public class DisposalTests(ITestOutputHelper output)
     }
 
     /// <summary>
+    /// The other side of the test above: a heap queued while the pause is still owed waits for it (on a fake clock,
+    /// so this is exact), and is sent as soon as the pause is over.
+    /// </summary>
+    [Fact]
+    public async Task AHeapQueuedDuringAnOwedPauseStillWaitsForIt()
+    {
+        var clock = new Microsoft.Extensions.Time.Testing.FakeTimeProvider();
+        var queue = new InprocQueue();
+        // 1 MB/s, bursts of 500 B: a one-packet heap of about 1.1 kB goes at once and leaves a pause of about 1.1 ms.
+        var stream = new InprocStream(queue, new StreamConfig { Rate = 1e6, BurstSize = 500, MaxPacketSize = 1472 }, timeProvider: clock);
+        try
+        {
+            long first = await stream.SendHeapAsync(LoadHeap.Create(1000, 1, 0)).AsTask().WaitAsync(Patience);
+            Assert.True(first > 1000);
+            int packets = queue.Count;
+            await Task.Delay(100); // the writer has found nothing more and gone idle, owing the pause
+            clock.Advance(TimeSpan.FromMilliseconds(0.5));
+            Task<long> second = stream.SendHeapAsync(LoadHeap.Create(100, 1, 1)).AsTask();
+            await Task.Delay(200);
+            Assert.False(second.IsCompleted, "the heap went before the pause the pacer owed was over");
+            Assert.Equal(packets, queue.Count);
+            clock.Advance(TimeSpan.FromMilliseconds(5)); // well past the end of the pause
+            await second.WaitAsync(Patience);
+            Assert.Equal(packets + 1, queue.Count);
+        }
+        finally
+        {
+            Task disposing = Task.Run(stream.Dispose);
+            while (!disposing.IsCompleted)
+            {
+                clock.Advance(TimeSpan.FromMilliseconds(10));
+                await Task.Delay(1);
+            }
+            queue.Stop();
+        }
+    }
+
+    /// <summary>
     /// 30 lifetimes of each transport (UDP, TCP, in-process; healthy, broken by a reset, disposed with cancelled
     /// heaps, disposed while the pacer sleeps): threads, descriptors, pinned objects and managed memory come back
     /// to where they were.
