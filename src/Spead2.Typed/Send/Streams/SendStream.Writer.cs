@@ -344,6 +344,8 @@ public abstract partial class SendStream
 
     private void ReleaseFlushWaiters(long head)
     {
+        // Called once the heaps before head have been completed.
+        Volatile.Write(ref _completedHead, head);
         // Pairs with the Interlocked.Increment in Flush/FlushAsync: either they see the new head or we see them.
         Interlocked.MemoryBarrier();
         if (Volatile.Read(ref _flushWaiters) == 0)
