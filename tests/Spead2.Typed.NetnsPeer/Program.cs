@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Net;
+using System.Net.Sockets;
 using Spead2.Recv;
 using Spead2.Send;
 
@@ -8,7 +9,8 @@ namespace Spead2.Reliability;
 /// <summary>
 /// The other end of the multicast reliability test, run in a network namespace with <c>ip netns exec</c>:
 /// <c>recv --group G --port P --iface A --heaps N --timeout-ms T</c> joins G on the interface with address A, prints
-/// <c>READY</c>, and counts our heaps until N have arrived or T ms have passed;
+/// <c>READY</c>, and counts our heaps until N have arrived or T ms have passed (also reporting the IP TTL the first
+/// packet arrived with, seen through a raw socket);
 /// <c>send --group G --port P --iface A --ttl T --heaps N --size S --rate R</c> sends N heaps through that interface.
 /// Each prints one <c>RESULT key=value ...</c> line and exits 0, or prints the error and exits 1.
 /// </summary>
@@ -60,6 +62,31 @@ internal static class Program
 
         await using var stream = new ReceiveStream(new ReceiveStreamConfig { RingHeaps = 64 });
         stream.AddUdpMulticastReader(group, port, iface, maxPacketSize: 9200);
+        // A raw socket sees the IP header, so the TTL the packets arrived with can be reported (needs root).
+        using var raw = new Socket(AddressFamily.InterNetwork, SocketType.Raw, ProtocolType.Udp);
+        int seenTtl = -1;
+        var ttlProbe = Task.Run(() =>
+        {
+            var buffer = new byte[65536];
+            try
+            {
+                while (true)
+                {
+                    int n = raw.Receive(buffer);
+                    int ihl = (buffer[0] & 0x0F) * 4;
+                    if (n >= ihl + 4 && buffer.AsSpan(16, 4).SequenceEqual(group.GetAddressBytes())
+                        && ((buffer[ihl + 2] << 8) | buffer[ihl + 3]) == port)
+                    {
+                        seenTtl = buffer[8];
+                        return;
+                    }
+                }
+            }
+            catch (Exception e) when (e is SocketException or ObjectDisposedException)
+            {
+                // Closed at the end.
+            }
+        });
         Console.WriteLine("READY");
         Console.Out.Flush();
 
@@ -97,8 +124,10 @@ internal static class Program
             // The time is up: report what arrived.
         }
         ReceiveStatistics s = stream.Statistics;
+        raw.Dispose();
+        await ttlProbe;
         Console.WriteLine(FormattableString.Invariant(
-            $"RESULT heaps={heaps} intact={intact} inorder={(inOrder ? 1 : 0)} foreign={foreign} packets={s.Packets} malformed={s.MalformedPackets} incomplete={s.IncompleteHeaps}"));
+            $"RESULT heaps={heaps} intact={intact} inorder={(inOrder ? 1 : 0)} foreign={foreign} packets={s.Packets} malformed={s.MalformedPackets} incomplete={s.IncompleteHeaps} ttl={seenTtl}"));
         return 0;
     }
 
