@@ -11,7 +11,9 @@ namespace Spead2.Reliability;
 /// <c>recv --group G --port P --iface A --heaps N --timeout-ms T</c> joins G on the interface with address A, prints
 /// <c>READY</c>, and counts our heaps until N have arrived or T ms have passed (also reporting the IP TTL the first
 /// packet arrived with, seen through a raw socket);
-/// <c>send --group G --port P --iface A --ttl T --heaps N --size S --rate R</c> sends N heaps through that interface.
+/// <c>send --group G --port P --iface A --ttl T --heaps N --size S [--small S2] [--packet B] [--df 1] --rate R</c> sends
+/// N heaps through that interface (even ones with S payload bytes, odd ones with S2; with --df 1 from a socket that
+/// refuses to fragment). A unicast G makes both sides use unicast.
 /// Each prints one <c>RESULT key=value ...</c> line and exits 0, or prints the error and exits 1.
 /// </summary>
 internal static class Program
@@ -61,7 +63,14 @@ internal static class Program
         int timeoutMs = GetInt(o, "timeout-ms", "20000");
 
         await using var stream = new ReceiveStream(new ReceiveStreamConfig { RingHeaps = 64 });
-        stream.AddUdpMulticastReader(group, port, iface, maxPacketSize: 9200);
+        if (IsMulticast(group))
+        {
+            stream.AddUdpMulticastReader(group, port, iface, maxPacketSize: 9200);
+        }
+        else
+        {
+            stream.AddUdpReader(new IPEndPoint(group, port), maxPacketSize: 9200);
+        }
         // A raw socket sees the IP header, so the TTL the packets arrived with can be reported (needs root).
         using var raw = new Socket(AddressFamily.InterNetwork, SocketType.Raw, ProtocolType.Udp);
         int seenTtl = -1;
@@ -110,7 +119,7 @@ internal static class Program
                     {
                         intact++;
                     }
-                    inOrder &= p.Sequence == lastSequence + 1;
+                    inOrder &= p.Sequence > lastSequence; // increasing: a sender may have skipped heaps that failed
                     lastSequence = p.Sequence;
                 }
                 if (heaps == expected)
@@ -136,24 +145,66 @@ internal static class Program
         var group = IPAddress.Parse(Get(o, "group"));
         int port = GetInt(o, "port");
         var iface = IPAddress.Parse(Get(o, "iface"));
-        int ttl = GetInt(o, "ttl");
+        int ttl = GetInt(o, "ttl", "1");
         int count = GetInt(o, "heaps");
         int size = GetInt(o, "size", "8192");
+        int small = GetInt(o, "small", size.ToString(CultureInfo.InvariantCulture)); // payload of odd heaps
+        int packetSize = GetInt(o, "packet", "1472");
+        bool dontFragment = GetInt(o, "df", "0") != 0;
         double rate = double.Parse(Get(o, "rate", "0"), CultureInfo.InvariantCulture);
 
-        var config = new StreamConfig { MaxPacketSize = 1472, Rate = rate, MaxHeaps = 4 };
+        var config = new StreamConfig { MaxPacketSize = packetSize, Rate = rate, MaxHeaps = 4 };
+        IPEndPoint[] endpoints = [new IPEndPoint(group, port)];
+        UdpStream stream;
+        if (dontFragment)
+        {
+            // IP_MTU_DISCOVER = IP_PMTUDISC_DO: datagrams larger than the path MTU fail with EMSGSIZE instead of
+            // being fragmented. The stream takes (a duplicate of) this socket as it is.
+            using var socket = new Socket(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp);
+            socket.SetRawSocketOption(0 /* SOL_IP */, 10 /* IP_MTU_DISCOVER */, BitConverter.GetBytes(2 /* IP_PMTUDISC_DO */));
+            socket.Bind(new IPEndPoint(iface, 0));
+            stream = new UdpStream(socket, endpoints, config);
+        }
+        else if (IsMulticast(group))
+        {
+            stream = new UdpStream(endpoints, config, UdpStream.DefaultBufferSize, ttl, iface);
+        }
+        else
+        {
+            stream = new UdpStream(endpoints, config, UdpStream.DefaultBufferSize, iface);
+        }
         long bytes = 0;
-        using (var stream = new UdpStream([new IPEndPoint(group, port)], config, UdpStream.DefaultBufferSize, ttl, iface))
+        int sent = 0, failed = 0, tooLarge = 0;
+        var failedSequences = new List<int>();
+        using (stream)
         {
             var heap = new Heap();
-            var payload = new byte[size];
+            int largest = Math.Max(size, small);
+            var payload = new byte[largest];
             for (int i = 0; i < count; i++)
             {
-                LoadHeap.Build(heap, payload, size, 1, i);
-                bytes += stream.SendHeap(heap);
+                LoadHeap.Build(heap, payload, i % 2 == 0 ? size : small, 1, i);
+                try
+                {
+                    bytes += stream.SendHeap(heap);
+                    sent++;
+                }
+                catch (IOException e)
+                {
+                    failed++;
+                    failedSequences.Add(i);
+                    if (e.InnerException is SocketException { SocketErrorCode: SocketError.MessageSize })
+                    {
+                        tooLarge++;
+                    }
+                }
             }
         }
-        Console.WriteLine(FormattableString.Invariant($"RESULT heaps={count} bytes={bytes}"));
+        Console.WriteLine(FormattableString.Invariant(
+            $"RESULT heaps={count} sent={sent} failed={failed} emsgsize={tooLarge} bytes={bytes} failedodd={failedSequences.Count(x => x % 2 == 1)}"));
         return 0;
     }
+
+    private static bool IsMulticast(IPAddress address) =>
+        address.AddressFamily == AddressFamily.InterNetwork ? (address.GetAddressBytes()[0] & 0xF0) == 0xE0 : address.IsIPv6Multicast;
 }

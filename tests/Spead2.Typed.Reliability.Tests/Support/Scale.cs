@@ -9,7 +9,7 @@ namespace Spead2.Reliability.Tests;
 /// </summary>
 internal static class Scale
 {
-    public const double DefaultLoad = 0.02;
+    public const double DefaultLoad = 0.1;
     public const int DefaultSoakSeconds = 20;
     public const int DefaultFuzzSeconds = 5;
 
