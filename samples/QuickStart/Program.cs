@@ -1,23 +1,65 @@
-// QuickStart: describe items the spead2 way, build heaps and show the packets a spead2 receiver would get.
-// (Replaced by the typed, loopback-sending version once the typed layer and UdpStream land.)
+// QuickStart: a typed record sent as SPEAD heaps over UDP on 127.0.0.1 and received in the same program.
+// Run with no arguments: dotnet run --project samples/QuickStart -c Release
+// Options: --heaps N (default 5), --port P (default: any free port).
+using System.Globalization;
+using System.Net;
+using QuickStart;
 using Spead2;
+using Spead2.Recv;
 using Spead2.Send;
+using Spead2.Typed;
 
-var items = new SendItemGroup();
-var timestamp = items.AddItem(0x1600, "timestamp", "ADC sample count", [], format: [new FormatField('u', 48)], value: 0L);
-var vis = items.AddItem(0x1800, "vis", "Visibilities", [4, 2], dtype: "<f4", value: new float[8]);
+int heaps = ArgValue(args, "--heaps", 5);
+int port = ArgValue(args, "--port", 0);
 
-var stream = new BytesStream(new StreamConfig { MaxPacketSize = 1472 });
-stream.SendHeap(items.GetStart());
-for (int i = 1; i <= 3; i++)
+// The receiver: spead2's rules (heap assembly, descriptors, item values), listening on loopback.
+await using var receiver = new ReceiveStream();
+var reader = receiver.AddUdpReader(new IPEndPoint(IPAddress.Loopback, port));
+var receiving = ReceiveAllAsync(receiver);
+var sentDumps = new List<Dump>();
+
+// The sender: a UDP stream paced at 1 Gb/s, and a typed heap generator that sends descriptors with the first heap.
+var config = new StreamConfig { Rate = 1e9 / 8 };
+await using (var stream = new UdpStream("127.0.0.1", reader.LocalEndPoint.Port, config))
 {
-    timestamp.Value = i * 1024L;
-    vis.Value = Enumerable.Range(0, 8).Select(x => (float)(x * i)).ToArray();
-    stream.SendHeap(items.GetHeap());
+    var generator = new HeapGenerator<Dump>();
+    var vis = new float[8];
+    await stream.SendStartAsync(generator);
+    for (int i = 0; i < heaps; i++)
+    {
+        for (int j = 0; j < vis.Length; j++)
+            vis[j] = i + j / 10f;
+        var dump = new Dump(Timestamp: 0x1_0000_0000UL + (ulong)i * 8192, Vis: vis, Source: "3C273");
+        long bytes = await stream.SendAsync(generator, dump);
+        sentDumps.Add(dump with { Vis = (float[])vis.Clone() });
+        Console.WriteLine(Invariant($"sent     heap {i + 1}: timestamp=0x{dump.Timestamp:X12} vis=[{string.Join(", ", vis)}] source={dump.Source} ({bytes} bytes)"));
+    }
+    // The end-of-stream heap stops the receiver.
+    await stream.SendEndAsync(generator);
 }
-stream.SendHeap(items.GetEnd());
 
-var bytes = stream.GetValue();
-Console.WriteLine($"{bytes.Length} bytes of SPEAD packets:");
-for (int i = 0; i < bytes.Length; i += 16)
-    Console.WriteLine($"{i:x4}: {Convert.ToHexString(bytes.AsSpan(i, Math.Min(16, bytes.Length - i)))}");
+var received = await receiving;
+bool same = received.Count == sentDumps.Count && received.Zip(sentDumps).All(p =>
+    p.First.Timestamp == p.Second.Timestamp && p.First.Source == p.Second.Source && p.First.Vis.SequenceEqual(p.Second.Vis));
+Console.WriteLine(same ? $"OK: {received.Count} heaps sent and received intact." : $"MISMATCH: sent {sentDumps.Count}, received {received.Count}.");
+return same ? 0 : 1;
+
+static async Task<List<Dump>> ReceiveAllAsync(ReceiveStream stream)
+{
+    // Typed decoding: each heap that carries a Dump comes back as a Dump, checked against the sender's descriptors.
+    var dumps = new List<Dump>();
+    await foreach (var dump in stream.ReadAllAsync<Dump>())
+    {
+        dumps.Add(dump);
+        Console.WriteLine(Invariant($"received heap {dumps.Count}: timestamp=0x{dump.Timestamp:X12} vis=[{string.Join(", ", dump.Vis)}] source={dump.Source}"));
+    }
+    return dumps;
+}
+
+static int ArgValue(string[] args, string name, int fallback)
+{
+    int i = Array.IndexOf(args, name);
+    return i >= 0 && i + 1 < args.Length ? int.Parse(args[i + 1], CultureInfo.InvariantCulture) : fallback;
+}
+
+static string Invariant(FormattableString s) => s.ToString(CultureInfo.InvariantCulture);
