@@ -154,7 +154,7 @@ public class QueuePressureTests(ITestOutputHelper output)
     public async Task UnderContentionEveryAcceptedHeapIsSentAndOnlyThose()
     {
         const int maxHeaps = 4, threads = 4;
-        int perThread = Scale.Count(250_000, 5_000);
+        int perThread = Scale.Count(25_000, 5_000);
         var queue = new InprocQueue();
         using var cts = new CancellationTokenSource(Patience);
         await using var receiver = new ReceiveStream(new ReceiveStreamConfig { RingHeaps = 64 });

@@ -142,7 +142,7 @@ public class UdpFaultTests(ITestOutputHelper output)
         using var cts = new CancellationTokenSource(Patience);
         await using var receiver = new ReceiveStream(new ReceiveStreamConfig { RingHeaps = 256 });
         UdpReader reader = receiver.AddUdpReader(new IPEndPoint(IPAddress.Loopback, 0));
-        int heaps = Scale.Count(50_000, 2_000);
+        int heaps = Scale.Count(5_000, 2_000);
         const int size = 4000; // 3 packets per heap
         var collecting = Task.Run(() => CollectAsync(receiver, heaps, TimeSpan.FromSeconds(3), cts.Token));
         long bytes;
