@@ -25,11 +25,16 @@ public class FuzzTests(ITestOutputHelper output)
         long inputs = 0, packets = 0;
         var failures = new List<string>();
 
-        // The seeds themselves first: they must all go through.
+        // The seeds themselves first: they must all go through, each delivering its heap (a stop heap ends the
+        // stream instead), which also shows that the harness sees what the receiver delivers.
         foreach (List<byte[]> s in corpus)
         {
-            Assert.Null(await Fuzzer.RunAsync(s, asBuffer: false, new ReceiveStreamConfig(), PerInput));
+            var seedTotals = new FuzzTotals();
+            Assert.Null(await Fuzzer.RunAsync(s, asBuffer: false, new ReceiveStreamConfig(), PerInput, seedTotals));
+            Assert.True(seedTotals.HeapsConsumed == 1 || seedTotals.Packets == 1, $"a seed heap was not delivered: {seedTotals}");
+            Assert.Equal(0, seedTotals.Malformed + seedTotals.Rejected);
         }
+        var totals = new FuzzTotals();
         while (watch.Elapsed < bound && failures.Count < 5)
         {
             List<byte[]> input = Fuzzer.Mutate(random, corpus);
@@ -44,7 +49,7 @@ public class FuzzTests(ITestOutputHelper output)
                 BugCompat = random.Next(4) == 0 ? BugCompat.PySpead052 : BugCompat.None,
             };
             bool asBuffer = (inputs & 1) == 0;
-            string? failure = await Fuzzer.RunAsync(input, asBuffer, config, PerInput);
+            string? failure = await Fuzzer.RunAsync(input, asBuffer, config, PerInput, totals);
             if (failure is not null)
             {
                 failures.Add($"{(asBuffer ? "buffer" : "inproc")} reader, config {{MaxHeaps {config.MaxHeaps}, OutOfOrder {config.AllowOutOfOrder}, " +
@@ -56,8 +61,10 @@ public class FuzzTests(ITestOutputHelper output)
         }
         ResourceCounts after = ResourceCounts.Take();
         output.WriteLine($"fuzz: seed {seed}, {corpus.Count} seed heaps, {inputs} mutated inputs ({packets} packets) in {watch.Elapsed.TotalSeconds:F1} s, " +
-            $"{failures.Count} failures; managed memory {before.ManagedBytes / 1024} -> {after.ManagedBytes / 1024} KiB");
+            $"{failures.Count} failures; {totals}; managed memory {before.ManagedBytes / 1024} -> {after.ManagedBytes / 1024} KiB");
         Assert.True(failures.Count == 0, string.Join(Environment.NewLine + Environment.NewLine, failures));
+        // The mutations must leave plenty of input that decodes and reaches assembly, or the loop tests little.
+        Assert.True(totals.HeapsConsumed > inputs / 10 && totals.Packets > inputs, $"too little input got past decoding: {totals}");
         Assert.True(after.ManagedBytes - before.ManagedBytes < 32 << 20, "managed memory grew by more than 32 MiB over the fuzz run");
     }
 

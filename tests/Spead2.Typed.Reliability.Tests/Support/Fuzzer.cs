@@ -150,7 +150,11 @@ internal static class Fuzzer
     /// in-process queue) and consumes everything it delivers the way an application would. Returns null if all went
     /// well, otherwise what went wrong.
     /// </summary>
-    public static async Task<string?> RunAsync(List<byte[]> packets, bool asBuffer, ReceiveStreamConfig config, TimeSpan bound)
+    public static Task<string?> RunAsync(List<byte[]> packets, bool asBuffer, ReceiveStreamConfig config, TimeSpan bound) =>
+        RunAsync(packets, asBuffer, config, bound, null);
+
+    /// <summary>As above, adding the receiver's counters and the heaps consumed to <paramref name="totals"/>.</summary>
+    public static async Task<string?> RunAsync(List<byte[]> packets, bool asBuffer, ReceiveStreamConfig config, TimeSpan bound, FuzzTotals? totals)
     {
         await using var receiver = new ReceiveStream(config);
         if (asBuffer)
@@ -177,6 +181,10 @@ internal static class Fuzzer
                 {
                     Consume(heap, group);
                 }
+                if (totals is not null)
+                {
+                    totals.HeapsConsumed++;
+                }
             }
             await receiver.Completion.WaitAsync(cts.Token);
         }
@@ -192,6 +200,13 @@ internal static class Fuzzer
         if (s.Heaps < 0 || s.Packets < 0 || s.MalformedPackets < 0)
         {
             return $"negative counters: {s}";
+        }
+        if (totals is not null)
+        {
+            totals.Packets += s.Packets;
+            totals.Malformed += s.MalformedPackets;
+            totals.Rejected += s.RejectedPackets;
+            totals.Incomplete += s.IncompleteHeaps;
         }
         return null;
     }
@@ -219,4 +234,17 @@ internal static class Fuzzer
 
     public static List<byte[]> FromHex(string hex) =>
         [.. hex.Split('|', StringSplitOptions.TrimEntries).Select(h => h.Length == 0 ? [] : Convert.FromHexString(h))];
+}
+
+/// <summary>What a fuzz run did, to show that the inputs reached heap assembly rather than all bouncing off the header check.</summary>
+internal sealed class FuzzTotals
+{
+    public long HeapsConsumed;
+    public long Packets;
+    public long Malformed;
+    public long Rejected;
+    public long Incomplete;
+
+    public override string ToString() =>
+        $"{HeapsConsumed} heaps consumed, {Packets} well-formed packets, {Malformed} malformed, {Rejected} rejected by assembly, {Incomplete} incomplete heaps";
 }
