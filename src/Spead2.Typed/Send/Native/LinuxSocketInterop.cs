@@ -23,8 +23,9 @@ namespace Spead2.Send.Native;
 //   uint16 gso_size) asks the kernel to cut the message's data into datagrams of gso_size bytes,
 //   the last one possibly shorter. The data must not exceed 64 segments (UDP_MAX_SEGMENTS in
 //   older kernels; newer ones allow more) nor one IP datagram (65535 bytes with headers), and
-//   gso_size plus headers must fit the route's MTU (else EINVAL). A device without checksum
-//   offload gives EIO. If the data is not longer than gso_size, the message is sent as a single
+//   gso_size plus headers must fit the route's MTU (else EINVAL, or EMSGSIZE on newer kernels,
+//   where a plain datagram would have been fragmented). A device without checksum offload gives
+//   EIO. So any failure of a merged message is retried unmerged before it counts. If the data is not longer than gso_size, the message is sent as a single
 //   datagram, but the checks above still apply, so single packets are sent without the cmsg.
 //   The data is cut by byte count whatever its iovec boundaries, so adjacent memory may share
 //   one iovec across packets.

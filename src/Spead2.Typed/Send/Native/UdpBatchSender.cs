@@ -201,9 +201,11 @@ internal sealed unsafe class UdpBatchSender : PacketBatch
                     }
                     continue;
                 }
-                if (_messagePacketCount[m] > 1 && errno is EIO or EINVAL or ENOPROTOOPT or EOPNOTSUPP)
+                if (_messagePacketCount[m] > 1)
                 {
-                    // Possibly the device or route cannot segment: resend these packets unmerged.
+                    // Any failure of a merged message may be GSO's (EIO: no checksum offload; EINVAL or, on
+                    // newer kernels, EMSGSIZE: segment larger than the route's MTU, where plain datagrams would
+                    // just be fragmented): resend these packets unmerged; how that goes decides whether GSO stays.
                     _gso = GsoState.Probing;
                     GsoUnavailableReason = $"sending with UDP GSO failed (errno {errno}); sent without it";
                     end = _messageFirstPacket[m];
