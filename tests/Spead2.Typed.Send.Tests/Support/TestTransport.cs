@@ -29,7 +29,7 @@ internal sealed class TestTransport : PacketTransport
     public bool Disposed { get; private set; }
 
     /// <summary>Allocated bytes of the writer thread at each Send call (the writer runs Send).</summary>
-    public List<long> WriterAllocations { get; } = [];
+    public List<long> WriterAllocations { get; } = new(capacity: 100_000); // preallocated: growing it would allocate on the writer
 
     public bool TrackAllocations { get; set; }
 

@@ -56,6 +56,12 @@ internal sealed class TimerSleeper : Sleeper
             }
             _fired.Reset();
             _timer.Change(delay, Timeout.InfiniteTimeSpan);
+            if (_time.GetTimestamp() != now)
+            {
+                // The clock moved between reading it and arming the timer (a test advancing a fake clock), so the
+                // timer may be due too late: arm it again from the new time. A wake-up that comes early just loops.
+                continue;
+            }
             _fired.Wait();
         }
     }

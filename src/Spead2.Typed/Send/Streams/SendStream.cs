@@ -55,7 +55,6 @@ public abstract partial class SendStream : IDisposable, IAsyncDisposable
     // is gone); read by enqueuers to test for a full queue and by Flush.
     private long _head;
 
-    private readonly ManualResetEventSlim _wake = new(false);
     private readonly Thread _writerThread;
 
     // Flush waiters: blocking ones wait on the monitor, asynchronous ones are listed.
@@ -324,8 +323,8 @@ public abstract partial class SendStream : IDisposable, IAsyncDisposable
         lock (_tailLock)
         {
             _stopping = true;
+            Monitor.PulseAll(_tailLock);
         }
-        _wake.Set();
         if (Thread.CurrentThread != _writerThread)
         {
             _writerThread.Join();
@@ -405,7 +404,6 @@ public abstract partial class SendStream : IDisposable, IAsyncDisposable
         int numSubstreams = _transport.NumSubstreams;
         int maxPacketSize = _config.MaxPacketSize;
         long frequency = _time.TimestampFrequency;
-        bool wake;
         HeapCompletionSource source;
         lock (_tailLock)
         {
@@ -487,12 +485,11 @@ public abstract partial class SendStream : IDisposable, IAsyncDisposable
             }
             _nextCnt = nextCnt;
             Volatile.Write(ref _tail, tail + n);
-            wake = _needWakeup;
-            _needWakeup = false;
-        }
-        if (wake)
-        {
-            _wake.Set();
+            if (_needWakeup)
+            {
+                _needWakeup = false;
+                Monitor.Pulse(_tailLock);
+            }
         }
         rejected = null;
         return source;
