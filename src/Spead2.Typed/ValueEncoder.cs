@@ -48,6 +48,8 @@ internal static class ValueEncoder
 
     private static byte[] EncodeDtype(Descriptor d, DType dtype, object value)
     {
+        if (value is Array array && TryEncodeBlock(d, dtype, array) is { } block)
+            return block;
         var elements = Flatten(d, value, splitStrings: dtype.Kind == 'S' && dtype.ItemSize == 1 && d.ShapeArray.Length > 0);
         long count = ResolveCount(d, elements.Count);
         var buffer = new byte[checked(count * dtype.ItemSize)];
@@ -55,6 +57,57 @@ internal static class ValueEncoder
         for (int i = 0; i < elements.Count; i++)
             WriteDtypeElement(buffer.AsSpan(i * dtype.ItemSize, dtype.ItemSize), dtype, big, elements[i], d.Name);
         return buffer;
+    }
+
+    /// <summary>
+    /// Fast path for an array whose element type is exactly the dtype's: copy its memory (swapping bytes when the
+    /// dtype's byte order is not the machine's) instead of converting element by element.
+    /// </summary>
+    private static byte[]? TryEncodeBlock(Descriptor d, DType dtype, Array array)
+    {
+        var (kind, size) = NativeKind(array.GetType().GetElementType()!);
+        if (kind != dtype.Kind || size != dtype.ItemSize)
+            return null;
+        if (array.Rank > 1)
+        {
+            if (d.Order != ArrayOrder.C || d.ShapeArray.Length != array.Rank)
+                return null;
+            for (int i = 0; i < array.Rank; i++)
+            {
+                if (d.ShapeArray[i] != array.GetLength(i))
+                    return null;
+            }
+        }
+        long count = ResolveCount(d, array.LongLength);
+        var bytes = MemoryMarshal.CreateReadOnlySpan(ref MemoryMarshal.GetArrayDataReference(array), checked((int)(count * size)));
+        var result = bytes.ToArray();
+        bool machineBig = !BitConverter.IsLittleEndian;
+        if (dtype.ByteOrder != '|' && dtype.IsBigEndian != machineBig)
+        {
+            // Complex numbers swap each of their two halves.
+            int unit = kind == 'c' ? size / 2 : size;
+            for (int i = 0; i < result.Length; i += unit)
+                result.AsSpan(i, unit).Reverse();
+        }
+        return result;
+    }
+
+    private static (char Kind, int Size) NativeKind(Type t)
+    {
+        if (t == typeof(bool)) return ('b', 1);
+        if (t == typeof(sbyte)) return ('i', 1);
+        if (t == typeof(byte)) return ('u', 1);
+        if (t == typeof(short)) return ('i', 2);
+        if (t == typeof(ushort)) return ('u', 2);
+        if (t == typeof(int)) return ('i', 4);
+        if (t == typeof(uint)) return ('u', 4);
+        if (t == typeof(long)) return ('i', 8);
+        if (t == typeof(ulong)) return ('u', 8);
+        if (t == typeof(Half)) return ('f', 2);
+        if (t == typeof(float)) return ('f', 4);
+        if (t == typeof(double)) return ('f', 8);
+        if (t == typeof(Complex)) return ('c', 16);
+        return ('\0', 0);
     }
 
     private static void WriteDtypeElement(Span<byte> dest, DType dtype, bool big, object v, string name)

@@ -39,6 +39,7 @@ public sealed class Heap
     public void AddItem(Item item)
     {
         ArgumentNullException.ThrowIfNull(item);
+        CheckId(item.Id);
         if (item.Value is null)
             ThrowHelper.InvalidOperation($"Item '{item.Name}' (0x{item.Id:X}) has no value to add.");
         var bytes = item.ToBuffer();

@@ -119,9 +119,13 @@ public struct PacketGenerator
     /// <exception cref="ArgumentException"><paramref name="destination"/> is shorter than the packet.</exception>
     public int NextPacket(Span<byte> destination)
     {
+        PacketGenerator before = this; // restored on failure, so a retry with a larger buffer loses nothing
         int headerLength = NextPacketHeader(destination, out int payloadLength);
         if (destination.Length - headerLength < payloadLength)
+        {
+            this = before;
             ThrowHelper.Argument(nameof(destination), $"The destination holds {destination.Length} bytes but the packet needs {headerLength + payloadLength}.");
+        }
         CopyPayload(destination.Slice(headerLength, payloadLength));
         return headerLength + payloadLength;
     }

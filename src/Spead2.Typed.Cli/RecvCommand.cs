@@ -1,0 +1,140 @@
+using System.Collections;
+using System.CommandLine;
+using System.Globalization;
+using System.Net;
+using System.Text;
+using Spead2.Recv;
+
+namespace Spead2.Cli;
+
+/// <summary><c>spead2-typed recv</c>: spead2_recv for .NET.</summary>
+internal static class RecvCommand
+{
+    internal sealed record Options(string Source, bool Tcp, int MaxHeaps, int? Buffer, string? Bind, long Heaps, bool Quiet, int AddrBits, bool PySpead);
+
+    public static Command Create()
+    {
+        var source = new Argument<string>("source") { Description = "HOST:PORT to listen on (a multicast group joins it)" };
+        var tcp = new Option<bool>("--tcp") { Description = "Receive over TCP (accepts one sender)" };
+        var maxHeaps = new Option<int>("--max-heaps") { Description = "Heaps being assembled at once", DefaultValueFactory = _ => ReceiveStreamConfig.DefaultMaxHeaps };
+        var buffer = new Option<int?>("--buffer") { Description = "Socket receive buffer size in bytes [default: the reader's]" };
+        var bind = new Option<string?>("--bind") { Description = "Interface address for a multicast join" };
+        var heaps = new Option<long>("--heaps") { Description = "Stop after this many heaps; -1 runs until the stream ends or Ctrl-C", DefaultValueFactory = _ => -1 };
+        var quiet = new Option<bool>("--quiet") { Description = "Print only statistics" };
+        var addrBits = new Option<int>("--addr-bits") { Description = "Heap address bits expected (informational; packets carry their flavour)", DefaultValueFactory = _ => 40 };
+        var pyspead = new Option<bool>("--pyspead") { Description = "PySPEAD 0.5.2 bug compatibility for descriptors" };
+        var command = new Command("recv", "Receive heaps and print their items (like spead2_recv)")
+        {
+            source, tcp, maxHeaps, buffer, bind, heaps, quiet, addrBits, pyspead,
+        };
+        command.SetAction((r, ct) => RunAsync(new Options(r.GetValue(source)!, r.GetValue(tcp), r.GetValue(maxHeaps), r.GetValue(buffer),
+            r.GetValue(bind), r.GetValue(heaps), r.GetValue(quiet), r.GetValue(addrBits), r.GetValue(pyspead)), Console.Out, null, ct));
+        return command;
+    }
+
+    /// <summary>Runs the receiver; <paramref name="ready"/> (tests) is completed once the socket listens.</summary>
+    public static async Task<int> RunAsync(Options o, TextWriter output, TaskCompletionSource<IPEndPoint>? ready, CancellationToken ct)
+    {
+        var config = new ReceiveStreamConfig
+        {
+            MaxHeaps = o.MaxHeaps,
+            BugCompat = o.PySpead ? BugCompat.PySpead052 : BugCompat.None,
+        };
+        await using var stream = new ReceiveStream(config);
+        var endpoint = Endpoints.Resolve(o.Source);
+        IPEndPoint local;
+        if (o.Tcp)
+        {
+            var reader = o.Buffer is { } b ? stream.AddTcpReader(endpoint, bufferSize: b) : stream.AddTcpReader(endpoint);
+            local = reader.LocalEndPoint;
+        }
+        else if (IsMulticast(endpoint.Address))
+        {
+            var iface = o.Bind is null ? null : IPAddress.Parse(o.Bind);
+            var reader = o.Buffer is { } b
+                ? stream.AddUdpMulticastReader(endpoint.Address, endpoint.Port, iface, bufferSize: b)
+                : stream.AddUdpMulticastReader(endpoint.Address, endpoint.Port, iface);
+            local = reader.LocalEndPoint;
+        }
+        else
+        {
+            var reader = o.Buffer is { } b ? stream.AddUdpReader(endpoint, bufferSize: b) : stream.AddUdpReader(endpoint);
+            local = reader.LocalEndPoint;
+        }
+        ready?.TrySetResult(local);
+        if (!o.Quiet)
+            output.WriteLine($"Listening on {local} ({(o.Tcp ? "TCP" : "UDP")})");
+
+        var items = new ItemGroup();
+        long count = 0;
+        try
+        {
+            await foreach (var heap in stream.WithCancellation(ct).ConfigureAwait(false))
+            {
+                using (heap)
+                {
+                    count++;
+                    var update = items.Update(heap);
+                    if (!o.Quiet)
+                        PrintHeap(output, heap, update);
+                }
+                if (o.Heaps >= 0 && count >= o.Heaps)
+                    break;
+            }
+        }
+        catch (OperationCanceledException) when (ct.IsCancellationRequested)
+        {
+        }
+        var s = stream.Statistics;
+        output.WriteLine($"Received {Units.Count(s.Heaps)} heaps ({Units.Count(s.IncompleteHeaps)} incomplete), {Units.Count(s.Packets)} packets, {Units.Count(s.Bytes)} bytes; malformed {Units.Count(s.MalformedPackets)}, rejected {Units.Count(s.RejectedPackets)}");
+        return 0;
+    }
+
+    private static bool IsMulticast(IPAddress a) =>
+        a.IsIPv6Multicast || (a.AddressFamily == System.Net.Sockets.AddressFamily.InterNetwork && (a.GetAddressBytes()[0] & 0xF0) == 224);
+
+    private static void PrintHeap(TextWriter output, ReceivedHeap heap, ItemGroupUpdate update)
+    {
+        output.WriteLine($"Heap {heap.Cnt}{(heap.IsComplete ? "" : " (incomplete)")}{(heap.IsEndOfStream ? " [end of stream]" : "")}{(heap.IsStartOfStream ? " [start of stream]" : "")}");
+        foreach (var d in update.Descriptors)
+            output.WriteLine($"  descriptor 0x{d.Id:X} {d.Name}: {d.Description}");
+        foreach (var item in update.Updated)
+            output.WriteLine($"  0x{item.Id:X} {item.Name} ({string.Join(", ", item.Shape)}) = {Format(item.Value)}");
+        foreach (var e in update.Errors)
+            output.WriteLine($"  0x{e.Id:X}: {e.Message}");
+    }
+
+    internal static string Format(object? value, int maxElements = 8)
+    {
+        switch (value)
+        {
+            case null:
+                return "None";
+            case string s:
+                return s.Length > 64 ? $"'{s[..64]}...' ({s.Length} chars)" : $"'{s}'";
+            case IEnumerable e when value is not string:
+            {
+                var sb = new StringBuilder("[");
+                int n = 0;
+                foreach (var x in e)
+                {
+                    if (n == maxElements)
+                    {
+                        sb.Append(", ...");
+                        break;
+                    }
+                    if (n++ > 0)
+                        sb.Append(", ");
+                    sb.Append(Format(x, maxElements));
+                }
+                if (value is Array a && a.Length > maxElements)
+                    sb.Append(CultureInfo.InvariantCulture, $" ({a.Length} elements)");
+                return sb.Append(']').ToString();
+            }
+            case IFormattable f:
+                return f.ToString(null, CultureInfo.InvariantCulture);
+            default:
+                return value.ToString() ?? "";
+        }
+    }
+}

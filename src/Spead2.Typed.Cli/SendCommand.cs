@@ -1,0 +1,195 @@
+using System.CommandLine;
+using System.Diagnostics;
+using System.Net;
+using Spead2.Send;
+
+namespace Spead2.Cli;
+
+/// <summary><c>spead2-typed send</c>: spead2_send for .NET.</summary>
+internal static class SendCommand
+{
+    internal sealed record Options(
+        IReadOnlyList<string> Destinations,
+        long HeapSize,
+        int Items,
+        long Heaps,
+        int PacketSize,
+        double RateGbps,
+        long Burst,
+        double BurstRateRatio,
+        int MaxHeaps,
+        RateMethod RateMethod,
+        int AddrBits,
+        bool PySpead,
+        bool Tcp,
+        int? Ttl,
+        string? Bind,
+        int? Buffer,
+        int Descriptors,
+        string Dtype);
+
+    public static Command Create()
+    {
+        var destinations = new Argument<string[]>("destination") { Description = "HOST:PORT to send to; several destinations are substreams (heap i goes to substream i mod n)", Arity = ArgumentArity.OneOrMore };
+        var heapSize = new Option<long>("--heap-size") { Description = "Payload bytes per heap", DefaultValueFactory = _ => 4194304 };
+        var items = new Option<int>("--items") { Description = "Items per heap (the heap size is split between them)", DefaultValueFactory = _ => 1 };
+        var heaps = new Option<long>("--heaps") { Description = "Number of data heaps to send; -1 sends until Ctrl-C", DefaultValueFactory = _ => -1 };
+        var packet = new Option<int>("--packet") { Description = "Maximum packet size in bytes", DefaultValueFactory = _ => StreamConfig.DefaultMaxPacketSize };
+        var rate = new Option<double>("--rate") { Description = "Transmission rate in Gb/s; 0 is unlimited", DefaultValueFactory = _ => 0 };
+        var burst = new Option<long>("--burst") { Description = "Burst size in bytes", DefaultValueFactory = _ => StreamConfig.DefaultBurstSize };
+        var burstRateRatio = new Option<double>("--burst-rate-ratio") { Description = "Catch-up rate as a ratio of --rate", DefaultValueFactory = _ => StreamConfig.DefaultBurstRateRatio };
+        var maxHeaps = new Option<int>("--max-heaps") { Description = "Heaps in flight at once", DefaultValueFactory = _ => StreamConfig.DefaultMaxHeaps };
+        var rateMethod = new Option<RateMethod>("--rate-method") { Description = "Rate limiting method (Sw, Hw, Auto)", DefaultValueFactory = _ => RateMethod.Auto };
+        var addrBits = new Option<int>("--addr-bits") { Description = "Heap address bits of the flavour (8 to 56, multiple of 8)", DefaultValueFactory = _ => 40 };
+        var pyspead = new Option<bool>("--pyspead") { Description = "PySPEAD 0.5.2 bug compatibility" };
+        var tcp = new Option<bool>("--tcp") { Description = "Send over TCP (one destination)" };
+        var ttl = new Option<int?>("--ttl") { Description = "Multicast TTL (destinations must be multicast groups)" };
+        var bind = new Option<string?>("--bind") { Description = "Local address to send from (multicast: the interface address)" };
+        var buffer = new Option<int?>("--buffer") { Description = "Socket send buffer size in bytes [default: 524288 for UDP, 212992 for TCP]" };
+        var descriptors = new Option<int>("--descriptors") { Description = "Resend descriptors every N heaps; 0 sends them with the first heap only", DefaultValueFactory = _ => 0 };
+        var dtype = new Option<string>("--dtype") { Description = "numpy dtype of the items", DefaultValueFactory = _ => "|u1" };
+
+        var command = new Command("send", "Send heaps of generated data (like spead2_send)")
+        {
+            destinations, heapSize, items, heaps, packet, rate, burst, burstRateRatio, maxHeaps, rateMethod,
+            addrBits, pyspead, tcp, ttl, bind, buffer, descriptors, dtype,
+        };
+        command.SetAction((result, ct) => RunAsync(new Options(
+            result.GetValue(destinations)!, result.GetValue(heapSize), result.GetValue(items), result.GetValue(heaps),
+            result.GetValue(packet), result.GetValue(rate), result.GetValue(burst), result.GetValue(burstRateRatio),
+            result.GetValue(maxHeaps), result.GetValue(rateMethod), result.GetValue(addrBits), result.GetValue(pyspead),
+            result.GetValue(tcp), result.GetValue(ttl), result.GetValue(bind), result.GetValue(buffer),
+            result.GetValue(descriptors), result.GetValue(dtype)!), Console.Out, ct));
+        return command;
+    }
+
+    internal static StreamConfig MakeConfig(Options o) => new()
+    {
+        MaxPacketSize = o.PacketSize,
+        Rate = o.RateGbps * 1e9 / 8,
+        BurstSize = o.Burst,
+        BurstRateRatio = o.BurstRateRatio,
+        MaxHeaps = o.MaxHeaps,
+        RateMethod = o.RateMethod,
+    };
+
+    internal static async Task<SendStream> OpenAsync(Options o, StreamConfig config, CancellationToken ct)
+    {
+        var endpoints = new List<IPEndPoint>();
+        foreach (var d in o.Destinations)
+            endpoints.Add(Endpoints.Resolve(d));
+        IPAddress? bind = o.Bind is null ? null : IPAddress.Parse(o.Bind);
+        if (o.Tcp)
+        {
+            if (endpoints.Count != 1)
+                throw new ArgumentException("TCP sends to exactly one destination.", nameof(o.Destinations));
+            return await TcpStream.ConnectAsync(endpoints[0], config, o.Buffer ?? TcpStream.DefaultBufferSize, bind, cancellationToken: ct).ConfigureAwait(false);
+        }
+        int buffer = o.Buffer ?? UdpStream.DefaultBufferSize;
+        if (o.Ttl is { } ttl)
+        {
+            return bind is null
+                ? new UdpStream(endpoints, config, buffer, ttl)
+                : new UdpStream(endpoints, config, buffer, ttl, bind);
+        }
+        return new UdpStream(endpoints, config, buffer, bind);
+    }
+
+    /// <summary>The items of every data heap: <c>--items</c> arrays sharing <c>--heap-size</c> bytes.</summary>
+    internal static (Descriptor Descriptor, byte[] Data)[] MakeItems(Options o)
+    {
+        if (o.Items < 1)
+            throw new ArgumentOutOfRangeException(nameof(o.Items), o.Items, "--items must be at least 1.");
+        var dtype = DType.Parse(o.Dtype);
+        long itemBytes = o.HeapSize / o.Items;
+        long elements = itemBytes / dtype.ItemSize;
+        if (elements < 1)
+            throw new ArgumentOutOfRangeException(nameof(o.HeapSize), o.HeapSize, $"--heap-size must give each of the {o.Items} items at least one {dtype} element.");
+        var result = new (Descriptor, byte[])[o.Items];
+        for (int i = 0; i < o.Items; i++)
+        {
+            var data = new byte[elements * dtype.ItemSize];
+            for (int j = 0; j < data.Length; j++)
+                data[j] = (byte)(j + i);
+            result[i] = (new Descriptor(ItemIds.FirstUnreserved + i, $"item{i}", $"Generated item {i}", [elements], dtype: dtype.Descr), data);
+        }
+        return result;
+    }
+
+    public static async Task<int> RunAsync(Options o, TextWriter output, CancellationToken ct)
+    {
+        var flavour = new Flavour(heapAddressBits: o.AddrBits, bugCompat: o.PySpead ? BugCompat.PySpead052 : BugCompat.None);
+        var config = MakeConfig(o);
+        var items = MakeItems(o);
+        await using var stream = await OpenAsync(o, config, ct).ConfigureAwait(false);
+
+        // A ring of MaxHeaps reusable heaps: a slot is rebuilt only after its previous heap completed, so the loop
+        // allocates nothing per heap and never has more heaps in flight than the stream accepts.
+        int slots = config.MaxHeaps;
+        var heaps = new Heap[slots];
+        var pending = new ValueTask<long>[slots];
+        var inFlight = new bool[slots];
+        for (int i = 0; i < slots; i++)
+            heaps[i] = new Heap(flavour);
+
+        var cpu = Process.GetCurrentProcess();
+        var cpuStart = cpu.TotalProcessorTime;
+        var clock = Stopwatch.StartNew();
+        long bytes = 0, sent = 0;
+        double lastProgress = 0;
+        bool live = !Console.IsOutputRedirected && ReferenceEquals(output, Console.Out);
+        try
+        {
+            for (long n = 0; o.Heaps < 0 || n < o.Heaps; n++)
+            {
+                if (ct.IsCancellationRequested)
+                    break;
+                int slot = (int)(n % slots);
+                if (inFlight[slot])
+                {
+                    inFlight[slot] = false;
+                    bytes += await pending[slot].ConfigureAwait(false);
+                    sent++;
+                }
+                var heap = heaps[slot];
+                heap.Clear();
+                bool withDescriptors = n == 0 || (o.Descriptors > 0 && n % o.Descriptors == 0);
+                foreach (var (descriptor, data) in items)
+                {
+                    if (withDescriptors)
+                        heap.AddDescriptor(descriptor);
+                    heap.AddItem(descriptor.Id, data);
+                }
+                pending[slot] = stream.SendHeapAsync(heap, substreamIndex: (int)(n % stream.NumSubstreams), cancellationToken: CancellationToken.None);
+                inFlight[slot] = true;
+                if (live && clock.Elapsed.TotalSeconds - lastProgress >= 0.5)
+                {
+                    lastProgress = clock.Elapsed.TotalSeconds;
+                    output.Write($"\r{Units.Count(sent)} heaps, {Units.Rate(bytes, lastProgress)}   ");
+                }
+            }
+        }
+        finally
+        {
+            for (int i = 0; i < slots; i++)
+            {
+                if (inFlight[i])
+                {
+                    inFlight[i] = false;
+                    bytes += await pending[i].ConfigureAwait(false);
+                    sent++;
+                }
+            }
+        }
+        var end = new Heap(flavour);
+        end.AddEnd();
+        for (int s = 0; s < stream.NumSubstreams; s++)
+            bytes += await stream.SendHeapAsync(end, substreamIndex: s, cancellationToken: CancellationToken.None).ConfigureAwait(false);
+        double seconds = clock.Elapsed.TotalSeconds;
+        var cpuSeconds = (cpu.TotalProcessorTime - cpuStart).TotalSeconds;
+        if (live)
+            output.WriteLine();
+        output.WriteLine($"Sent {Units.Count(sent)} heaps, {Units.Count(bytes)} bytes in {seconds:0.000} s: {Units.Rate(bytes, seconds)}, CPU {cpuSeconds:0.00} s");
+        return 0;
+    }
+}

@@ -1,0 +1,220 @@
+using Microsoft.Extensions.Logging;
+
+namespace Spead2.Recv;
+
+/// <summary>
+/// Turns packets into heaps the way spead2's receive stream does: packets are grouped by heap
+/// cnt into <see cref="ReceiveStreamConfig.MaxHeaps"/> slots taken round-robin (a new heap evicts
+/// the slot's occupant), complete heaps leave at once, and a stop item ends the stream. This is
+/// the synchronous core under <see cref="ReceiveStream"/>; use it directly to decode packets you
+/// already hold. Not thread-safe.
+/// </summary>
+public sealed class HeapAssembler
+{
+    private static readonly Action<ILogger, long, long, long, Exception?> LogDroppedIncomplete =
+        LoggerMessage.Define<long, long, long>(LogLevel.Warning, new EventId(1, "DroppedIncompleteHeap"),
+            "Dropped incomplete heap {Cnt} ({Received} of {Length} bytes received)");
+
+    private readonly ReceiveStreamConfig _config;
+    private readonly LiveHeap[] _slots;
+    private readonly Dictionary<long, int> _index;
+    private int _head = -1;
+
+    private long _heaps, _incompleteHeaps, _evicted, _flushed, _packets, _bytes, _malformed, _rejected, _skipped;
+
+    /// <summary>Creates an assembler.</summary>
+    /// <param name="config">Settings; copied, so later changes have no effect. Defaults if null.</param>
+    public HeapAssembler(ReceiveStreamConfig? config = null)
+    {
+        _config = (config ?? new ReceiveStreamConfig()).Clone();
+        _slots = new LiveHeap[_config.MaxHeaps];
+        for (int i = 0; i < _slots.Length; i++)
+            _slots[i] = new LiveHeap();
+        _index = new Dictionary<long, int>(_config.MaxHeaps);
+    }
+
+    /// <summary>The settings in force (a private copy).</summary>
+    internal ReceiveStreamConfig Config => _config;
+
+    /// <summary>True once a stop item arrived or <see cref="Stop"/> was called; later packets are ignored.</summary>
+    public bool IsStopped { get; private set; }
+
+    /// <summary>The counters so far.</summary>
+    public ReceiveStatistics Statistics => new(
+        _heaps, _incompleteHeaps, _evicted, _flushed, _packets, _bytes, _malformed, _rejected, _skipped);
+
+    /// <summary>
+    /// Decodes one packet and adds it. Heaps that leave the assembler as a result (completed,
+    /// evicted, or flushed by a stop item) are appended to <paramref name="ready"/>.
+    /// </summary>
+    /// <param name="packet">Exactly one packet, or a packet followed by other bytes if
+    /// <paramref name="requireExactLength"/> is false.</param>
+    /// <param name="ready">Receives the heaps that are ready.</param>
+    /// <param name="requireExactLength">Drop the packet if bytes follow it (datagram rule).</param>
+    /// <returns>The decoding result; a malformed packet is counted and dropped. Use
+    /// <see cref="PacketHeader.Size"/> via <see cref="PacketDecoder"/> to walk concatenated packets.</returns>
+    public PacketStatus AddPacket(ReadOnlySpan<byte> packet, ICollection<ReceivedHeap> ready, bool requireExactLength = true)
+    {
+        ArgumentNullException.ThrowIfNull(ready);
+        if (IsStopped)
+            return PacketStatus.Ok;
+        var status = PacketDecoder.Decode(packet, out var header, requireExactLength);
+        if (status != PacketStatus.Ok)
+        {
+            _malformed++;
+            return status;
+        }
+        Add(packet, header, ready);
+        return status;
+    }
+
+    /// <summary>Adds a decoded packet; returns why it was refused, if it was.</summary>
+    internal PacketRejection Add(ReadOnlySpan<byte> data, in PacketHeader packet, ICollection<ReceivedHeap> ready)
+    {
+        if (IsStopped)
+            return PacketRejection.None;
+        _packets++;
+        _bytes += packet.Size;
+        var rejection = AddCore(data, packet, ready);
+        if (rejection != PacketRejection.None)
+            _rejected++;
+        return rejection;
+    }
+
+    private PacketRejection AddCore(ReadOnlySpan<byte> data, in PacketHeader packet, ICollection<ReceivedHeap> ready)
+    {
+        if (packet.HeapLength < 0 && !_config.AllowUnsizedHeaps)
+            return PacketRejection.Unsized;
+        // Memory guard (not in spead2), checked before a slot is taken.
+        if (packet.HeapLength > _config.MaxHeapSize || packet.PayloadOffset + packet.PayloadLength > _config.MaxHeapSize)
+            return PacketRejection.HeapTooLarge;
+
+        // A packet that is a whole heap by itself never joins an open heap (spead2 does the same).
+        bool singlePacket = packet.HeapLength >= 0 && packet.PayloadLength == packet.HeapLength;
+        int slot = -1;
+        if (!singlePacket && _index.TryGetValue(packet.HeapCnt, out int found))
+            slot = found;
+
+        // A single-packet heap may share its cnt with an open heap; remember that heap's slot so
+        // the index can point at it again once the single-packet heap has left.
+        int shadowed = -1;
+        if (singlePacket && _index.TryGetValue(packet.HeapCnt, out int other))
+            shadowed = other;
+
+        if (slot < 0)
+        {
+            if (!_config.AllowOutOfOrder && packet.PayloadOffset != 0)
+                return PacketRejection.OutOfOrder;
+            _head = _head + 1 == _slots.Length ? 0 : _head + 1;
+            slot = _head;
+            var occupant = _slots[slot];
+            if (occupant.InUse)
+            {
+                _evicted++;
+                Unindex(occupant.Cnt, slot);
+                Retire(occupant, ready);
+            }
+            occupant.Start(packet);
+            _index[packet.HeapCnt] = slot;
+        }
+
+        var heap = _slots[slot];
+        var rejection = heap.AddPacket(data, packet, _config.AllowOutOfOrder);
+        if (rejection != PacketRejection.None)
+            return rejection;
+
+        bool endOfStream = _config.StopOnStopItem && heap.EndOfStream;
+        if (heap.IsComplete)
+        {
+            Unindex(heap.Cnt, slot);
+            if (shadowed >= 0 && shadowed != slot && _slots[shadowed].InUse && _slots[shadowed].Cnt == heap.Cnt)
+                _index[heap.Cnt] = shadowed;
+            if (endOfStream)
+                heap.Release();     // spead2 never delivers a complete stop heap
+            else
+            {
+                _heaps++;
+                ready.Add(heap.Freeze(keepAddressed: true, _config.BugCompat));
+            }
+        }
+        if (endOfStream)
+            Stop(ready);
+        return PacketRejection.None;
+    }
+
+    /// <summary>
+    /// Pushes every open heap out: contiguous ones are delivered, the others are dropped (or
+    /// delivered flagged if incomplete heaps are wanted). The assembler keeps running.
+    /// </summary>
+    /// <param name="ready">Receives the heaps delivered.</param>
+    public void Flush(ICollection<ReceivedHeap> ready)
+    {
+        ArgumentNullException.ThrowIfNull(ready);
+        // Oldest first: the slot after the head is the one that would be evicted next.
+        for (int i = 1; i <= _slots.Length; i++)
+        {
+            int slot = (_head + i) % _slots.Length;
+            if (slot < 0)
+                continue;
+            var heap = _slots[slot];
+            if (!heap.InUse)
+                continue;
+            _flushed++;
+            Unindex(heap.Cnt, slot);
+            Retire(heap, ready);
+        }
+    }
+
+    /// <summary>Flushes and stops: later packets are ignored. Does nothing if already stopped.</summary>
+    /// <param name="ready">Receives the heaps delivered by the flush.</param>
+    public void Stop(ICollection<ReceivedHeap> ready)
+    {
+        if (IsStopped)
+            return;
+        IsStopped = true;
+        Flush(ready);
+    }
+
+    /// <summary>Bytes of payload buffers held by open heaps (for memory-bound checks).</summary>
+    internal long BufferedBytes
+    {
+        get
+        {
+            long total = 0;
+            foreach (var slot in _slots)
+                total += slot.BufferCapacity;
+            return total;
+        }
+    }
+
+    /// <summary>Counts a packet or framing loss found by a reader before assembly.</summary>
+    internal void CountMalformed() => _malformed++;
+
+    /// <summary>Counts bytes a byte-stream reader skipped.</summary>
+    internal void CountSkipped(long bytes) => _skipped += bytes;
+
+    private void Unindex(long cnt, int slot)
+    {
+        if (_index.TryGetValue(cnt, out int current) && current == slot)
+            _index.Remove(cnt);
+    }
+
+    private void Retire(LiveHeap heap, ICollection<ReceivedHeap> ready)
+    {
+        if (heap.IsContiguous)
+        {
+            _heaps++;
+            ready.Add(heap.Freeze(keepAddressed: true, _config.BugCompat));
+            return;
+        }
+        _incompleteHeaps++;
+        if (_config.DeliverIncompleteHeaps)
+        {
+            ready.Add(heap.Freeze(keepAddressed: false, _config.BugCompat));
+            return;
+        }
+        if (_config.Logger is { } logger)
+            LogDroppedIncomplete(logger, heap.Cnt, heap.ReceivedLength, heap.HeapLength, null);
+        heap.Release();
+    }
+}

@@ -1,0 +1,364 @@
+using System.Buffers;
+using System.Buffers.Binary;
+
+namespace Spead2.Recv;
+
+/// <summary>Why the assembler refused a well-formed packet.</summary>
+internal enum PacketRejection
+{
+    None = 0,
+    /// <summary>HEAP_LENGTH differs from the value already seen for the heap.</summary>
+    InconsistentHeapLength,
+    /// <summary>HEAP_LENGTH is below an address already seen for the heap.</summary>
+    HeapLengthTooSmall,
+    /// <summary>The packet's flavour differs from the heap's.</summary>
+    InconsistentFlavour,
+    /// <summary>In-order mode: the payload does not start where the previous packet ended.</summary>
+    OutOfOrder,
+    /// <summary>Out-of-order mode: the payload duplicates or overlaps bytes already received.</summary>
+    Duplicate,
+    /// <summary>The heap's length exceeds <see cref="ReceiveStreamConfig.MaxHeapSize"/>.</summary>
+    HeapTooLarge,
+    /// <summary>The packet has no HEAP_LENGTH and unsized heaps are not allowed.</summary>
+    Unsized,
+}
+
+/// <summary>
+/// A heap being assembled from packets (spead2's live heap). Objects are reused across heaps:
+/// only the payload buffer changes hands, to the delivered <see cref="ReceivedHeap"/>.
+/// </summary>
+internal sealed class LiveHeap
+{
+    // Up to this many distinct pointers the duplicate check is a linear scan; beyond it a set.
+    private const int LinearPointerLimit = 16;
+
+    private ulong[] _pointers = new ulong[32];
+    private int _pointerCount;
+    private readonly HashSet<ulong> _pointerSet = [];
+    // Received payload ranges, sorted by start and never adjacent (out-of-order mode only).
+    private readonly List<(long Start, long End)> _ranges = [];
+    private byte[]? _payload;
+
+    public long Cnt { get; private set; }
+    public int HeapAddressBits { get; private set; }
+    public long HeapLength { get; private set; } = -1;
+    public long ReceivedLength { get; private set; }
+    /// <summary>The larger of the payload extent and the highest address seen.</summary>
+    public long MinLength { get; private set; }
+    public bool EndOfStream { get; private set; }
+    public bool InUse { get; private set; }
+    public int BufferCapacity => _payload?.Length ?? 0;
+
+    public bool IsComplete => ReceivedLength == HeapLength && ReceivedLength == MinLength;
+    public bool IsContiguous => ReceivedLength == MinLength;
+
+    public void Start(in PacketHeader packet)
+    {
+        Cnt = packet.HeapCnt;
+        HeapAddressBits = packet.HeapAddressBits;
+        HeapLength = -1;
+        ReceivedLength = 0;
+        MinLength = 0;
+        EndOfStream = false;
+        _pointerCount = 0;
+        _pointerSet.Clear();
+        _ranges.Clear();
+        InUse = true;
+    }
+
+    /// <summary>Adds a packet; on rejection nothing changes.</summary>
+    public PacketRejection AddPacket(ReadOnlySpan<byte> data, in PacketHeader packet, bool allowOutOfOrder)
+    {
+        if (HeapLength >= 0 && packet.HeapLength >= 0 && packet.HeapLength != HeapLength)
+            return PacketRejection.InconsistentHeapLength;
+        if (packet.HeapLength >= 0 && packet.HeapLength < MinLength)
+            return PacketRejection.HeapLengthTooSmall;
+        if (packet.HeapAddressBits != HeapAddressBits)
+            return PacketRejection.InconsistentFlavour;
+        long end = packet.PayloadOffset + packet.PayloadLength;
+
+        if (allowOutOfOrder)
+        {
+            if (!TryAddRange(packet.PayloadOffset, end))
+                return PacketRejection.Duplicate;
+        }
+        else if (packet.PayloadOffset != ReceivedLength)
+        {
+            return PacketRejection.OutOfOrder;
+        }
+
+        // Accepted from here on.
+        if (packet.HeapLength >= 0)
+        {
+            if (HeapLength < 0)
+            {
+                HeapLength = packet.HeapLength;
+                MinLength = Math.Max(MinLength, HeapLength);
+            }
+        }
+        else
+        {
+            MinLength = Math.Max(MinLength, end);
+        }
+
+        AddPointers(data.Slice(8, 8 * packet.PointerCount));
+
+        if (packet.PayloadLength > 0)
+        {
+            EnsurePayload(end);
+            data.Slice(packet.PayloadStart, packet.PayloadLength).CopyTo(_payload.AsSpan((int)packet.PayloadOffset));
+            ReceivedLength += packet.PayloadLength;
+        }
+        return PacketRejection.None;
+    }
+
+    private void AddPointers(ReadOnlySpan<byte> pointers)
+    {
+        int hab = HeapAddressBits;
+        ulong addressMask = (1UL << hab) - 1;
+        for (int i = 0; i < pointers.Length; i += 8)
+        {
+            ulong pointer = BinaryPrimitives.ReadUInt64BigEndian(pointers.Slice(i));
+            bool immediate = (pointer & PacketDecoder.ImmediateFlag) != 0;
+            if (!immediate)
+                MinLength = Math.Max(MinLength, (long)(pointer & addressMask));
+            long id = PacketDecoder.GetId(pointer, hab);
+            // IDs 1-4 describe the packet, not the heap. NULL (0) is kept: as an addressed
+            // pointer it marks where the item before it ends.
+            if (id is >= ItemIds.HeapCnt and <= ItemIds.PayloadLength)
+                continue;
+            if (Contains(pointer))
+                continue;
+            AppendPointer(pointer);
+            if (id == ItemIds.StreamCtrl && immediate && (long)(pointer & addressMask) == (long)StreamControl.Stop)
+                EndOfStream = true;
+        }
+    }
+
+    private bool Contains(ulong pointer)
+    {
+        if (_pointerCount <= LinearPointerLimit)
+            return _pointers.AsSpan(0, _pointerCount).Contains(pointer);
+        return _pointerSet.Contains(pointer);
+    }
+
+    private void AppendPointer(ulong pointer)
+    {
+        if (_pointerCount == _pointers.Length)
+            Array.Resize(ref _pointers, _pointers.Length * 2);
+        _pointers[_pointerCount++] = pointer;
+        if (_pointerCount == LinearPointerLimit + 1)
+        {
+            foreach (ulong p in _pointers.AsSpan(0, _pointerCount))
+                _pointerSet.Add(p);
+        }
+        else if (_pointerCount > LinearPointerLimit + 1)
+        {
+            _pointerSet.Add(pointer);
+        }
+    }
+
+    /// <summary>Records [start, end) as received unless it meets bytes already received.</summary>
+    private bool TryAddRange(long start, long end)
+    {
+        // First range that starts after `start`.
+        int lo = 0, hi = _ranges.Count;
+        while (lo < hi)
+        {
+            int mid = (lo + hi) >>> 1;
+            if (_ranges[mid].Start <= start)
+                lo = mid + 1;
+            else
+                hi = mid;
+        }
+        int next = lo;
+        if (next < _ranges.Count && _ranges[next].Start < end)
+            return false;       // overlaps the following range
+        int index;
+        if (next == 0 || _ranges[next - 1].End < start)
+        {
+            _ranges.Insert(next, (start, end));
+            index = next;
+        }
+        else if (_ranges[next - 1].End == start)
+        {
+            index = next - 1;
+            _ranges[index] = (_ranges[index].Start, end);
+        }
+        else
+        {
+            return false;       // duplicate or overlap with the previous range
+        }
+        if (index + 1 < _ranges.Count && _ranges[index + 1].Start == end)
+        {
+            _ranges[index] = (_ranges[index].Start, _ranges[index + 1].End);
+            _ranges.RemoveAt(index + 1);
+        }
+        return true;
+    }
+
+    private void EnsurePayload(long needed)
+    {
+        int current = _payload?.Length ?? 0;
+        if (needed <= current)
+            return;
+        // Grow on demand (doubling, capped by the declared length) instead of reserving the
+        // declared HEAP_LENGTH up front, so that a packet merely claiming a huge heap costs nothing.
+        long target = Math.Max(needed, Math.Max(4096, 2L * current));
+        if (HeapLength >= 0)
+            target = Math.Min(target, Math.Max(needed, HeapLength));
+        var fresh = ArrayPool<byte>.Shared.Rent((int)Math.Min(target, Array.MaxLength));
+        if (_payload is not null)
+        {
+            _payload.AsSpan().CopyTo(fresh);
+            ArrayPool<byte>.Shared.Return(_payload);
+        }
+        _payload = fresh;
+    }
+
+    /// <summary>
+    /// Turns the live heap into a delivered heap (spead2's heap load): sorts the pointers on
+    /// (mode, address/value), sizes addressed items from address differences and copies the
+    /// immediates' value fields. With <paramref name="keepAddressed"/> false (an incomplete heap)
+    /// only immediates survive. Leaves this object free for reuse.
+    /// </summary>
+    public ReceivedHeap Freeze(bool keepAddressed, BugCompat bugCompat)
+    {
+        int hab = HeapAddressBits;
+        int immediateSize = hab / 8;
+        ulong sortMask = PacketDecoder.ImmediateFlag | ((1UL << hab) - 1);
+        var pointers = _pointers.AsSpan(0, _pointerCount);
+        StableSort(pointers, sortMask);
+
+        int immediates = 0, addressed = 0;
+        foreach (ulong p in pointers)
+        {
+            if (PacketDecoder.GetId(p, hab) == 0)
+                continue;
+            if ((p & PacketDecoder.ImmediateFlag) != 0)
+                immediates++;
+            else
+                addressed++;
+        }
+
+        long payloadLength = keepAddressed ? MinLength : 0;
+        long needed = payloadLength + (long)immediates * immediateSize;
+        byte[]? buffer = _payload;
+        _payload = null;
+        if (needed > (buffer?.Length ?? 0))
+        {
+            var fresh = ArrayPool<byte>.Shared.Rent((int)needed);
+            if (buffer is not null)
+            {
+                buffer.AsSpan(0, (int)payloadLength).CopyTo(fresh);
+                ArrayPool<byte>.Shared.Return(buffer);
+            }
+            buffer = fresh;
+        }
+        else if (needed == 0 && buffer is not null)
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+            buffer = null;
+        }
+
+        var items = new ReceivedItem[immediates + (keepAddressed ? addressed : 0)];
+        int count = 0;
+        int nextImmediate = (int)payloadLength;
+        ulong valueMask = (1UL << hab) - 1;
+        Span<byte> word = stackalloc byte[8];
+        for (int i = 0; i < pointers.Length; i++)
+        {
+            ulong p = pointers[i];
+            long id = PacketDecoder.GetId(p, hab);
+            if (id == 0)
+                continue;
+            if ((p & PacketDecoder.ImmediateFlag) != 0)
+            {
+                BinaryPrimitives.WriteUInt64BigEndian(word, p);
+                word.Slice(8 - immediateSize).CopyTo(buffer.AsSpan(nextImmediate));
+                items[count++] = new ReceivedItem(id, true, (long)(p & valueMask), new ReadOnlyMemory<byte>(buffer, nextImmediate, immediateSize));
+                nextImmediate += immediateSize;
+            }
+            else if (keepAddressed)
+            {
+                long start = (long)(p & valueMask);
+                long end = i + 1 < pointers.Length && (pointers[i + 1] & PacketDecoder.ImmediateFlag) == 0
+                    ? (long)(pointers[i + 1] & valueMask)
+                    : MinLength;
+                if (start == end)
+                    continue;   // zero-length items are not reported
+                items[count++] = new ReceivedItem(id, false, 0, new ReadOnlyMemory<byte>(buffer, (int)start, (int)(end - start)));
+            }
+        }
+        if (count != items.Length)
+            Array.Resize(ref items, count);
+
+        var heap = new ReceivedHeap(Cnt, ReceivedHeap.GetFlavour(hab, bugCompat), items, buffer, keepAddressed, HeapLength, ReceivedLength);
+        Release();
+        return heap;
+    }
+
+    /// <summary>Drops the heap's state and returns its buffer to the pool.</summary>
+    public void Release()
+    {
+        if (_payload is not null)
+        {
+            ArrayPool<byte>.Shared.Return(_payload);
+            _payload = null;
+        }
+        _pointerCount = 0;
+        _pointerSet.Clear();
+        _ranges.Clear();
+        InUse = false;
+    }
+
+    /// <summary>Insertion sort for short lists, a merge sort otherwise; both stable.</summary>
+    private static void StableSort(Span<ulong> values, ulong mask)
+    {
+        if (values.Length <= 32)
+        {
+            for (int i = 1; i < values.Length; i++)
+            {
+                ulong v = values[i];
+                ulong key = v & mask;
+                int j = i - 1;
+                while (j >= 0 && (values[j] & mask) > key)
+                {
+                    values[j + 1] = values[j];
+                    j--;
+                }
+                values[j + 1] = v;
+            }
+            return;
+        }
+        var scratch = ArrayPool<ulong>.Shared.Rent(values.Length);
+        MergeSort(values, scratch.AsSpan(0, values.Length), mask);
+        ArrayPool<ulong>.Shared.Return(scratch);
+    }
+
+    private static void MergeSort(Span<ulong> values, Span<ulong> scratch, ulong mask)
+    {
+        if (values.Length <= 32)
+        {
+            StableSort(values, mask);
+            return;
+        }
+        int half = values.Length / 2;
+        MergeSort(values.Slice(0, half), scratch.Slice(0, half), mask);
+        MergeSort(values.Slice(half), scratch.Slice(half), mask);
+        values.CopyTo(scratch);
+        int a = 0, b = half, o = 0;
+        while (a < half && b < values.Length)
+        {
+            // Take from the left run on ties: that keeps the sort stable.
+            if ((scratch[b] & mask) < (scratch[a] & mask))
+                values[o++] = scratch[b++];
+            else
+                values[o++] = scratch[a++];
+        }
+        while (a < half)
+            values[o++] = scratch[a++];
+        while (b < values.Length)
+            values[o++] = scratch[b++];
+    }
+}

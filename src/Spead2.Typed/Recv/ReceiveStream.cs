@@ -1,0 +1,426 @@
+using System.Diagnostics.Metrics;
+using System.Net;
+using System.Net.Sockets;
+using System.Runtime.CompilerServices;
+using System.Threading.Channels;
+using Microsoft.Extensions.Logging;
+
+namespace Spead2.Recv;
+
+/// <summary>
+/// A SPEAD receiver: readers (UDP, TCP, in-memory buffers, in-process queues) feed packets into
+/// one <see cref="HeapAssembler"/>, and the heaps come out through <c>await foreach</c> or
+/// <see cref="ReadAsync"/>. The stream stops on a stop item, when a TCP sender closes, when a
+/// buffer or in-process queue ends, or on <see cref="Stop"/>; then the open heaps are flushed
+/// and the enumeration ends. A transport fault ends the enumeration with an
+/// <see cref="IOException"/> after the heaps received before it.
+/// </summary>
+/// <example>
+/// <code>
+/// await using var stream = new ReceiveStream();
+/// var reader = stream.AddUdpReader(new IPEndPoint(IPAddress.Any, 8888));
+/// await foreach (var heap in stream)
+///     using (heap)
+///         Console.WriteLine($"heap {heap.Cnt}: {heap.Items.Count} items");
+/// </code>
+/// </example>
+public sealed class ReceiveStream : IAsyncEnumerable<ReceivedHeap>, IAsyncDisposable, IDisposable
+{
+    private static readonly Action<ILogger, string, Exception?> LogReaderFault =
+        LoggerMessage.Define<string>(LogLevel.Warning, new EventId(2, "ReaderFault"), "Receive reader failed: {Message}");
+
+    private readonly Lock _lock = new();
+    private readonly HeapAssembler _assembler;
+    private readonly Channel<ReceivedHeap> _ring;
+    private readonly CancellationTokenSource _stopCts = new();
+    private readonly CancellationTokenSource _disposeCts = new();
+    private readonly TaskCompletionSource _stopRequested = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly List<Task> _readers = [];
+    private readonly List<IDisposable> _resources = [];
+    private readonly Task _completion;
+    private readonly Meter _meter;
+    private bool _readersClosed;
+    private Exception? _fault;
+    private int _disposed;
+
+    /// <summary>Creates a stream with no readers yet.</summary>
+    /// <param name="config">Settings; copied, so later changes have no effect. Defaults if null.</param>
+    public ReceiveStream(ReceiveStreamConfig? config = null)
+    {
+        _assembler = new HeapAssembler(config);
+        _ring = Channel.CreateBounded<ReceivedHeap>(new BoundedChannelOptions(_assembler.Config.RingHeaps)
+        {
+            FullMode = BoundedChannelFullMode.Wait,
+            SingleReader = false,
+            SingleWriter = false,
+        });
+        _meter = CreateMeter();
+        _completion = RunCompletionAsync();
+    }
+
+    /// <summary>The settings in force (a copy of the ones given).</summary>
+    public ReceiveStreamConfig Config => _assembler.Config;
+
+    /// <summary>The counters so far.</summary>
+    public ReceiveStatistics Statistics
+    {
+        get
+        {
+            lock (_lock)
+                return _assembler.Statistics;
+        }
+    }
+
+    /// <summary>True once the stream has stopped taking packets.</summary>
+    public bool IsStopped => _stopRequested.Task.IsCompleted;
+
+    /// <summary>
+    /// Completes when the stream has stopped, every reader has finished and the last heap has
+    /// been handed to the ring (not necessarily consumed yet). Faults like the enumeration.
+    /// </summary>
+    public Task Completion => _completion;
+
+    /// <summary>
+    /// Reads concatenated packets from memory (what a byte stream sender produces), decoding them
+    /// one after another and stopping at the first one that cannot be decoded (counted as
+    /// malformed). The end of the buffer stops the stream, as in spead2.
+    /// </summary>
+    /// <param name="data">The bytes; they must not change while the reader runs.</param>
+    /// <exception cref="InvalidOperationException">The stream has stopped.</exception>
+    public void AddBufferReader(ReadOnlyMemory<byte> data) =>
+        StartReader(ct => ReadBufferAsync(data, ct), stopsStreamAtEnd: true);
+
+    /// <summary>
+    /// Listens for UDP datagrams on a local endpoint (unicast, or broadcast). Each datagram must
+    /// hold exactly one packet of at most <paramref name="maxPacketSize"/> bytes.
+    /// </summary>
+    /// <param name="endpoint">Local address and port; port 0 picks a free port (see <see cref="UdpReader.LocalEndPoint"/>).</param>
+    /// <param name="maxPacketSize">Largest datagram accepted (spead2's default 9200); larger ones are dropped as malformed.</param>
+    /// <param name="bufferSize">Socket receive buffer in bytes (spead2's default 8 MiB); 0 keeps the OS default.</param>
+    /// <returns>The reader, giving the bound endpoint.</returns>
+    /// <exception cref="ArgumentOutOfRangeException">A size is out of range.</exception>
+    /// <exception cref="IOException">The socket could not be bound.</exception>
+    /// <exception cref="InvalidOperationException">The stream has stopped.</exception>
+    public UdpReader AddUdpReader(IPEndPoint endpoint, int maxPacketSize = UdpReader.DefaultMaxPacketSize,
+        int bufferSize = UdpReader.DefaultBufferSize)
+    {
+        ArgumentNullException.ThrowIfNull(endpoint);
+        var reader = UdpReader.Create(endpoint, null, null, maxPacketSize, bufferSize, Config.Logger);
+        Attach(reader, ct => reader.RunAsync(this, ct), stopsStreamAtEnd: false);
+        return reader;
+    }
+
+    /// <summary>
+    /// Joins a multicast group and receives its datagrams.
+    /// </summary>
+    /// <param name="group">The multicast address (IPv4 or IPv6).</param>
+    /// <param name="port">The UDP port.</param>
+    /// <param name="interfaceAddress">IPv4 only: the address of the interface to join on
+    /// (<see cref="IPAddress.Any"/> lets the OS choose).</param>
+    /// <param name="interfaceIndex">IPv6 only: the interface index to join on (0 lets the OS choose).</param>
+    /// <param name="maxPacketSize">Largest datagram accepted.</param>
+    /// <param name="bufferSize">Socket receive buffer in bytes; 0 keeps the OS default.</param>
+    /// <returns>The reader.</returns>
+    /// <exception cref="ArgumentException"><paramref name="group"/> is not multicast, or the interface does not fit its family.</exception>
+    /// <exception cref="IOException">The socket could not be bound or the group not joined.</exception>
+    /// <exception cref="InvalidOperationException">The stream has stopped.</exception>
+    public UdpReader AddUdpMulticastReader(IPAddress group, int port, IPAddress? interfaceAddress = null,
+        int interfaceIndex = 0, int maxPacketSize = UdpReader.DefaultMaxPacketSize, int bufferSize = UdpReader.DefaultBufferSize)
+    {
+        ArgumentNullException.ThrowIfNull(group);
+        var reader = UdpReader.CreateMulticast(group, port, interfaceAddress, interfaceIndex, maxPacketSize, bufferSize, Config.Logger);
+        Attach(reader, ct => reader.RunAsync(this, ct), stopsStreamAtEnd: false);
+        return reader;
+    }
+
+    /// <summary>
+    /// Listens on a TCP endpoint, accepts one sender and reads its packets from the byte stream
+    /// (spead2's framing: size from the header and PAYLOAD_LENGTH; an invalid header skips 8
+    /// bytes; an oversized packet is skipped whole). The sender closing the connection stops the
+    /// stream.
+    /// </summary>
+    /// <param name="endpoint">Local address and port; port 0 picks a free port (see <see cref="TcpReader.LocalEndPoint"/>).</param>
+    /// <param name="maxPacketSize">Largest packet accepted (spead2's default 65536).</param>
+    /// <param name="bufferSize">Socket receive buffer in bytes; 0 keeps the OS default.</param>
+    /// <returns>The reader.</returns>
+    /// <exception cref="ArgumentOutOfRangeException">A size is out of range.</exception>
+    /// <exception cref="IOException">The socket could not listen.</exception>
+    /// <exception cref="InvalidOperationException">The stream has stopped.</exception>
+    public TcpReader AddTcpReader(IPEndPoint endpoint, int maxPacketSize = TcpReader.DefaultMaxPacketSize,
+        int bufferSize = TcpReader.DefaultBufferSize)
+    {
+        ArgumentNullException.ThrowIfNull(endpoint);
+        var reader = TcpReader.Create(endpoint, maxPacketSize, bufferSize);
+        Attach(reader, ct => reader.RunAsync(this, ct), stopsStreamAtEnd: true);
+        return reader;
+    }
+
+    /// <summary>Stops the stream: readers stop, open heaps are flushed, the enumeration ends after them.</summary>
+    public void Stop() => RequestStop();
+
+    /// <summary>
+    /// Waits for the next heap. Returns null once the stream has stopped and every heap has been
+    /// read. The caller owns the heap (dispose it to recycle its buffer).
+    /// </summary>
+    /// <param name="cancellationToken">Cancels the wait (not the stream).</param>
+    /// <returns>The next heap, or null at the end.</returns>
+    /// <exception cref="IOException">A reader failed; earlier heaps were all returned first.</exception>
+    public async ValueTask<ReceivedHeap?> ReadAsync(CancellationToken cancellationToken = default)
+    {
+        while (await _ring.Reader.WaitToReadAsync(cancellationToken).ConfigureAwait(false))
+        {
+            if (_ring.Reader.TryRead(out var heap))
+                return heap;
+        }
+        return null;
+    }
+
+    /// <summary>Enumerates the heaps until the stream stops (see <see cref="ReadAsync"/>).</summary>
+    /// <param name="cancellationToken">Cancels the enumeration (not the stream).</param>
+    /// <returns>The enumerator.</returns>
+    public async IAsyncEnumerator<ReceivedHeap> GetAsyncEnumerator(CancellationToken cancellationToken = default)
+    {
+        while (await ReadAsync(cancellationToken).ConfigureAwait(false) is { } heap)
+            yield return heap;
+    }
+
+    /// <summary>Stops the stream, closes the readers and drops heaps not yet read.</summary>
+    /// <returns>A task that completes when everything is closed.</returns>
+    public async ValueTask DisposeAsync()
+    {
+        if (Interlocked.Exchange(ref _disposed, 1) != 0)
+            return;
+        RequestStop();
+        _disposeCts.Cancel();
+        try
+        {
+            await _completion.ConfigureAwait(false);
+        }
+        catch (Exception)
+        {
+            // The fault was for the consumer; disposal only cleans up.
+        }
+        while (_ring.Reader.TryRead(out var heap))
+            heap.Dispose();
+        DisposeResources();
+        _meter.Dispose();
+        _stopCts.Dispose();
+        _disposeCts.Dispose();
+    }
+
+    /// <summary>Synchronous <see cref="DisposeAsync"/>.</summary>
+    public void Dispose() => DisposeAsync().AsTask().GetAwaiter().GetResult();
+
+    private void Attach(IDisposable resource, Func<CancellationToken, Task> body, bool stopsStreamAtEnd)
+    {
+        try
+        {
+            StartReader(body, stopsStreamAtEnd, resource);
+        }
+        catch
+        {
+            resource.Dispose();
+            throw;
+        }
+    }
+
+    private void StartReader(Func<CancellationToken, Task> body, bool stopsStreamAtEnd, IDisposable? resource = null)
+    {
+        lock (_readers)
+        {
+            if (_readersClosed)
+                throw new InvalidOperationException("The receive stream has stopped; no reader can be added.");
+            if (resource is not null)
+                _resources.Add(resource);
+            _readers.Add(Task.Run(() => RunReaderAsync(body, stopsStreamAtEnd)));
+        }
+    }
+
+    private async Task RunReaderAsync(Func<CancellationToken, Task> body, bool stopsStreamAtEnd)
+    {
+        var token = _stopCts.Token;
+        try
+        {
+            await body(token).ConfigureAwait(false);
+            if (stopsStreamAtEnd)
+                RequestStop();
+        }
+        catch (OperationCanceledException) when (token.IsCancellationRequested || _disposeCts.IsCancellationRequested)
+        {
+            // Normal shutdown.
+        }
+        catch (Exception ex) when (token.IsCancellationRequested && ex is SocketException or ObjectDisposedException)
+        {
+            // Closing a socket to stop it can surface as these.
+        }
+        catch (Exception ex)
+        {
+            var fault = ex as IOException ?? new IOException($"Receive reader failed: {ex.Message}", ex);
+            Interlocked.CompareExchange(ref _fault, fault, null);
+            if (Config.Logger is { } logger)
+                LogReaderFault(logger, ex.Message, ex);
+            RequestStop();
+        }
+    }
+
+    private void RequestStop()
+    {
+        if (_stopRequested.TrySetResult())
+        {
+            try
+            {
+                _stopCts.Cancel();
+            }
+            catch (AggregateException)
+            {
+                // Cancellation callbacks belong to readers being torn down; nothing to report.
+            }
+        }
+    }
+
+    private async Task RunCompletionAsync()
+    {
+        await _stopRequested.Task.ConfigureAwait(false);
+        Task[] readers;
+        lock (_readers)
+        {
+            _readersClosed = true;
+            readers = [.. _readers];
+        }
+        await Task.WhenAll(readers).ConfigureAwait(false);   // readers never fault: RunReaderAsync catches
+        DisposeResources();
+        var ready = new List<ReceivedHeap>();
+        lock (_lock)
+            _assembler.Stop(ready);
+        try
+        {
+            await DeliverAsync(ready).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException)
+        {
+            // Disposed while the consumer was not reading; DisposeAsync drains the ring.
+        }
+        _ring.Writer.TryComplete(_fault);
+        if (_fault is not null)
+            throw _fault;
+    }
+
+    private void DisposeResources()
+    {
+        IDisposable[] resources;
+        lock (_readers)
+        {
+            resources = [.. _resources];
+            _resources.Clear();
+        }
+        foreach (var resource in resources)
+            resource.Dispose();
+    }
+
+    /// <summary>Adds one packet under the stream's lock; returns true once the stream has stopped.</summary>
+    internal bool AddPacket(ReadOnlySpan<byte> packet, List<ReceivedHeap> ready, bool requireExactLength)
+    {
+        bool stopped;
+        lock (_lock)
+        {
+            _assembler.AddPacket(packet, ready, requireExactLength);
+            stopped = _assembler.IsStopped;
+        }
+        if (stopped)
+            RequestStop();
+        return stopped;
+    }
+
+    /// <summary>Feeds bytes a byte-stream reader received through its framer; true once stopped.</summary>
+    internal bool Frame(PacketFramer framer, int received, List<ReceivedHeap> ready)
+    {
+        bool stopped;
+        lock (_lock)
+        {
+            framer.Process(received, _assembler, ready);
+            stopped = _assembler.IsStopped;
+        }
+        if (stopped)
+            RequestStop();
+        return stopped;
+    }
+
+    /// <summary>Counts a datagram dropped before decoding; true once stopped.</summary>
+    internal bool CountMalformed()
+    {
+        lock (_lock)
+        {
+            _assembler.CountMalformed();
+            return _assembler.IsStopped;
+        }
+    }
+
+    /// <summary>Hands ready heaps to the ring, waiting while it is full, and clears the list.</summary>
+    internal async ValueTask DeliverAsync(List<ReceivedHeap> ready)
+    {
+        try
+        {
+            for (int i = 0; i < ready.Count; i++)
+            {
+                await _ring.Writer.WriteAsync(ready[i], _disposeCts.Token).ConfigureAwait(false);
+                ready[i] = null!;
+            }
+        }
+        catch
+        {
+            foreach (var heap in ready)
+                heap?.Dispose();
+            throw;
+        }
+        finally
+        {
+            ready.Clear();
+        }
+    }
+
+    private async Task ReadBufferAsync(ReadOnlyMemory<byte> data, CancellationToken cancellationToken)
+    {
+        var ready = new List<ReceivedHeap>();
+        int offset = 0;
+        while (offset < data.Length && !cancellationToken.IsCancellationRequested)
+        {
+            bool stopped;
+            int size;
+            lock (_lock)
+            {
+                if (_assembler.IsStopped)
+                    break;
+                var status = PacketDecoder.Decode(data.Span.Slice(offset), out var header);
+                if (status != PacketStatus.Ok)
+                {
+                    // spead2's memory reader gives up at the first undecodable packet.
+                    _assembler.CountMalformed();
+                    break;
+                }
+                _assembler.Add(data.Span.Slice(offset, header.Size), header, ready);
+                size = header.Size;
+                stopped = _assembler.IsStopped;
+            }
+            offset += size;
+            if (ready.Count > 0)
+                await DeliverAsync(ready).ConfigureAwait(false);
+            if (stopped)
+            {
+                RequestStop();
+                break;
+            }
+        }
+    }
+
+    private Meter CreateMeter()
+    {
+        var meter = new Meter("Spead2.Recv");
+        meter.CreateObservableCounter("spead2.recv.heaps", () => Statistics.Heaps, "{heap}", "Heaps delivered whole");
+        meter.CreateObservableCounter("spead2.recv.incomplete_heaps", () => Statistics.IncompleteHeaps, "{heap}", "Heaps missing payload");
+        meter.CreateObservableCounter("spead2.recv.packets", () => Statistics.Packets, "{packet}", "Well-formed packets");
+        meter.CreateObservableCounter("spead2.recv.bytes", () => Statistics.Bytes, "By", "Bytes of well-formed packets");
+        meter.CreateObservableCounter("spead2.recv.malformed_packets", () => Statistics.MalformedPackets, "{packet}", "Packets that failed decoding");
+        meter.CreateObservableCounter("spead2.recv.rejected_packets", () => Statistics.RejectedPackets, "{packet}", "Packets refused by heap assembly");
+        return meter;
+    }
+}

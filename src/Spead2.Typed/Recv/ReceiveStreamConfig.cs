@@ -1,0 +1,115 @@
+using Microsoft.Extensions.Logging;
+
+namespace Spead2.Recv;
+
+/// <summary>
+/// Settings of a receiver (spead2's receive stream config). Defaults match spead2 except
+/// <see cref="MaxHeapSize"/>, a memory guard spead2 does not have. Setters validate.
+/// </summary>
+public sealed class ReceiveStreamConfig
+{
+    /// <summary>Default <see cref="MaxHeaps"/> (spead2's default).</summary>
+    public const int DefaultMaxHeaps = 4;
+
+    /// <summary>Default <see cref="MaxHeapSize"/>: 64 MiB.</summary>
+    public const long DefaultMaxHeapSize = 64L << 20;
+
+    /// <summary>Default <see cref="RingHeaps"/> (spead2's ring stream default).</summary>
+    public const int DefaultRingHeaps = 4;
+
+    /// <summary>Largest accepted <see cref="MaxHeaps"/>.</summary>
+    public const int MaxMaxHeaps = 65536;
+
+    private int _maxHeaps = DefaultMaxHeaps;
+    private long _maxHeapSize = DefaultMaxHeapSize;
+    private int _ringHeaps = DefaultRingHeaps;
+    private BugCompat _bugCompat;
+
+    /// <summary>
+    /// Heaps assembled at once. A packet of a new heap takes the next slot in turn and evicts the
+    /// heap there, so a sender interleaving more heaps than this loses heaps.
+    /// </summary>
+    /// <exception cref="ArgumentOutOfRangeException">Not in 1..<see cref="MaxMaxHeaps"/>.</exception>
+    public int MaxHeaps
+    {
+        get => _maxHeaps;
+        set
+        {
+            ArgumentOutOfRangeException.ThrowIfLessThan(value, 1, nameof(MaxHeaps));
+            ArgumentOutOfRangeException.ThrowIfGreaterThan(value, MaxMaxHeaps, nameof(MaxHeaps));
+            _maxHeaps = value;
+        }
+    }
+
+    /// <summary>
+    /// Largest heap payload accepted, in bytes. Packets of a heap that declares a larger
+    /// HEAP_LENGTH, or that reach past this size, are rejected. Bounds memory at roughly
+    /// <see cref="MaxHeaps"/> × this value however hostile the input.
+    /// </summary>
+    /// <exception cref="ArgumentOutOfRangeException">Not in 1..<see cref="Array.MaxLength"/>.</exception>
+    public long MaxHeapSize
+    {
+        get => _maxHeapSize;
+        set
+        {
+            ArgumentOutOfRangeException.ThrowIfLessThan(value, 1, nameof(MaxHeapSize));
+            ArgumentOutOfRangeException.ThrowIfGreaterThan(value, Array.MaxLength, nameof(MaxHeapSize));
+            _maxHeapSize = value;
+        }
+    }
+
+    /// <summary>
+    /// Heaps delivered but not yet consumed before readers wait for the consumer (spead2's ring
+    /// size). While they wait, a UDP reader's socket buffer fills and then the OS drops datagrams.
+    /// </summary>
+    /// <exception cref="ArgumentOutOfRangeException">Less than 1.</exception>
+    public int RingHeaps
+    {
+        get => _ringHeaps;
+        set
+        {
+            ArgumentOutOfRangeException.ThrowIfLessThan(value, 1, nameof(RingHeaps));
+            _ringHeaps = value;
+        }
+    }
+
+    /// <summary>
+    /// Accept a heap's packets in any order (overlapping or duplicate payload is still rejected).
+    /// Off by default, as in spead2: packets must then arrive in payload order, starting at 0.
+    /// </summary>
+    public bool AllowOutOfOrder { get; set; }
+
+    /// <summary>Accept packets without HEAP_LENGTH (default true, as spead2).</summary>
+    public bool AllowUnsizedHeaps { get; set; } = true;
+
+    /// <summary>Stop the stream when a stream-control stop item arrives (default true, as spead2).</summary>
+    public bool StopOnStopItem { get; set; } = true;
+
+    /// <summary>
+    /// Deliver heaps that are missing payload, flagged with <see cref="ReceivedHeap.IsComplete"/>
+    /// false and holding only their immediates. Off by default: they are dropped and counted.
+    /// </summary>
+    public bool DeliverIncompleteHeaps { get; set; }
+
+    /// <summary>
+    /// Bug-compatibility bits used to decode descriptors (they are not on the wire, so the
+    /// receiver must be told).
+    /// </summary>
+    /// <exception cref="ArgumentOutOfRangeException">Unknown bits.</exception>
+    public BugCompat BugCompat
+    {
+        get => _bugCompat;
+        set
+        {
+            if ((value & ~BugCompat.PySpead052) != 0)
+                throw new ArgumentOutOfRangeException(nameof(BugCompat), value, "Unknown bug-compatibility bits.");
+            _bugCompat = value;
+        }
+    }
+
+    /// <summary>Where warnings (dropped heaps, transport errors) go; none by default.</summary>
+    public ILogger? Logger { get; set; }
+
+    /// <summary>A copy, so that a running receiver is not affected by later changes.</summary>
+    internal ReceiveStreamConfig Clone() => (ReceiveStreamConfig)MemberwiseClone();
+}

@@ -1,0 +1,97 @@
+using System.Net;
+using System.Net.Sockets;
+
+namespace Spead2.Recv;
+
+/// <summary>
+/// A TCP reader of a <see cref="ReceiveStream"/> (made by <see cref="ReceiveStream.AddTcpReader"/>):
+/// listens, accepts exactly one sender, then closes the listening socket and reads packets from
+/// the connection until the sender closes it.
+/// </summary>
+public sealed class TcpReader : IDisposable
+{
+    /// <summary>spead2's default largest packet for a TCP reader.</summary>
+    public const int DefaultMaxPacketSize = 65536;
+
+    /// <summary>spead2's default socket receive buffer for a TCP reader: 208 KiB.</summary>
+    public const int DefaultBufferSize = 208 * 1024;
+
+    /// <summary>Largest accepted maximum packet size (64 MiB).</summary>
+    public const int MaxMaxPacketSize = 64 << 20;
+
+    private readonly Socket _listener;
+    private readonly int _maxPacketSize;
+    private readonly int _bufferSize;
+    private Socket? _peer;
+
+    private TcpReader(Socket listener, int maxPacketSize, int bufferSize)
+    {
+        _listener = listener;
+        _maxPacketSize = maxPacketSize;
+        _bufferSize = bufferSize;
+        LocalEndPoint = (IPEndPoint)listener.LocalEndPoint!;
+    }
+
+    /// <summary>The endpoint the listening socket is bound to (with the chosen port if 0 was asked for).</summary>
+    public IPEndPoint LocalEndPoint { get; }
+
+    /// <summary>The sender's endpoint once a connection has been accepted, otherwise null.</summary>
+    public IPEndPoint? RemoteEndPoint { get; private set; }
+
+    internal static TcpReader Create(IPEndPoint endpoint, int maxPacketSize, int bufferSize)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(maxPacketSize, 8, nameof(maxPacketSize));
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(maxPacketSize, MaxMaxPacketSize, nameof(maxPacketSize));
+        ArgumentOutOfRangeException.ThrowIfNegative(bufferSize, nameof(bufferSize));
+        var listener = new Socket(endpoint.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
+        try
+        {
+            listener.SetSocketOption(SocketOptionLevel.Socket, SocketOptionName.ReuseAddress, true);
+            listener.Bind(endpoint);
+            listener.Listen(1);
+            return new TcpReader(listener, maxPacketSize, bufferSize);
+        }
+        catch (SocketException e)
+        {
+            listener.Dispose();
+            throw new IOException($"Cannot listen for TCP on {endpoint}: {e.Message}", e);
+        }
+    }
+
+    internal async Task RunAsync(ReceiveStream stream, CancellationToken cancellationToken)
+    {
+        using var registration = cancellationToken.Register(static s => ((TcpReader)s!).Dispose(), this);
+        var peer = await _listener.AcceptAsync(cancellationToken).ConfigureAwait(false);
+        _listener.Dispose();
+        _peer = peer;
+        if (cancellationToken.IsCancellationRequested)
+        {
+            peer.Dispose();
+            return;
+        }
+        RemoteEndPoint = peer.RemoteEndPoint as IPEndPoint;
+        UdpReader.SetBufferSize(peer, _bufferSize, stream.Config.Logger);
+
+        var framer = new PacketFramer(_maxPacketSize);
+        var ready = new List<ReceivedHeap>();
+        while (true)
+        {
+            var space = framer.GetReceiveSpace();
+            int received = await peer.ReceiveAsync(space, SocketFlags.None, cancellationToken).ConfigureAwait(false);
+            if (received == 0)
+                return;     // the sender closed: the stream stops (the caller does it)
+            bool stopped = stream.Frame(framer, received, ready);
+            if (ready.Count > 0)
+                await stream.DeliverAsync(ready).ConfigureAwait(false);
+            if (stopped)
+                return;
+        }
+    }
+
+    /// <summary>Closes the sockets (the stream does this when it stops).</summary>
+    public void Dispose()
+    {
+        _listener.Dispose();
+        _peer?.Dispose();
+    }
+}

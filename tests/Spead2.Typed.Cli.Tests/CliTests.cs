@@ -1,0 +1,81 @@
+using System.Net;
+using Spead2.Send;
+
+namespace Spead2.Cli.Tests;
+
+public class CliTests
+{
+    private static SendCommand.Options SendOptions(string destination, bool tcp = false, long heaps = 5, long heapSize = 65536, int items = 2) =>
+        new([destination], heapSize, items, heaps, 1472, 0, 65536, 1.05, 4, RateMethod.Auto, 40, false, tcp, null, null, null, 0, "|u1");
+
+    [Theory]
+    [InlineData("send")]
+    [InlineData("send 127.0.0.1:8888 --heap-size nope")]
+    [InlineData("send 127.0.0.1:8888 --no-such-option")]
+    [InlineData("recv")]
+    [InlineData("frobnicate")]
+    public async Task BadOptions_Exit2(string args) =>
+        Assert.Equal(2, await Program.Main(args.Split(' ')));
+
+    [Fact]
+    public async Task BadValues_Exit2WithMessage()
+    {
+        Assert.Equal(2, await Program.Main(["send", "127.0.0.1:8888", "--packet", "10", "--heaps", "1"]));
+        Assert.Equal(2, await Program.Main(["send", "not-an-endpoint", "--heaps", "1"]));
+    }
+
+    [Fact]
+    public void Help_DocumentsDefaults()
+    {
+        var help = new StringWriter();
+        var root = Program.BuildRoot();
+        var result = root.Parse(["send", "--help"]);
+        result.InvocationConfiguration.Output = help;
+        result.Invoke();
+        Assert.Contains("--heap-size", help.ToString());
+        Assert.Contains("4194304", help.ToString());
+        Assert.Contains("--burst-rate-ratio", help.ToString());
+    }
+
+    [Fact]
+    public void Endpoints_Parse()
+    {
+        Assert.Equal(("::1", 7148), Endpoints.Split("[::1]:7148"));
+        Assert.Equal(new IPEndPoint(IPAddress.Loopback, 1), Endpoints.Resolve("127.0.0.1:1"));
+        Assert.Throws<FormatException>(() => Endpoints.Split("127.0.0.1"));
+        Assert.Throws<FormatException>(() => Endpoints.Split("h:70000"));
+    }
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task SendToRecv_OnLoopback(bool tcp)
+    {
+        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+        var ready = new TaskCompletionSource<IPEndPoint>(TaskCreationOptions.RunContinuationsAsynchronously);
+        var recvOut = new StringWriter();
+        // The end-of-stream heap stops the receiver (and, complete, is not delivered: spead2 semantics).
+        var recv = RecvCommand.RunAsync(new RecvCommand.Options("127.0.0.1:0", tcp, 8, null, null, -1, false, 40, false), recvOut, ready, cts.Token);
+        var local = await ready.Task.WaitAsync(cts.Token);
+        var sendOut = new StringWriter();
+        // Over UDP a fast sender can overrun the receiver; a rate keeps the test about the tools, not the kernel.
+        var options = SendOptions($"127.0.0.1:{local.Port}", tcp) with { RateGbps = tcp ? 0 : 0.5 };
+        Assert.Equal(0, await SendCommand.RunAsync(options, sendOut, cts.Token));
+        Assert.Equal(0, await recv.WaitAsync(cts.Token));
+        Assert.Contains("Sent 5 heaps", sendOut.ToString());
+        string text = recvOut.ToString();
+        Assert.Contains("descriptor 0x1000 item0", text);
+        Assert.Contains("0x1001 item1 (32768) = [1, 2, 3, 4, 5, 6, 7, 8, ...", text);
+        Assert.True(text.Contains("Received 5 heaps (0 incomplete)", StringComparison.Ordinal), text);
+    }
+
+    [Fact]
+    public void MakeItems_SplitsTheHeap()
+    {
+        var items = SendCommand.MakeItems(SendOptions("127.0.0.1:1", heapSize: 1000, items: 3) with { Dtype = "<u2" });
+        Assert.Equal(3, items.Length);
+        Assert.All(items, i => Assert.Equal(332, i.Data.Length));
+        Assert.Equal("<u2", items[0].Descriptor.Dtype);
+        Assert.Throws<ArgumentOutOfRangeException>(() => SendCommand.MakeItems(SendOptions("127.0.0.1:1", heapSize: 1, items: 3)));
+    }
+}
