@@ -305,4 +305,22 @@ public class QueueTests
         await t;
         await Assert.ThrowsAsync<InvalidOperationException>(async () => await t);
     }
+
+    [Fact]
+    public async Task IfTheWriterFailsEveryPendingAndLaterHeapFailsAndNothingHangs()
+    {
+        var (stream, transport) = Gated(maxHeaps: 4);
+        transport.Throw = new InvalidOperationException("transport bug");
+        ValueTask<long> a = stream.SendHeapAsync(SpeadWire.HeapOf(100, 1));
+        transport.WaitForEntry();
+        ValueTask<long> b = stream.SendHeapAsync(SpeadWire.HeapOf(100, 2));
+        transport.Release(); // the transport now throws
+        var e = await Assert.ThrowsAsync<IOException>(async () => await a.AsTask().WaitAsync(Patience));
+        Assert.Contains("transport bug", e.Message);
+        await Assert.ThrowsAsync<IOException>(async () => await b.AsTask().WaitAsync(Patience));
+        await Assert.ThrowsAsync<IOException>(async () => await stream.SendHeapAsync(SpeadWire.HeapOf(100, 3)));
+        Assert.Throws<IOException>(() => stream.SendHeap(SpeadWire.HeapOf(100, 4)));
+        await stream.FlushAsync().WaitAsync(Patience);
+        await stream.DisposeAsync().AsTask().WaitAsync(Patience);
+    }
 }

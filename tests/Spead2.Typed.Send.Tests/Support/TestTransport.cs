@@ -24,6 +24,9 @@ internal sealed class TestTransport : PacketTransport
     /// <summary>Returns an error for packets it should fail.</summary>
     public Func<SpeadPacket, Exception?>? Fail { get; set; }
 
+    /// <summary>When set, Send throws it (a transport bug, not a send error).</summary>
+    public Exception? Throw { get; set; }
+
     public int SendCalls { get; private set; }
 
     public bool Disposed { get; private set; }
@@ -66,6 +69,10 @@ internal sealed class TestTransport : PacketTransport
         }
         SendCalls++;
         _entered.Release();
+        if (Throw is { } bug)
+        {
+            throw bug;
+        }
         if (Gated)
         {
             if (!_permits.Wait(TimeSpan.FromSeconds(30)))

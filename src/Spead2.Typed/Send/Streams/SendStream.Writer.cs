@@ -126,6 +126,11 @@ public abstract partial class SendStream
             switch (step)
             {
                 case Step.Sleep:
+                    if (w.Sleeper.IsInterrupted)
+                    {
+                        // Disposal: everything queued has completed, only the pause after the last burst remains.
+                        return;
+                    }
                     w.Sleeper.SleepUntil(w.WakeTimestamp);
                     break;
                 case Step.Empty:

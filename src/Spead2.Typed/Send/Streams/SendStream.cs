@@ -98,6 +98,18 @@ public abstract partial class SendStream : IDisposable, IAsyncDisposable
     /// <summary>Number of substreams (destinations); <c>substreamIndex</c> arguments must be below it.</summary>
     public int NumSubstreams => _transport.NumSubstreams;
 
+    /// <summary>Whether the writer has run out of work and is blocked waiting for a heap (for tests).</summary>
+    internal bool WriterIsIdle
+    {
+        get
+        {
+            lock (_tailLock)
+            {
+                return _needWakeup;
+            }
+        }
+    }
+
     /// <summary>The logger warnings go to.</summary>
     private protected ILogger Logger => _logger;
 
@@ -325,6 +337,8 @@ public abstract partial class SendStream : IDisposable, IAsyncDisposable
             _stopping = true;
             Monitor.PulseAll(_tailLock);
         }
+        // Nothing is queued any more, but the writer may still be pacing out the end of its last burst.
+        _writer.Sleeper.Interrupt();
         if (Thread.CurrentThread != _writerThread)
         {
             _writerThread.Join();
