@@ -7,7 +7,9 @@
 // the pacer spread the traffic evenly; a much larger one means the sender fell behind and caught up (or, when the
 // achieved rate is below the requested one, that the sender itself is the bottleneck and never pauses).
 //
-// Usage: dotnet run -c Release --project samples/RateBench [-- seconds [packetSize [rateGbps ...]]]
+// Usage: dotnet run -c Release --project samples/RateBench [-- [--seconds S] [--packet BYTES] [--no-sink] [--rates GBPS,...] [--ratio R]]
+// --no-sink leaves the destination socket unread (the kernel drops what overflows it), so that on a small machine
+// the receiving thread does not compete with the sender for CPU.
 using System.Diagnostics;
 using System.Diagnostics.Metrics;
 using System.Globalization;
@@ -15,25 +17,52 @@ using System.Net;
 using System.Net.Sockets;
 using Spead2.Send;
 
-double seconds = args.Length > 0 ? double.Parse(args[0], CultureInfo.InvariantCulture) : 3.0;
-int packetSize = args.Length > 1 ? int.Parse(args[1], CultureInfo.InvariantCulture) : 1472;
-double[] ratesGbps = args.Length > 2 ? args[2..].Select(a => double.Parse(a, CultureInfo.InvariantCulture)).ToArray() : [1, 5, 20];
+double seconds = 3.0;
+int packetSize = 1472;
+bool readSink = true;
+double ratio = StreamConfig.DefaultBurstRateRatio;
+double[] ratesGbps = [1, 5, 20];
+for (int a = 0; a < args.Length; a++)
+{
+    switch (args[a])
+    {
+        case "--seconds":
+            seconds = double.Parse(args[++a], CultureInfo.InvariantCulture);
+            break;
+        case "--packet":
+            packetSize = int.Parse(args[++a], CultureInfo.InvariantCulture);
+            break;
+        case "--ratio":
+            ratio = double.Parse(args[++a], CultureInfo.InvariantCulture);
+            break;
+        case "--no-sink":
+            readSink = false;
+            break;
+        case "--rates":
+            ratesGbps = args[++a].Split(',').Select(x => double.Parse(x, CultureInfo.InvariantCulture)).ToArray();
+            break;
+        default:
+            Console.Error.WriteLine($"Unknown argument {args[a]}");
+            return 2;
+    }
+}
 const int heapSize = 1 << 20;
 const int inFlight = 8;
 
-Console.WriteLine($"RateBench: UDP to 127.0.0.1, {heapSize >> 10} KiB heaps, {packetSize}-byte packets, {seconds} s per rate, " +
-                  $"BurstSize {StreamConfig.DefaultBurstSize}, BurstRateRatio {StreamConfig.DefaultBurstRateRatio}");
+Console.WriteLine($"RateBench: UDP to 127.0.0.1 ({(readSink ? "sink reads" : "sink not read")}), {heapSize >> 10} KiB heaps, {packetSize}-byte packets, {seconds} s per rate, " +
+                  $"BurstSize {StreamConfig.DefaultBurstSize}, BurstRateRatio {ratio}");
 Console.WriteLine($"{"requested",12} {"achieved",12} {"error",9} {"received",12} {"largest burst",16} {"bursts",8}");
 
 foreach (double gbps in ratesGbps)
 {
-    Result r = Run(gbps * 1e9 / 8, seconds, packetSize);
+    Result r = Run(gbps * 1e9 / 8, seconds, packetSize, readSink, ratio);
     Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
         $"{gbps,9:F2} Gb/s {r.AchievedBps * 8 / 1e9,7:F4} Gb/s {(r.AchievedBps / (gbps * 1e9 / 8) - 1) * 100,8:+0.000;-0.000}% " +
         $"{r.ReceivedBps * 8 / 1e9,7:F3} Gb/s {r.LargestBurst,10} B ({r.LargestBurst / (double)StreamConfig.DefaultBurstSize,4:F1}x) {r.Bursts,8}"));
 }
+return 0;
 
-static Result Run(double bytesPerSecond, double seconds, int packetSize)
+static Result Run(double bytesPerSecond, double seconds, int packetSize, bool readSink, double ratio)
 {
     using var sink = new Socket(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp);
     sink.ReceiveBufferSize = 16 << 20;
@@ -56,7 +85,10 @@ static Result Run(double bytesPerSecond, double seconds, int packetSize)
             }
         }
     }) { IsBackground = true, Name = "sink" };
-    sinkThread.Start();
+    if (readSink)
+    {
+        sinkThread.Start();
+    }
 
     // Batch times and sizes, recorded on the writer thread through the public metrics.
     var batchTimes = new long[1 << 22];
@@ -82,7 +114,7 @@ static Result Run(double bytesPerSecond, double seconds, int packetSize)
     });
     listener.Start();
 
-    var config = new StreamConfig { Rate = bytesPerSecond, MaxPacketSize = packetSize, MaxHeaps = inFlight };
+    var config = new StreamConfig { Rate = bytesPerSecond, MaxPacketSize = packetSize, MaxHeaps = inFlight, BurstRateRatio = ratio };
     var heaps = new Heap[inFlight];
     for (int i = 0; i < inFlight; i++)
     {
@@ -116,7 +148,10 @@ static Result Run(double bytesPerSecond, double seconds, int packetSize)
     listener.Dispose();
     Thread.Sleep(300);
     stopSink.Cancel();
-    sinkThread.Join();
+    if (readSink)
+    {
+        sinkThread.Join();
+    }
 
     // The first burst leaves at once, so the rate is measured over the bytes after it.
     double elapsed = (end - start) / (double)Stopwatch.Frequency;

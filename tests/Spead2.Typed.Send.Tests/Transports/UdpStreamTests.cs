@@ -47,6 +47,19 @@ public class UdpStreamTests
     }
 
     [Fact]
+    public async Task HostNamesAreResolved()
+    {
+        using var receiver = new UdpReceiver(IPAddress.Loopback);
+        // The IPv4 interface address also picks the IPv4 address of "localhost".
+        await using (var stream = new UdpStream("localhost", receiver.EndPoint.Port, interfaceAddress: "127.0.0.1"))
+        {
+            Assert.Equal(IPAddress.Loopback, stream.Endpoints[0].Address);
+            stream.SendHeap(SpeadWire.HeapOf(500, 0));
+        }
+        CheckHeaps(receiver.Receive(1), 1, 500);
+    }
+
+    [Fact]
     public async Task SubstreamsLandOnTheirOwnPorts()
     {
         using var r0 = new UdpReceiver(IPAddress.Loopback);
