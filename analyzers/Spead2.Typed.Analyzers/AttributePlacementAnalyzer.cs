@@ -5,7 +5,7 @@ using Spead2.Typed.Generators.Shared;
 
 namespace Spead2.Typed.Analyzers;
 
-/// <summary>SPEAD0013: [SpeadItem] on a parameter that is not a record's positional parameter, or on a static, write-only or indexer property.</summary>
+/// <summary>SPEAD0013: [SpeadItem] on a parameter that is not a record's positional parameter, or on a static, write-only, indexer or interface property.</summary>
 [DiagnosticAnalyzer(LanguageNames.CSharp)]
 public sealed class AttributePlacementAnalyzer : DiagnosticAnalyzer
 {
@@ -49,6 +49,7 @@ public sealed class AttributePlacementAnalyzer : DiagnosticAnalyzer
         string? reason = property switch
         {
             { IsStatic: true } => "the property is static, so it has no value per heap",
+            { ContainingType.TypeKind: TypeKind.Interface } => "interface members are not sent; put the items on a record",
             { IsIndexer: true } => "an indexer has no single value",
             { GetMethod: null } => "the property has no getter",
             _ => null,

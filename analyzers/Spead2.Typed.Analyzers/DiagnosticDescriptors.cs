@@ -88,4 +88,10 @@ internal static class DiagnosticDescriptors
         "[SpeadItem] on '{0}' is ignored: {1}",
         DiagnosticSeverity.Error,
         "[SpeadItem] belongs on a record's positional parameters or on its readable instance properties; elsewhere there is no value to read per heap.");
+
+    public static readonly DiagnosticDescriptor InheritedItems = Rule(DiagnosticIds.InheritedItems,
+        "[SpeadItem] records cannot derive from another [SpeadItem] record",
+        "'{0}' has [SpeadItem] members and derives from '{1}', which has some too; declare all the items in one record",
+        DiagnosticSeverity.Error,
+        "Item schemas are not inherited: the derived record's generated members would hide the base's, and its heaps would lack the base's items.");
 }

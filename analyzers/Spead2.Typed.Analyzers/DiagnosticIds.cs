@@ -16,4 +16,5 @@ internal static class DiagnosticIds
     public const string NonAsciiText = "SPEAD0011";
     public const string UntypedReservedId = "SPEAD0012";
     public const string MisplacedAttribute = "SPEAD0013";
+    public const string InheritedItems = "SPEAD0014";
 }

@@ -8,27 +8,14 @@ namespace Spead2.Typed.Analyzers;
 
 /// <summary>SPEAD0003 duplicate ID, SPEAD0005 reserved ID, SPEAD0006 ID out of range, SPEAD0007 ID too large for SPEAD-64-48.</summary>
 [DiagnosticAnalyzer(LanguageNames.CSharp)]
-public sealed class ItemIdAnalyzer : DiagnosticAnalyzer
+public sealed class ItemIdAnalyzer : SpeadRecordAnalyzer
 {
     /// <inheritdoc />
     public override ImmutableArray<DiagnosticDescriptor> SupportedDiagnostics { get; } = ImmutableArray.Create(
         DiagnosticDescriptors.DuplicateId, DiagnosticDescriptors.ReservedId, DiagnosticDescriptors.IdOutOfRange, DiagnosticDescriptors.IdTooLargeFor6448);
 
     /// <inheritdoc />
-    public override void Initialize(AnalysisContext context)
-    {
-        context.ConfigureGeneratedCodeAnalysis(GeneratedCodeAnalysisFlags.None);
-        context.EnableConcurrentExecution();
-        context.RegisterCompilationStartAction(start =>
-        {
-            if (SpeadTypeScan.ReferencesRuntime(start.Compilation))
-            {
-                start.RegisterSymbolAction(Analyze, SymbolKind.NamedType);
-            }
-        });
-    }
-
-    private static void Analyze(SymbolAnalysisContext context)
+    protected override void Analyze(SymbolAnalysisContext context)
     {
         var type = (INamedTypeSymbol)context.Symbol;
         var seen = new Dictionary<long, string>();

@@ -9,27 +9,14 @@ namespace Spead2.Typed.Analyzers;
 
 /// <summary>SPEAD0004 duplicate item name (explicit or defaulted), SPEAD0011 non-ASCII name or description.</summary>
 [DiagnosticAnalyzer(LanguageNames.CSharp)]
-public sealed class ItemNameAnalyzer : DiagnosticAnalyzer
+public sealed class ItemNameAnalyzer : SpeadRecordAnalyzer
 {
     /// <inheritdoc />
     public override ImmutableArray<DiagnosticDescriptor> SupportedDiagnostics { get; } = ImmutableArray.Create(
         DiagnosticDescriptors.DuplicateName, DiagnosticDescriptors.NonAsciiText);
 
     /// <inheritdoc />
-    public override void Initialize(AnalysisContext context)
-    {
-        context.ConfigureGeneratedCodeAnalysis(GeneratedCodeAnalysisFlags.None);
-        context.EnableConcurrentExecution();
-        context.RegisterCompilationStartAction(start =>
-        {
-            if (SpeadTypeScan.ReferencesRuntime(start.Compilation))
-            {
-                start.RegisterSymbolAction(Analyze, SymbolKind.NamedType);
-            }
-        });
-    }
-
-    private static void Analyze(SymbolAnalysisContext context)
+    protected override void Analyze(SymbolAnalysisContext context)
     {
         var type = (INamedTypeSymbol)context.Symbol;
         var seen = new Dictionary<string, string>(StringComparer.Ordinal);

@@ -10,27 +10,14 @@ namespace Spead2.Typed.Analyzers;
 /// from <see cref="SpeadItemPlan"/>, the same code the generator uses to choose an encoding.
 /// </summary>
 [DiagnosticAnalyzer(LanguageNames.CSharp)]
-public sealed class ItemTypeAnalyzer : DiagnosticAnalyzer
+public sealed class ItemTypeAnalyzer : SpeadRecordAnalyzer
 {
     /// <inheritdoc />
     public override ImmutableArray<DiagnosticDescriptor> SupportedDiagnostics { get; } = ImmutableArray.Create(
         DiagnosticDescriptors.UnsupportedType, DiagnosticDescriptors.InvalidShape, DiagnosticDescriptors.InvalidBits);
 
     /// <inheritdoc />
-    public override void Initialize(AnalysisContext context)
-    {
-        context.ConfigureGeneratedCodeAnalysis(GeneratedCodeAnalysisFlags.None);
-        context.EnableConcurrentExecution();
-        context.RegisterCompilationStartAction(start =>
-        {
-            if (SpeadTypeScan.ReferencesRuntime(start.Compilation))
-            {
-                start.RegisterSymbolAction(Analyze, SymbolKind.NamedType);
-            }
-        });
-    }
-
-    private static void Analyze(SymbolAnalysisContext context)
+    protected override void Analyze(SymbolAnalysisContext context)
     {
         var type = (INamedTypeSymbol)context.Symbol;
         foreach (var member in SpeadTypeScan.Members(type))

@@ -7,26 +7,13 @@ namespace Spead2.Typed.Analyzers;
 
 /// <summary>SPEAD0001: the record, and every type containing it, must be partial.</summary>
 [DiagnosticAnalyzer(LanguageNames.CSharp)]
-public sealed class PartialTypeAnalyzer : DiagnosticAnalyzer
+public sealed class PartialTypeAnalyzer : SpeadRecordAnalyzer
 {
     /// <inheritdoc />
     public override ImmutableArray<DiagnosticDescriptor> SupportedDiagnostics { get; } = ImmutableArray.Create(DiagnosticDescriptors.TypeNotPartial);
 
     /// <inheritdoc />
-    public override void Initialize(AnalysisContext context)
-    {
-        context.ConfigureGeneratedCodeAnalysis(GeneratedCodeAnalysisFlags.None);
-        context.EnableConcurrentExecution();
-        context.RegisterCompilationStartAction(start =>
-        {
-            if (SpeadTypeScan.ReferencesRuntime(start.Compilation))
-            {
-                start.RegisterSymbolAction(Analyze, SymbolKind.NamedType);
-            }
-        });
-    }
-
-    private static void Analyze(SymbolAnalysisContext context)
+    protected override void Analyze(SymbolAnalysisContext context)
     {
         var type = (INamedTypeSymbol)context.Symbol;
         if (SpeadTypeScan.Members(type).IsEmpty || SpeadMembers.IsPartialChain(type, out var culprit) || culprit is null)

@@ -1,36 +1,34 @@
 using System.Collections.Immutable;
 using Microsoft.CodeAnalysis;
 using Microsoft.CodeAnalysis.Diagnostics;
+using Spead2.Typed.Generators.Shared;
 
 namespace Spead2.Typed.Analyzers;
 
-/// <summary>SPEAD0002: only records get generated code.</summary>
+/// <summary>SPEAD0002: only records get generated code; SPEAD0014: item schemas are not inherited.</summary>
 [DiagnosticAnalyzer(LanguageNames.CSharp)]
-public sealed class RecordTypeAnalyzer : DiagnosticAnalyzer
+public sealed class RecordTypeAnalyzer : SpeadRecordAnalyzer
 {
     /// <inheritdoc />
-    public override ImmutableArray<DiagnosticDescriptor> SupportedDiagnostics { get; } = ImmutableArray.Create(DiagnosticDescriptors.TypeNotRecord);
+    public override ImmutableArray<DiagnosticDescriptor> SupportedDiagnostics { get; } = ImmutableArray.Create(DiagnosticDescriptors.TypeNotRecord, DiagnosticDescriptors.InheritedItems);
 
     /// <inheritdoc />
-    public override void Initialize(AnalysisContext context)
-    {
-        context.ConfigureGeneratedCodeAnalysis(GeneratedCodeAnalysisFlags.None);
-        context.EnableConcurrentExecution();
-        context.RegisterCompilationStartAction(start =>
-        {
-            if (SpeadTypeScan.ReferencesRuntime(start.Compilation))
-            {
-                start.RegisterSymbolAction(Analyze, SymbolKind.NamedType);
-            }
-        });
-    }
-
-    private static void Analyze(SymbolAnalysisContext context)
+    protected override void Analyze(SymbolAnalysisContext context)
     {
         var type = (INamedTypeSymbol)context.Symbol;
-        if (!type.IsRecord && !SpeadTypeScan.Members(type).IsEmpty)
+        if (SpeadTypeScan.Members(type).IsEmpty)
+        {
+            return;
+        }
+
+        if (!type.IsRecord)
         {
             context.ReportDiagnostic(Diagnostic.Create(DiagnosticDescriptors.TypeNotRecord, type.Locations[0], type.Name));
+        }
+
+        if (SpeadMembers.FindSpeadBase(type) is { } speadBase)
+        {
+            context.ReportDiagnostic(Diagnostic.Create(DiagnosticDescriptors.InheritedItems, type.Locations[0], type.Name, speadBase.Name));
         }
     }
 }

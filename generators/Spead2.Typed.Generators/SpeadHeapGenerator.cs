@@ -33,9 +33,21 @@ public sealed class SpeadHeapGenerator : IIncrementalGenerator
             .Select(static (m, _) => m!)
             .WithTrackingName(TrackingNames.ValidModels);
 
+        // ForAttributeWithMetadataName looks at the symbol a node declares, so `[property: SpeadItem]` on a
+        // positional parameter (an attribute of the generated property, not of the parameter) is never matched.
+        // Records whose items are all declared that way are found syntactically instead.
+        var propertyTargeted = context.SyntaxProvider
+            .CreateSyntaxProvider(
+                predicate: static (node, _) => Parser.HasPropertyTargetedAttribute(node),
+                transform: static (ctx, ct) => Parser.ParseDeclaration(ctx, ct))
+            .Where(static m => m is not null)
+            .Select(static (m, _) => m!)
+            .WithTrackingName(TrackingNames.PropertyTargetedModels);
+
         var distinct = models
             .Collect()
-            .Select(static (all, _) => Distinct(all))
+            .Combine(propertyTargeted.Collect())
+            .Select(static (all, _) => Distinct(all.Left.AddRange(all.Right)))
             .WithTrackingName(TrackingNames.Collected)
             .SelectMany(static (all, _) => all)
             .WithTrackingName(TrackingNames.TypeModels);

@@ -7,6 +7,8 @@ internal static class TrackingNames
     public const string MemberModels = nameof(MemberModels);
     /// <summary>Models with the nulls (skipped types) removed.</summary>
     public const string ValidModels = nameof(ValidModels);
+    /// <summary>Models of records found through <c>[property: SpeadItem]</c> on positional parameters.</summary>
+    public const string PropertyTargetedModels = nameof(PropertyTargetedModels);
     /// <summary>All models gathered to remove the repeats.</summary>
     public const string Collected = nameof(Collected);
     /// <summary>One model per type, the input of the emitter.</summary>

@@ -16,6 +16,7 @@ int port = ArgValue(args, "--port", 0);
 await using var receiver = new ReceiveStream();
 var reader = receiver.AddUdpReader(new IPEndPoint(IPAddress.Loopback, port));
 var receiving = ReceiveAllAsync(receiver);
+var sentDumps = new List<Dump>();
 
 // The sender: a UDP stream paced at 1 Gb/s, and a typed heap generator that sends descriptors with the first heap.
 var config = new StreamConfig { Rate = 1e9 / 8 };
@@ -30,33 +31,29 @@ await using (var stream = new UdpStream("127.0.0.1", reader.LocalEndPoint.Port, 
             vis[j] = i + j / 10f;
         var dump = new Dump(Timestamp: 0x1_0000_0000UL + (ulong)i * 8192, Vis: vis, Source: "3C273");
         long bytes = await stream.SendAsync(generator, dump);
+        sentDumps.Add(dump with { Vis = (float[])vis.Clone() });
         Console.WriteLine(Invariant($"sent     heap {i + 1}: timestamp=0x{dump.Timestamp:X12} vis=[{string.Join(", ", vis)}] source={dump.Source} ({bytes} bytes)"));
     }
     // The end-of-stream heap stops the receiver.
     await stream.SendEndAsync(generator);
 }
 
-int received = await receiving;
-Console.WriteLine(received == heaps ? $"OK: {received} heaps sent and received." : $"MISMATCH: sent {heaps}, received {received}.");
-return received == heaps ? 0 : 1;
+var received = await receiving;
+bool same = received.Count == sentDumps.Count && received.Zip(sentDumps).All(p =>
+    p.First.Timestamp == p.Second.Timestamp && p.First.Source == p.Second.Source && p.First.Vis.SequenceEqual(p.Second.Vis));
+Console.WriteLine(same ? $"OK: {received.Count} heaps sent and received intact." : $"MISMATCH: sent {sentDumps.Count}, received {received.Count}.");
+return same ? 0 : 1;
 
-static async Task<int> ReceiveAllAsync(ReceiveStream stream)
+static async Task<List<Dump>> ReceiveAllAsync(ReceiveStream stream)
 {
-    var items = new ItemGroup();
-    int count = 0;
-    await foreach (var heap in stream)
+    // Typed decoding: each heap that carries a Dump comes back as a Dump, checked against the sender's descriptors.
+    var dumps = new List<Dump>();
+    await foreach (var dump in stream.ReadAllAsync<Dump>())
     {
-        using (heap)
-        {
-            items.Update(heap).ThrowIfErrors();
-            if (!items.ContainsName("timestamp"))
-                continue;
-            count++;
-            var vis = (float[,])items["vis"].Value!;
-            Console.WriteLine(Invariant($"received heap {heap.Cnt}: timestamp=0x{Convert.ToUInt64(items["timestamp"].Value, CultureInfo.InvariantCulture):X12} vis=[{string.Join(", ", vis.Cast<float>())}] source={items["source"].Value}"));
-        }
+        dumps.Add(dump);
+        Console.WriteLine(Invariant($"received heap {dumps.Count}: timestamp=0x{dump.Timestamp:X12} vis=[{string.Join(", ", dump.Vis)}] source={dump.Source}"));
     }
-    return count;
+    return dumps;
 }
 
 static int ArgValue(string[] args, string name, int fallback)

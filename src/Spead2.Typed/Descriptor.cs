@@ -205,8 +205,11 @@ public class Descriptor
     {
         int immBytes = flavour.ImmediateBytes;
         int hab = flavour.HeapAddressBits;
-        if (Id > flavour.MaxItemId)
-            throw new ArgumentOutOfRangeException(nameof(Id), Id, $"Item ID out of range for {flavour}: the largest is 0x{flavour.MaxItemId:X}.");
+        // The ID must fit an item ID, and also the immediate DESCRIPTOR_ID pointer that carries it (HAB bits),
+        // which is the tighter limit in flavours below 64-32 (spead2 checks only the former).
+        long maxId = Math.Min(flavour.MaxItemId, flavour.MaxHeapAddress);
+        if (Id > maxId)
+            throw new ArgumentOutOfRangeException(nameof(Id), Id, $"Item ID out of range for {flavour}: the largest a descriptor can carry is 0x{maxId:X}.");
         bool fixedWidths = (flavour.BugCompat & BugCompat.DescriptorWidths) != 0;
         int formatRecord = fixedWidths ? 4 : 9 - immBytes;
         int shapeRecord = fixedWidths ? 8 : 1 + immBytes;

@@ -57,8 +57,11 @@ public class Item : Descriptor
         }
     }
 
-    /// <summary>Starts at 1 and increases by one with every assignment of <see cref="Value"/>.</summary>
-    public long Version { get; private set; }
+    /// <summary>
+    /// Starts at 1 and increases by one with every assignment of <see cref="Value"/>; an item that replaces another in an
+    /// <see cref="ItemGroup"/> gets a version above the replaced one's.
+    /// </summary>
+    public long Version { get; internal set; }
 
     /// <summary>The bytes spead2 would send for the current value.</summary>
     /// <exception cref="InvalidOperationException">The item has no value.</exception>

@@ -10,8 +10,7 @@ namespace Spead2;
 public class ItemGroup : IReadOnlyCollection<Item>
 {
     private readonly Dictionary<long, Item> _byId = [];
-    // spead2 iterates its name map; OrderedDictionary keeps Python dict semantics
-    // (assigning an existing key keeps its position, remove-then-add moves to the end).
+    // spead2 iterates its name map in insertion order; a replaced item is removed and the new one appended.
     private readonly OrderedDictionary<string, Item> _byName = new(StringComparer.Ordinal);
 
     /// <summary>Number of items.</summary>
@@ -66,13 +65,27 @@ public class ItemGroup : IReadOnlyCollection<Item>
                 old.Value = item.Value;
             return old;
         }
+        // As spead2: the replacement's version is above both replaced items' versions, so that a consumer who only
+        // checks versions (by name or by ID) sees the change; then both replaced items go entirely.
+        long version = item.Version;
         if (old is not null)
-            _byName.Remove(old.Name);
+            version = Math.Max(version, old.Version + 1);
+        if (oldByName is not null)
+            version = Math.Max(version, oldByName.Version + 1);
+        item.Version = version;
+        if (old is not null)
+            RemoveItem(old);
         if (oldByName is not null && !ReferenceEquals(oldByName, old))
-            _byId.Remove(oldByName.Id);
+            RemoveItem(oldByName);
         _byId[item.Id] = item;
         _byName[item.Name] = item;
         return item;
+    }
+
+    private void RemoveItem(Item item)
+    {
+        _byId.Remove(item.Id);
+        _byName.Remove(item.Name);
     }
 
     /// <summary>Removes the item with this ID; returns whether there was one.</summary>

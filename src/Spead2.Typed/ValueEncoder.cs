@@ -50,7 +50,10 @@ internal static class ValueEncoder
     {
         if (value is Array array && TryEncodeBlock(d, dtype, array) is { } block)
             return block;
-        var elements = Flatten(d, value, splitStrings: dtype.Kind == 'S' && dtype.ItemSize == 1 && d.ShapeArray.Length > 0);
+        // A byte string dtype wider than one byte takes a whole byte[] (or string) per element.
+        var elements = dtype.Kind == 'S' && dtype.ItemSize > 1 && d.ShapeArray.Length == 0 && value is byte[]
+            ? [value]
+            : Flatten(d, value, splitStrings: dtype.Kind == 'S' && dtype.ItemSize == 1 && d.ShapeArray.Length > 0);
         long count = ResolveCount(d, elements.Count);
         var buffer = new byte[checked(count * dtype.ItemSize)];
         bool big = dtype.IsBigEndian;
@@ -302,8 +305,9 @@ internal static class ValueEncoder
                     list.Add(c);
                 return list;
             case byte[] bytes when splitBytes:
+                // Bytes are characters as they are (spead2 sends a bytes value unchanged); only str must be ASCII.
                 foreach (byte b in bytes)
-                    list.Add((char)b);
+                    list.Add(b);
                 return list;
             case string:
             case ITuple:

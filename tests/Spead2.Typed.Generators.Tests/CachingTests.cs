@@ -30,10 +30,12 @@ public class CachingTests
             [SpeadItem(0x1801)] string Source);
 
         public partial record struct Status([SpeadItem(0x1900)] bool Ok);
+
+        public partial record Tagged([property: SpeadItem(0x2000)] int Code);
         """;
 
     [Fact]
-    public void TrackingNamesAreFound() => Assert.Equal(4, TrackedNames.Length);
+    public void TrackingNamesAreFound() => Assert.Equal(5, TrackedNames.Length);
 
     [Fact]
     public void SecondRunOnClonedCompilationIsFullyCached()
@@ -41,7 +43,7 @@ public class CachingTests
         var compilation = TestCompilation.Create(Source);
         var driver = TestCompilation.CreateDriver(trackSteps: true).RunGenerators(compilation);
         var first = driver.GetRunResult().Results.Single();
-        Assert.Equal(2, first.GeneratedSources.Length);
+        Assert.Equal(3, first.GeneratedSources.Length);
 
         driver = driver.RunGenerators(compilation.Clone());
         var second = driver.GetRunResult().Results.Single();
@@ -96,6 +98,24 @@ public class CachingTests
         var after = result.GeneratedSources.Single(s => s.HintName == "Telescope.Dump.Spead.g.cs").SourceText.ToString();
         Assert.NotEqual(before, after);
         Assert.Contains("'u', 40)", after);
+    }
+
+    [Theory]
+    [InlineData("string Source)", "string? Source)", "ReadString(2, true,")]
+    [InlineData("public partial record struct Status([SpeadItem(0x1900)] bool Ok);", "public partial record struct Status([SpeadItem(0x1900)] bool Ok, int Local);", "its positional parameter 'Local'")]
+    public void ChangingWhatReadingDependsOnRegenerates(string from, string to, string expected)
+    {
+        // Nullability and constructibility are not in the attribute, but the read side depends on them.
+        var compilation = TestCompilation.Create(Source);
+        var driver = TestCompilation.CreateDriver(trackSteps: true).RunGenerators(compilation);
+        var tree = compilation.SyntaxTrees.Single();
+        Assert.Contains(from, Source, StringComparison.Ordinal);
+        var newTree = tree.WithChangedText(Microsoft.CodeAnalysis.Text.SourceText.From(Source.Replace(from, to)));
+        driver = driver.RunGenerators(compilation.ReplaceSyntaxTree(tree, newTree));
+        var result = driver.GetRunResult().Results.Single();
+
+        Assert.Contains(IncrementalStepRunReason.Modified, result.TrackedSteps[TrackingNames.TypeModels].SelectMany(s => s.Outputs).Select(o => o.Reason));
+        Assert.Contains(result.GeneratedSources, s => s.SourceText.ToString().Contains(expected, StringComparison.Ordinal));
     }
 
     private static void AssertAllCached(GeneratorRunResult result)

@@ -126,6 +126,29 @@ public class GeneratorSnapshotTests
         """));
 
     [Fact]
+    public void ReadSide() => Snapshot.Match(Generate("""
+        using Spead2.Typed;
+
+        namespace Telescope;
+
+        // Nullable members read a missing item as null; property items go into an object initializer.
+        public partial record Optional([SpeadItem(0x1000)] string? Note, [SpeadItem(0x1001, Shape = new[] { 2 })] float[]? Gains)
+        {
+            [SpeadItem(0x1002)]
+            public int Extra { get; set; }
+        }
+
+        // Cannot be built from items: TryRead says why at run time.
+        public partial record Unreadable([SpeadItem(0x1100)] int A, int Local);
+
+        public partial record GetOnly
+        {
+            [SpeadItem(0x1200)]
+            public int B => 1;
+        }
+        """));
+
+    [Fact]
     public void GlobalNamespace() => Snapshot.Match(Generate("""
         using Spead2.Typed;
 
@@ -173,6 +196,7 @@ public class GeneratorSnapshotTests
     [InlineData("public partial record StaticProperty { [SpeadItem(0x1000)] public static int Value { get; set; } }")]
     [InlineData("public class Method { public void M([SpeadItem(0x1000)] int value) { } }")]
     [InlineData("public static class Outer { public partial record Inner([SpeadItem(0x1000)] int Value); }")]
+    [InlineData("public abstract record Base([SpeadItem(0x1000)] int A); public partial record Derived(int A, [SpeadItem(0x1001)] int B) : Base(A);")]
     public void InvalidInputGeneratesNothingAndDoesNotThrow(string declaration)
     {
         var compilation = TestCompilation.Create("using Spead2.Typed;\n" + declaration);
@@ -199,5 +223,22 @@ public class GeneratorSnapshotTests
         var b = text.IndexOf("0x1001L", StringComparison.Ordinal);
         Assert.True(a >= 0 && b >= 0 && c >= 0, text);
         Assert.True(a < c && c < b, text);
+    }
+}
+
+public class GeneratorEdgeCaseTests
+{
+    [Fact]
+    public void PropertyTargetedAttributesAloneStillGenerate()
+    {
+        var (result, errors) = TestCompilation.Run("""
+            using Spead2.Typed;
+            namespace N;
+            public partial record OnlyPropertyTargets([property: SpeadItem(0x1000)] int A, [property: SpeadItem(0x1001)] string B);
+            """);
+        Assert.Empty(errors);
+        var source = Assert.Single(result.GeneratedTrees).ToString();
+        Assert.Contains("0x1000L", source, StringComparison.Ordinal);
+        Assert.Contains("0x1001L", source, StringComparison.Ordinal);
     }
 }

@@ -113,6 +113,15 @@ public class ValueDecodingTests
     }
 
     [Fact]
+    public void VariableBitPackedItemsReadPaddingAsElements()
+    {
+        // One 2-bit element sent with shape (None,) is one byte on the wire; like spead2's
+        // receiver (max_elements = bytes * 8 // bits), we read four elements back.
+        var sent = new Item(0x1000, "v", "", [-1], format: F(('u', 2)), value: new byte[] { 3 });
+        Assert.Equal(new byte[] { 3, 0, 0, 0 }, ItemValueDecoder.Decode(sent, sent.ToBuffer(), false));
+    }
+
+    [Fact]
     public void ZeroSizeImmediateIsEmptyNotAnError()
     {
         // spead2's Python receiver fails on this (trap T15); there is no reason to copy that.
@@ -143,5 +152,48 @@ public class ValueDecodingTests
         // Three 12-bit elements fit in 5 bytes (36 bits), so all 5 bytes are value bytes.
         Assert.Equal(5, ItemValueDecoder.GetValueBytes(D([-1], format: F(('u', 12))), addr, out n).Length);
         Assert.Equal(3, n);
+    }
+}
+
+public class TypedReadHelperTests
+{
+    [Fact]
+    public void CopyElementsSwapsOnlyForeignByteOrder()
+    {
+        var item = new Item(0x1000, "v", "", [3], dtype: ">u2", value: new ushort[] { 1, 0x1234, 0xFFFE });
+        var heap = Assert.Single(Wire.Assemble(Wire.Heap(40, 1, [Wire.HeapItem.Addressed(0x1000, item.ToBuffer())])));
+        Assert.True(heap.TryGetItem(0x1000, out var received));
+        var bytes = ItemValueDecoder.GetValueBytes(item, received, out long n);
+        Span<ushort> values = stackalloc ushort[(int)n];
+        ItemValueDecoder.CopyElements(bytes, values, bigEndian: true);
+        Assert.Equal(new ushort[] { 1, 0x1234, 0xFFFE }, values.ToArray());
+        ItemValueDecoder.CopyElements(bytes, values, bigEndian: false);
+        Assert.Equal(new ushort[] { 0x100, 0x3412, 0xFEFF }, values.ToArray());
+        var copy = bytes.ToArray();
+        Assert.Throws<ArgumentException>(() => ItemValueDecoder.CopyElements(copy, new ushort[2], true));
+        Assert.Throws<ArgumentException>(() => ItemValueDecoder.CopyElements(new byte[16], new decimal[1], true));
+    }
+
+    [Fact]
+    public void BitFieldReaderReadsPackedFields()
+    {
+        // §5.3: [('b',1),('i',7),('c',8),('f',32)] with (True, 17, 'y', 1.0).
+        var reader = new BitFieldReader(Wire.Hex("91 79 3f 80 00 00"));
+        Assert.Equal(1UL, reader.ReadUInt64(1));
+        Assert.Equal(17L, reader.ReadInt64(7));
+        Assert.Equal((ulong)'y', reader.ReadUInt64(8));
+        Assert.Equal(1.0f, BitConverter.UInt32BitsToSingle((uint)reader.ReadUInt64(32)));
+        Assert.Equal(0, reader.BitsRemaining);
+        var negative = new BitFieldReader([0xF0]);
+        Assert.Equal(-1L, negative.ReadInt64(4));
+        Assert.Equal(4, negative.BitPosition);
+        try
+        {
+            negative.ReadUInt64(5);
+            Assert.Fail("reading past the end must throw");
+        }
+        catch (ArgumentOutOfRangeException)
+        {
+        }
     }
 }

@@ -183,6 +183,8 @@ public class ValueEncodingTests
         Assert.Equal(Hex.Parse("01 00"), Encode(new[] { true, false }, [2], dtype: "?"));
         Assert.Equal("abcd"u8.ToArray(), Encode("abcd", [4], dtype: "S1"));
         Assert.Equal(Hex.Parse("68 69 00 00"), Encode("hi", [], dtype: "S4"));
+        Assert.Equal(Hex.Parse("ff 00 80 00"), Encode(new byte[] { 0xff, 0, 0x80 }, [], dtype: "S4"));
+        Assert.Equal(Hex.Parse("ff 80"), Encode(new byte[] { 0xff, 0x80 }, [-1], format: [new('c', 8)]));
     }
 
     [Theory]
@@ -225,5 +227,21 @@ public class ValueEncodingTests
         Assert.False(new Descriptor(0x1000, "a", "", [-1], format: [new('u', 8)]).AllowImmediate);
         Assert.False(new Descriptor(0x1000, "a", "", [], format: [new('u', 12)]).AllowImmediate);
         Assert.False(new Descriptor(0x1000, "a", "", [2], format: [new('u', 4)]).AllowImmediate);
+    }
+}
+
+public class DescriptorIdWidthTests
+{
+    [Theory]
+    [InlineData(8, 0xFF)]
+    [InlineData(16, 0xFFFF)]
+    [InlineData(24, 0xFF_FFFF)]
+    [InlineData(40, 0x7F_FFFF)]
+    public void DescribedId_MustFitTheImmediateThatCarriesIt(int hab, long largest)
+    {
+        var flavour = new Flavour(heapAddressBits: hab);
+        Assert.NotEmpty(new Descriptor(largest, "x", "", [], dtype: "u1").ToRaw(flavour));
+        var ex = Assert.Throws<ArgumentOutOfRangeException>(() => new Descriptor(largest + 1, "x", "", [], dtype: "u1").ToRaw(flavour));
+        Assert.Contains($"0x{largest:X}", ex.Message);
     }
 }

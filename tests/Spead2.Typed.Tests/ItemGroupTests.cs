@@ -40,9 +40,12 @@ public class ItemGroupTests
         // Same ID, new name: the old name goes and the item moves to the end.
         ig.AddItem(0x1000, "a2", "", [], dtype: "u1");
         Assert.Equal(["b", "c", "a2"], ig.Names);
-        // Same name, new ID: the old ID goes and the name keeps its place.
+        // Same name, new ID: the old item goes entirely and the new one is appended.
+        var oldB = ig["b"];
+        oldB.Value = (byte)1;
         ig.AddItem(0x2000, "b", "", [], dtype: "<u2");
-        Assert.Equal(["b", "c", "a2"], ig.Names);
+        Assert.Equal(["c", "a2", "b"], ig.Names);
+        Assert.Equal(oldB.Version + 1, ig["b"].Version);
         Assert.False(ig.ContainsId(0x1001));
         Assert.Equal(0x2000, ig["b"].Id);
         Assert.Equal(3, ig.Count);

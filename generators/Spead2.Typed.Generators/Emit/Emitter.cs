@@ -1,3 +1,4 @@
+using System.Collections.Generic;
 using System.Globalization;
 using System.Text;
 using Spead2.Typed.Generators.Model;
@@ -49,6 +50,9 @@ internal static class Emitter
             w.Line();
             EmitItem(w, model, i);
         }
+
+        w.Line();
+        EmitRead(w, model);
 
         w.Close();
         foreach (var _ in model.ContainingTypes)
@@ -165,6 +169,151 @@ internal static class Emitter
         }
 
         w.Close();
+    }
+
+    private const string Reader = "global::Spead2.Typed.SpeadReader";
+    private const string MaybeNullWhenFalse = "[global::System.Diagnostics.CodeAnalysis.MaybeNullWhen(false)] ";
+    private const string NotNullWhenFalse = "[global::System.Diagnostics.CodeAnalysis.NotNullWhen(false)] ";
+
+    /// <summary>
+    /// The decode side: two public <c>TryRead</c> overloads (item group values, or a heap's raw bytes) that
+    /// share one body, <c>__SpeadRead</c>, reading the members in order and then building the value.
+    /// </summary>
+    private static void EmitRead(SourceWriter w, SpeadTypeModel model)
+    {
+        var self = model.FullyQualifiedName;
+        var outValue = MaybeNullWhenFalse + "out " + self + " value, " + NotNullWhenFalse + "out string? error";
+        var readable = model.ReadProblem.Length == 0;
+        if (readable)
+        {
+            w.Line(GeneratedCode);
+            var names = new StringBuilder();
+            foreach (var item in model.Items)
+            {
+                names.Append(names.Length == 0 ? "" : ", ").Append(Literal(item.MemberName.TrimStart('@')));
+            }
+
+            w.Line("private static readonly string[] __speadMembers = new string[] { " + names + " };");
+            w.Line();
+        }
+
+        w.Line("/// <summary>Reads a value from an item group that received heaps were applied to; the group's descriptors must match this type's.</summary>");
+        w.Line(GeneratedCode);
+        w.Open("public static bool TryRead(global::Spead2.ItemGroup items, " + outValue + ")");
+        EmitReadBody(w, model, readable, Reader + ".ForItemGroup(items, __speadDescriptors, ");
+        w.Close();
+        w.Line();
+        w.Line("/// <summary>Reads a value from a received heap's item bytes, under the descriptors received so far; they must match this type's.</summary>");
+        w.Line(GeneratedCode);
+        w.Open("public static bool TryRead(global::Spead2.Recv.ReceivedHeap heap, global::Spead2.ItemGroup descriptors, " + outValue + ")");
+        EmitReadBody(w, model, readable, Reader + ".ForHeap(heap, descriptors, __speadDescriptors, ");
+        w.Close();
+        if (!readable)
+        {
+            return;
+        }
+
+        w.Line();
+        w.Line(GeneratedCode);
+        w.Open("private static bool __SpeadRead(ref " + Reader + " reader, " + MaybeNullWhenFalse + "out " + self + " value)");
+        w.Line("value = default!;");
+        for (var i = 0; i < model.Items.Count; i++)
+        {
+            w.Line("if (!reader." + ReadCall(model.Items[i], i) + ") return false;");
+        }
+
+        // Constructor arguments in parameter order (a `[property: SpeadItem]` positional member is listed with
+        // the properties in send order but still goes to the constructor), the other properties in an initializer.
+        var arguments = new string[model.Items.Count];
+        var properties = new List<string>();
+        for (var i = 0; i < model.Items.Count; i++)
+        {
+            var item = model.Items[i];
+            if (item.ParameterIndex >= 0)
+            {
+                arguments[item.ParameterIndex] = ReadValue(item, i);
+            }
+            else
+            {
+                properties.Add(item.MemberName + " = " + ReadValue(item, i) + ",");
+            }
+        }
+
+        var positional = new StringBuilder();
+        foreach (var argument in arguments)
+        {
+            if (argument is not null)
+            {
+                positional.Append(positional.Length == 0 ? "" : ", ").Append(argument);
+            }
+        }
+
+        if (properties.Count == 0)
+        {
+            w.Line("value = new " + self + "(" + positional + ");");
+        }
+        else
+        {
+            w.Line("value = new " + self + "(" + positional + ")");
+            w.Line("{");
+            foreach (var property in properties)
+            {
+                w.Line("    " + property);
+            }
+
+            w.Line("};");
+        }
+
+        w.Line("return true;");
+        w.Close();
+    }
+
+    private static void EmitReadBody(SourceWriter w, SpeadTypeModel model, bool readable, string createReader)
+    {
+        if (!readable)
+        {
+            // The type cannot be built from its items; say why at run time rather than fail the user's build.
+            w.Line("value = default!;");
+            w.Line("error = " + Literal("Spead2.Typed cannot build " + model.Name + " from received items: " + model.ReadProblem + ".") + ";");
+            w.Line("return false;");
+            return;
+        }
+
+        w.Line("var reader = " + createReader + Literal(model.Name) + ", __speadMembers);");
+        w.Open("if (__SpeadRead(ref reader, out value))");
+        w.Line("error = null;");
+        w.Line("return true;");
+        w.Close();
+        w.Line("error = reader.Error ?? \"\";");
+        w.Line("return false;");
+    }
+
+    private static string ReadCall(SpeadItemModel item, int index)
+    {
+        var n = index.ToString(CultureInfo.InvariantCulture);
+        var optional = item.IsOptional ? "true" : "false";
+        return item.Encoding switch
+        {
+            ItemEncoding.UnsignedField => "ReadUnsigned(" + n + ", out var __item" + n + ")",
+            ItemEncoding.SignedField => "ReadSigned(" + n + ", out var __item" + n + ")",
+            ItemEncoding.BooleanField => "ReadBoolean(" + n + ", out var __item" + n + ")",
+            ItemEncoding.FloatField => (item.Bits == 32 ? "ReadSingle(" : "ReadDouble(") + n + ", out var __item" + n + ")",
+            ItemEncoding.DtypeScalar => (item.Code == 'c' ? "ReadComplex(" : "ReadHalf(") + n + ", out var __item" + n + ")",
+            ItemEncoding.String => "ReadString(" + n + ", " + optional + ", out var __item" + n + ")",
+            _ => "ReadArray<" + item.ElementType + ">(" + n + ", " + optional + ", out var __item" + n + ")",
+        };
+    }
+
+    private static string ReadValue(SpeadItemModel item, int index)
+    {
+        var local = "__item" + index.ToString(CultureInfo.InvariantCulture);
+        return item.Encoding switch
+        {
+            // The descriptor check guarantees the field fits the member's width; enums convert explicitly.
+            ItemEncoding.UnsignedField or ItemEncoding.SignedField => "unchecked((" + item.ElementType + ")" + local + ")",
+            ItemEncoding.String or ItemEncoding.DtypeSequence or ItemEncoding.FormatSequence => item.IsOptional ? local : local + "!",
+            _ => local,
+        };
     }
 
     private static string Long(long value) => value >= 0

@@ -19,6 +19,11 @@ internal sealed record ContainingTypeModel(string Keyword, string Name);
 /// <param name="FullyQualifiedName"><c>global::</c>-qualified name used as <c>TSelf</c>.</param>
 /// <param name="HintName">Unique, file-system-safe hint name, e.g. <c>Ns.Outer_T.Dump.Spead.g.cs</c>.</param>
 /// <param name="Items">The items in send order.</param>
+/// <param name="ReadProblem">
+/// Why generated <c>TryRead</c> cannot build a value (e.g. a positional parameter that is not an item, a
+/// property item without a setter), or empty when it can: positional items go to the primary constructor,
+/// property items into an object initializer.
+/// </param>
 internal sealed record SpeadTypeModel(
     string Namespace,
     EquatableArray<ContainingTypeModel> ContainingTypes,
@@ -26,7 +31,8 @@ internal sealed record SpeadTypeModel(
     string Name,
     string FullyQualifiedName,
     string HintName,
-    EquatableArray<SpeadItemModel> Items);
+    EquatableArray<SpeadItemModel> Items,
+    string ReadProblem);
 
 /// <summary>One item: where its value comes from and how it is described and encoded.</summary>
 /// <param name="MemberName">The property to read, escaped if it is a keyword.</param>
@@ -41,6 +47,8 @@ internal sealed record SpeadTypeModel(
 /// <param name="ElementType">Fully qualified scalar or element type.</param>
 /// <param name="IntegerType">Integer keyword the value converts to (<c>long</c>/<c>ulong</c>) for integer fields, else empty.</param>
 /// <param name="Container">How the value is held.</param>
+/// <param name="ParameterIndex">Position among the primary constructor's parameters (also for a <c>[property: SpeadItem]</c> positional member), or -1 for a property set in an object initializer.</param>
+/// <param name="IsOptional">A nullable-annotated string or array: a missing item reads as null.</param>
 internal sealed record SpeadItemModel(
     string MemberName,
     long Id,
@@ -53,4 +61,6 @@ internal sealed record SpeadItemModel(
     long FixedElements,
     string ElementType,
     string IntegerType,
-    ContainerKind Container);
+    ContainerKind Container,
+    int ParameterIndex,
+    bool IsOptional);

@@ -3,6 +3,7 @@ using System.Text;
 using System.Threading;
 using Microsoft.CodeAnalysis;
 using Microsoft.CodeAnalysis.CSharp;
+using Microsoft.CodeAnalysis.CSharp.Syntax;
 using Spead2.Typed.Generators.Model;
 using Spead2.Typed.Generators.Shared;
 
@@ -26,19 +27,65 @@ internal static class Parser
         return type is null ? null : ParseType(type, cancellationToken);
     }
 
+    /// <summary>
+    /// Cheap syntactic test: a record with a positional parameter carrying a <c>property:</c>-targeted attribute
+    /// whose name looks like SpeadItem. The transform then checks the real attribute type.
+    /// </summary>
+    public static bool HasPropertyTargetedAttribute(SyntaxNode node)
+    {
+        if (node is not RecordDeclarationSyntax { ParameterList: { } parameters })
+        {
+            return false;
+        }
+
+        foreach (var parameter in parameters.Parameters)
+        {
+            foreach (var list in parameter.AttributeLists)
+            {
+                if (list.Target?.Identifier.IsKind(SyntaxKind.PropertyKeyword) != true)
+                {
+                    continue;
+                }
+
+                foreach (var attribute in list.Attributes)
+                {
+                    var name = attribute.Name switch
+                    {
+                        QualifiedNameSyntax q => q.Right.Identifier.ValueText,
+                        AliasQualifiedNameSyntax a => a.Name.Identifier.ValueText,
+                        SimpleNameSyntax n => n.Identifier.ValueText,
+                        _ => "",
+                    };
+                    if (name is "SpeadItem" or "SpeadItemAttribute")
+                    {
+                        return true;
+                    }
+                }
+            }
+        }
+
+        return false;
+    }
+
+    public static SpeadTypeModel? ParseDeclaration(GeneratorSyntaxContext context, CancellationToken cancellationToken) =>
+        context.SemanticModel.GetDeclaredSymbol(context.Node, cancellationToken) is INamedTypeSymbol type
+            ? ParseType(type, cancellationToken)
+            : null;
+
     public static SpeadTypeModel? ParseType(INamedTypeSymbol type, CancellationToken cancellationToken)
     {
-        if (!type.IsRecord || !SpeadMembers.IsPartialChain(type, out _))
+        if (!type.IsRecord || !SpeadMembers.IsPartialChain(type, out _) || SpeadMembers.FindSpeadBase(type) is not null)
         {
             return null;
         }
 
         var members = SpeadMembers.Collect(type);
         var items = new List<SpeadItemModel>(members.Length);
+        var primary = SpeadMembers.FindPrimaryConstructor(type);
         foreach (var member in members)
         {
             cancellationToken.ThrowIfCancellationRequested();
-            var item = ParseItem(member);
+            var item = ParseItem(member, primary);
             if (item is null)
             {
                 return null;
@@ -67,10 +114,111 @@ internal static class Parser
             NameWithTypeParameters(type),
             fullName,
             HintName(fullName),
-            new EquatableArray<SpeadItemModel>(items.ToArray()));
+            new EquatableArray<SpeadItemModel>(items.ToArray()),
+            ReadProblem(type, members));
     }
 
-    private static SpeadItemModel? ParseItem(SpeadMember member)
+    /// <summary>The member's position among the primary constructor's parameters, or -1.</summary>
+    private static int ParameterIndex(SpeadMember member, IMethodSymbol? primary)
+    {
+        if (member.Symbol is IParameterSymbol parameter)
+        {
+            return parameter.Ordinal;
+        }
+
+        // `[property: SpeadItem]` on a positional parameter lands on the property, which the constructor sets.
+        if (primary is not null)
+        {
+            foreach (var p in primary.Parameters)
+            {
+                if (p.Name == member.Name)
+                {
+                    return p.Ordinal;
+                }
+            }
+        }
+
+        return -1;
+    }
+
+    /// <summary>
+    /// Why a value cannot be built from its items, or empty. Generated <c>TryRead</c> calls the primary
+    /// constructor with the positional items and sets the property items in an object initializer, so every
+    /// constructor parameter must be an item, every property item settable, and no other member required.
+    /// </summary>
+    private static string ReadProblem(INamedTypeSymbol type, System.Collections.Immutable.ImmutableArray<SpeadMember> members)
+    {
+        if (type.IsAbstract)
+        {
+            return "the record is abstract";
+        }
+
+        var primary = SpeadMembers.FindPrimaryConstructor(type);
+        if (primary is not null)
+        {
+            foreach (var parameter in primary.Parameters)
+            {
+                var isItem = false;
+                foreach (var member in members)
+                {
+                    isItem |= member.Name == parameter.Name;
+                }
+
+                if (!isItem)
+                {
+                    return "its positional parameter '" + parameter.Name + "' is not a [SpeadItem]";
+                }
+            }
+        }
+        else if (!type.IsValueType)
+        {
+            var parameterless = false;
+            foreach (var ctor in type.InstanceConstructors)
+            {
+                parameterless |= ctor.Parameters.Length == 0;
+            }
+
+            if (!parameterless)
+            {
+                return "it has no parameterless constructor";
+            }
+        }
+
+        var itemProperties = new HashSet<string>(System.StringComparer.Ordinal);
+        foreach (var member in members)
+        {
+            if (member.Symbol is IPropertySymbol property && (primary is null || ParameterIndex(member, primary) < 0))
+            {
+                if (property.SetMethod is null)
+                {
+                    return "its property '" + property.Name + "' has no set or init accessor";
+                }
+
+                itemProperties.Add(property.Name);
+            }
+        }
+
+        for (var t = type; t is not null; t = t.BaseType)
+        {
+            foreach (var member in t.GetMembers())
+            {
+                var required = member switch
+                {
+                    IPropertySymbol p => p.IsRequired,
+                    IFieldSymbol f => f.IsRequired,
+                    _ => false,
+                };
+                if (required && !(SymbolEqualityComparer.Default.Equals(t, type) && itemProperties.Contains(member.Name)))
+                {
+                    return "its required member '" + member.Name + "' is not a [SpeadItem]";
+                }
+            }
+        }
+
+        return "";
+    }
+
+    private static SpeadItemModel? ParseItem(SpeadMember member, IMethodSymbol? primary)
     {
         if (member.IsMisplaced)
         {
@@ -108,7 +256,9 @@ internal static class Parser
             plan.FixedElements,
             info.ElementTypeName,
             integerType,
-            info.Container);
+            info.Container,
+            ParameterIndex(member, primary),
+            (info.Container is ContainerKind.String or ContainerKind.Array) && member.Type.NullableAnnotation == NullableAnnotation.Annotated);
     }
 
     private static string Escape(string name) =>

@@ -95,6 +95,38 @@ internal static class SpeadMembers
         return result.ToImmutable();
     }
 
+    /// <summary>
+    /// The nearest base type that has <c>[SpeadItem]</c> members, or null. Item schemas are not inherited:
+    /// the derived record's static members would hide the base's and its heaps would lack the base's items.
+    /// </summary>
+    public static INamedTypeSymbol? FindSpeadBase(INamedTypeSymbol type)
+    {
+        for (var t = type.BaseType; t is not null && t.SpecialType != SpecialType.System_Object; t = t.BaseType)
+        {
+            // Members for records in source; the interface for records compiled elsewhere (whose positional
+            // parameters' attributes are not visible through a syntax-based primary constructor lookup).
+            if (!Collect(t).IsEmpty || ImplementsSpeadHeap(t))
+            {
+                return t;
+            }
+        }
+
+        return null;
+    }
+
+    private static bool ImplementsSpeadHeap(INamedTypeSymbol type)
+    {
+        foreach (var i in type.Interfaces)
+        {
+            if (i is { Name: "ISpeadHeap", Arity: 1, ContainingNamespace: { Name: "Typed", ContainingNamespace: { Name: "Spead2", ContainingNamespace.IsGlobalNamespace: true } } })
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
     /// <summary>True when the type and every containing type is declared <c>partial</c> in source.</summary>
     public static bool IsPartialChain(INamedTypeSymbol type, out INamedTypeSymbol? firstNonPartial)
     {

@@ -16,9 +16,10 @@ public sealed class HeapAssembler
             "Dropped incomplete heap {Cnt} ({Received} of {Length} bytes received)");
 
     private readonly ReceiveStreamConfig _config;
+    // Substream k owns slots [k * MaxHeaps, (k + 1) * MaxHeaps); _heads[k] is the slot it used last.
     private readonly LiveHeap[] _slots;
+    private readonly int[] _heads;
     private readonly Dictionary<long, int> _index;
-    private int _head = -1;
 
     private long _heaps, _incompleteHeaps, _evicted, _flushed, _packets, _bytes, _malformed, _rejected, _skipped;
 
@@ -27,10 +28,16 @@ public sealed class HeapAssembler
     public HeapAssembler(ReceiveStreamConfig? config = null)
     {
         _config = (config ?? new ReceiveStreamConfig()).Clone();
-        _slots = new LiveHeap[_config.MaxHeaps];
+        if ((long)_config.MaxHeaps * _config.Substreams > ReceiveStreamConfig.MaxMaxHeaps)
+            throw new ArgumentOutOfRangeException(nameof(config), _config.MaxHeaps * (long)_config.Substreams,
+                $"MaxHeaps × Substreams may not exceed {ReceiveStreamConfig.MaxMaxHeaps} slots.");
+        _slots = new LiveHeap[_config.MaxHeaps * _config.Substreams];
         for (int i = 0; i < _slots.Length; i++)
             _slots[i] = new LiveHeap();
-        _index = new Dictionary<long, int>(_config.MaxHeaps);
+        _heads = new int[_config.Substreams];
+        for (int k = 0; k < _heads.Length; k++)
+            _heads[k] = _config.MaxHeaps - 1;   // the first heap of each substream takes its first slot
+        _index = new Dictionary<long, int>(_slots.Length);
     }
 
     /// <summary>The settings in force (a private copy).</summary>
@@ -51,8 +58,10 @@ public sealed class HeapAssembler
     /// <paramref name="requireExactLength"/> is false.</param>
     /// <param name="ready">Receives the heaps that are ready.</param>
     /// <param name="requireExactLength">Drop the packet if bytes follow it (datagram rule).</param>
-    /// <returns>The decoding result; a malformed packet is counted and dropped. Use
-    /// <see cref="PacketHeader.Size"/> via <see cref="PacketDecoder"/> to walk concatenated packets.</returns>
+    /// <returns>The decoding result; a malformed packet is counted and dropped. Once the assembler
+    /// has stopped, packets are ignored (not decoded, not counted) and the result is
+    /// <see cref="PacketStatus.Ok"/>. To walk concatenated packets, take each one's size from
+    /// <see cref="PacketDecoder.Decode"/>.</returns>
     public PacketStatus AddPacket(ReadOnlySpan<byte> packet, ICollection<ReceivedHeap> ready, bool requireExactLength = true)
     {
         ArgumentNullException.ThrowIfNull(ready);
@@ -85,9 +94,12 @@ public sealed class HeapAssembler
     {
         if (packet.HeapLength < 0 && !_config.AllowUnsizedHeaps)
             return PacketRejection.Unsized;
-        // Memory guard (not in spead2), checked before a slot is taken.
+        // Memory guards (not in spead2), checked before a slot is taken so that a new heap's
+        // first packet is never refused after its slot was given to it.
         if (packet.HeapLength > _config.MaxHeapSize || packet.PayloadOffset + packet.PayloadLength > _config.MaxHeapSize)
             return PacketRejection.HeapTooLarge;
+        if (packet.PointerCount > _config.MaxHeapPointers)
+            return PacketRejection.TooManyPointers;
 
         // A packet that is a whole heap by itself never joins an open heap (spead2 does the same).
         bool singlePacket = packet.HeapLength >= 0 && packet.PayloadLength == packet.HeapLength;
@@ -105,8 +117,10 @@ public sealed class HeapAssembler
         {
             if (!_config.AllowOutOfOrder && packet.PayloadOffset != 0)
                 return PacketRejection.OutOfOrder;
-            _head = _head + 1 == _slots.Length ? 0 : _head + 1;
-            slot = _head;
+            int substream = (int)(packet.HeapCnt % _heads.Length);
+            int head = _heads[substream] + 1 == _config.MaxHeaps ? 0 : _heads[substream] + 1;
+            _heads[substream] = head;
+            slot = substream * _config.MaxHeaps + head;
             var occupant = _slots[slot];
             if (occupant.InUse)
             {
@@ -119,7 +133,7 @@ public sealed class HeapAssembler
         }
 
         var heap = _slots[slot];
-        var rejection = heap.AddPacket(data, packet, _config.AllowOutOfOrder);
+        var rejection = heap.AddPacket(data, packet, _config.AllowOutOfOrder, _config.MaxHeapPointers);
         if (rejection != PacketRejection.None)
             return rejection;
 
@@ -150,18 +164,20 @@ public sealed class HeapAssembler
     public void Flush(ICollection<ReceivedHeap> ready)
     {
         ArgumentNullException.ThrowIfNull(ready);
-        // Oldest first: the slot after the head is the one that would be evicted next.
-        for (int i = 1; i <= _slots.Length; i++)
+        // Substream by substream, oldest first: the slot after the head would be evicted next.
+        int maxHeaps = _config.MaxHeaps;
+        for (int k = 0; k < _heads.Length; k++)
         {
-            int slot = (_head + i) % _slots.Length;
-            if (slot < 0)
-                continue;
-            var heap = _slots[slot];
-            if (!heap.InUse)
-                continue;
-            _flushed++;
-            Unindex(heap.Cnt, slot);
-            Retire(heap, ready);
+            for (int i = 1; i <= maxHeaps; i++)
+            {
+                int slot = k * maxHeaps + (_heads[k] + i) % maxHeaps;
+                var heap = _slots[slot];
+                if (!heap.InUse)
+                    continue;
+                _flushed++;
+                Unindex(heap.Cnt, slot);
+                Retire(heap, ready);
+            }
         }
     }
 

@@ -14,10 +14,10 @@ namespace Spead2.Recv;
 /// <list type="bullet">
 /// <item>A numpy dtype gives its element type (<c>bool</c>, <c>sbyte</c> … <c>ulong</c>,
 /// <c>Half</c>, <c>float</c>, <c>double</c>, <see cref="Complex"/>; <c>S1</c> gives <c>byte</c>,
-/// <c>S</c>n a <c>string</c> without trailing NULs) in the declared byte order.</item>
+/// <c>S</c>n an ASCII <c>string</c> without trailing NULs) in the declared byte order.</item>
 /// <item>A format reads fields MSB first: <c>u</c>/<c>i</c> of up to 8/16/32/64 bits give
 /// <c>byte</c>/<c>ushort</c>/<c>uint</c>/<c>ulong</c> (<c>sbyte</c>/<c>short</c>/<c>int</c>/<c>long</c>),
-/// <c>b</c> <c>bool</c>, <c>c</c> <c>char</c>, <c>f</c> <c>float</c>/<c>double</c>; a multi-field
+/// <c>b</c> <c>bool</c>, <c>c</c> <c>char</c> (ASCII only), <c>f</c> <c>float</c>/<c>double</c>; a multi-field
 /// element is a <see cref="FieldValues"/>; a one-dimensional <c>c8</c> item is a <c>string</c>.</item>
 /// <item>Shape <c>()</c> gives the element itself, one dimension a <c>T[]</c>, more a rectangular
 /// <c>T[,]</c>… (indices as in the shape, whatever the memory order). A variable dimension takes
@@ -91,10 +91,44 @@ public static class ItemValueDecoder
         ArgumentNullException.ThrowIfNull(descriptor);
         long bitsPerElement = ElementBits(descriptor);
         var raw = item.Span;
-        long[] shape = ResolveShape(descriptor, raw.Length * 8L / bitsPerElement, out elements);
-        _ = shape;
+        _ = ResolveShape(descriptor, raw.Length * 8L / bitsPerElement, out elements);
         long bytes = (elements * bitsPerElement + 7) / 8;
         return item.IsImmediate ? raw.Slice(raw.Length - (int)bytes) : raw.Slice(0, (int)bytes);
+    }
+
+    /// <summary>
+    /// Copies dtype elements into a typed span without boxing, swapping each element's bytes when
+    /// the data's byte order is not the machine's. For generated decoders; complex values are
+    /// copied as pairs of <c>float</c> or <c>double</c>.
+    /// </summary>
+    /// <typeparam name="T">A 1, 2, 4 or 8-byte primitive matching the dtype (e.g. <c>ushort</c> for <c>u2</c>).</typeparam>
+    /// <param name="valueBytes">The value bytes (see <see cref="GetValueBytes"/>).</param>
+    /// <param name="destination">Exactly <c>valueBytes.Length / sizeof(T)</c> elements.</param>
+    /// <param name="bigEndian">Whether the data is big-endian (the dtype's <c>&gt;</c>; formats are always big-endian).</param>
+    /// <exception cref="ArgumentException">The sizes do not match, or <typeparamref name="T"/> is not 1, 2, 4 or 8 bytes.</exception>
+    public static void CopyElements<T>(ReadOnlySpan<byte> valueBytes, Span<T> destination, bool bigEndian) where T : unmanaged
+    {
+        int size = Unsafe.SizeOf<T>();
+        if (size is not (1 or 2 or 4 or 8))
+            throw new ArgumentException($"{typeof(T).Name} is {size} bytes; elements must be 1, 2, 4 or 8 bytes.", nameof(destination));
+        if (valueBytes.Length != (long)destination.Length * size)
+            throw new ArgumentException($"{valueBytes.Length} bytes do not make {destination.Length} elements of {size} bytes.", nameof(destination));
+        var bytes = MemoryMarshal.AsBytes(destination);
+        valueBytes.CopyTo(bytes);
+        if (size == 1 || bigEndian != BitConverter.IsLittleEndian)
+            return;
+        switch (size)
+        {
+            case 2:
+                BinaryPrimitives.ReverseEndianness(MemoryMarshal.Cast<byte, ushort>(bytes), MemoryMarshal.Cast<byte, ushort>(bytes));
+                break;
+            case 4:
+                BinaryPrimitives.ReverseEndianness(MemoryMarshal.Cast<byte, uint>(bytes), MemoryMarshal.Cast<byte, uint>(bytes));
+                break;
+            default:
+                BinaryPrimitives.ReverseEndianness(MemoryMarshal.Cast<byte, ulong>(bytes), MemoryMarshal.Cast<byte, ulong>(bytes));
+                break;
+        }
     }
 
     private static long ElementBits(Descriptor d)
@@ -177,7 +211,7 @@ public static class ItemValueDecoder
             },
             'c' => Shape(d, shape, ReadComplex(data, size, big)),
             'S' when size == 1 => Shape(d, shape, data.ToArray()),
-            'S' => Shape(d, shape, ReadStrings(data, size)),
+            'S' => Shape(d, shape, ReadStrings(d, data, size)),
             _ => throw Error(d, $"dtype {dtype} is not supported"),
         };
     }
@@ -190,7 +224,7 @@ public static class ItemValueDecoder
         long[] shape = ResolveShape(d, raw.Length * 8L / bitsPerElement, out long elements);
         int count = (int)elements;
         int bytes = (int)((elements * bitsPerElement + 7) / 8);
-        var reader = new BitReader(isImmediate ? raw.Slice(raw.Length - bytes) : raw.Slice(0, bytes));
+        var reader = new BitFieldReader(isImmediate ? raw.Slice(raw.Length - bytes) : raw.Slice(0, bytes));
 
         if (format.Length > 1)
         {
@@ -223,60 +257,55 @@ public static class ItemValueDecoder
             case 'c':
             {
                 var chars = ReadUnsigned(ref reader, count, bits, static v => (char)v);
-                if (shape.Length == 1)
-                {
-                    // spead2 joins a one-dimensional character array into a string (ASCII).
-                    if (!Ascii.IsValid(chars))
-                        throw Error(d, "its characters are not ASCII");
-                    return new string(chars);
-                }
-                return Shape(d, shape, chars);
+                // Characters are ASCII, as the sending side requires (spead2 decodes strings as ASCII).
+                if (!Ascii.IsValid(chars))
+                    throw Error(d, "has characters that are not ASCII");
+                // spead2 joins a one-dimensional character array into a string.
+                return shape.Length == 1 ? new string(chars) : Shape(d, shape, chars);
             }
             default:
                 throw Error(d, $"format field {field} is not supported");
         }
     }
 
-    private static object ReadField(ref BitReader reader, FormatField field)
+    private static object ReadField(ref BitFieldReader reader, FormatField field)
     {
-        ulong v = reader.Read(field.Bits);
+        ulong v = reader.ReadUInt64(field.Bits);
         int bits = field.Bits;
+        long signed = bits == 64 ? (long)v : (long)(v << (64 - bits)) >> (64 - bits);
         return field.Code switch
         {
             'u' when bits <= 8 => (byte)v,
             'u' when bits <= 16 => (ushort)v,
             'u' when bits <= 32 => (uint)v,
             'u' => v,
-            'i' when bits <= 8 => (sbyte)SignExtend(v, bits),
-            'i' when bits <= 16 => (short)SignExtend(v, bits),
-            'i' when bits <= 32 => (int)SignExtend(v, bits),
-            'i' => SignExtend(v, bits),
+            'i' when bits <= 8 => (sbyte)signed,
+            'i' when bits <= 16 => (short)signed,
+            'i' when bits <= 32 => (int)signed,
+            'i' => signed,
             'b' => v != 0,
-            'c' => (char)v,
+            'c' => v < 128 ? (char)v : throw new InvalidDataException($"Character 0x{v:X2} of a ('c', 8) field is not ASCII."),
             'f' when bits == 32 => BitConverter.UInt32BitsToSingle((uint)v),
             'f' => BitConverter.UInt64BitsToDouble(v),
             _ => throw new InvalidDataException($"Format field {field} is not supported."),
         };
     }
 
-    private static T[] ReadUnsigned<T>(ref BitReader reader, int count, int bits, Func<ulong, T> convert)
+    private static T[] ReadUnsigned<T>(ref BitFieldReader reader, int count, int bits, Func<ulong, T> convert)
     {
         var result = new T[count];
         for (int i = 0; i < result.Length; i++)
-            result[i] = convert(reader.Read(bits));
+            result[i] = convert(reader.ReadUInt64(bits));
         return result;
     }
 
-    private static T[] ReadSigned<T>(ref BitReader reader, int count, int bits, Func<long, T> convert)
+    private static T[] ReadSigned<T>(ref BitFieldReader reader, int count, int bits, Func<long, T> convert)
     {
         var result = new T[count];
         for (int i = 0; i < result.Length; i++)
-            result[i] = convert(SignExtend(reader.Read(bits), bits));
+            result[i] = convert(reader.ReadInt64(bits));
         return result;
     }
-
-    private static long SignExtend(ulong v, int bits) =>
-        bits >= 64 ? (long)v : (long)(v << (64 - bits)) >> (64 - bits);
 
     private static bool[] ReadBools(ReadOnlySpan<byte> data)
     {
@@ -339,14 +368,17 @@ public static class ItemValueDecoder
     private static double ReadDouble(ReadOnlySpan<byte> b, bool big) =>
         big ? BinaryPrimitives.ReadDoubleBigEndian(b) : BinaryPrimitives.ReadDoubleLittleEndian(b);
 
-    private static string[] ReadStrings(ReadOnlySpan<byte> data, int size)
+    private static string[] ReadStrings(Descriptor d, ReadOnlySpan<byte> data, int size)
     {
         var result = new string[data.Length / size];
         for (int i = 0; i < result.Length; i++)
         {
-            // numpy drops trailing NULs of a bytes element.
+            // numpy drops trailing NULs of a bytes element. Strings are ASCII, as the sending side
+            // requires.
             var element = data.Slice(i * size, size).TrimEnd((byte)0);
-            result[i] = Encoding.Latin1.GetString(element);
+            if (!Ascii.IsValid(element))
+                throw Error(d, "has a string that is not ASCII");
+            result[i] = Encoding.ASCII.GetString(element);
         }
         return result;
     }
@@ -398,30 +430,4 @@ public static class ItemValueDecoder
 
     private static InvalidDataException Error(Descriptor d, string message) =>
         new($"Item '{d.Name}' (0x{d.Id:X}) {message}.");
-
-    /// <summary>Reads fields MSB first with no alignment (the inverse of spead2's bit packer).</summary>
-    private ref struct BitReader(ReadOnlySpan<byte> data)
-    {
-        private readonly ReadOnlySpan<byte> _data = data;
-        private long _bitPos;
-
-        public ulong Read(int bits)
-        {
-            ulong value = 0;
-            if ((_bitPos & 7) == 0 && (bits & 7) == 0)
-            {
-                foreach (byte b in _data.Slice((int)(_bitPos >> 3), bits >> 3))
-                    value = (value << 8) | b;
-                _bitPos += bits;
-                return value;
-            }
-            for (int i = 0; i < bits; i++)
-            {
-                int bit = (_data[(int)(_bitPos >> 3)] >> (7 - (int)(_bitPos & 7))) & 1;
-                value = (value << 1) | (uint)bit;
-                _bitPos++;
-            }
-            return value;
-        }
-    }
 }

@@ -21,6 +21,10 @@ internal enum PacketRejection
     HeapTooLarge,
     /// <summary>The packet has no HEAP_LENGTH and unsized heaps are not allowed.</summary>
     Unsized,
+    /// <summary>The heap would hold more item pointers than <see cref="ReceiveStreamConfig.MaxHeapPointers"/>.</summary>
+    TooManyPointers,
+    /// <summary>Out-of-order mode: the payload would be split into too many separate pieces.</summary>
+    TooFragmented,
 }
 
 /// <summary>
@@ -31,6 +35,10 @@ internal sealed class LiveHeap
 {
     // Up to this many distinct pointers the duplicate check is a linear scan; beyond it a set.
     private const int LinearPointerLimit = 16;
+    private const int InitialReservation = 1 << 20;
+    // Memory guard for out-of-order mode: separate received ranges one heap may have (each
+    // packet adds at most one).
+    internal const int MaxRanges = 1 << 16;
 
     private ulong[] _pointers = new ulong[32];
     private int _pointerCount;
@@ -67,7 +75,7 @@ internal sealed class LiveHeap
     }
 
     /// <summary>Adds a packet; on rejection nothing changes.</summary>
-    public PacketRejection AddPacket(ReadOnlySpan<byte> data, in PacketHeader packet, bool allowOutOfOrder)
+    public PacketRejection AddPacket(ReadOnlySpan<byte> data, in PacketHeader packet, bool allowOutOfOrder, int maxPointers)
     {
         if (HeapLength >= 0 && packet.HeapLength >= 0 && packet.HeapLength != HeapLength)
             return PacketRejection.InconsistentHeapLength;
@@ -76,11 +84,16 @@ internal sealed class LiveHeap
         if (packet.HeapAddressBits != HeapAddressBits)
             return PacketRejection.InconsistentFlavour;
         long end = packet.PayloadOffset + packet.PayloadLength;
+        // Memory guard (not in spead2): packets may carry no payload, so without a limit one heap
+        // could collect pointers forever.
+        if (_pointerCount + packet.PointerCount > maxPointers && _pointerCount + CountNewPointers(data, packet) > maxPointers)
+            return PacketRejection.TooManyPointers;
 
         if (allowOutOfOrder)
         {
-            if (!TryAddRange(packet.PayloadOffset, end))
-                return PacketRejection.Duplicate;
+            var added = TryAddRange(packet.PayloadOffset, end);
+            if (added != PacketRejection.None)
+                return added;
         }
         else if (packet.PayloadOffset != ReceivedLength)
         {
@@ -135,6 +148,22 @@ internal sealed class LiveHeap
         }
     }
 
+    /// <summary>How many pointers of the packet the heap would keep (not special, not seen yet).</summary>
+    private int CountNewPointers(ReadOnlySpan<byte> data, in PacketHeader packet)
+    {
+        int hab = HeapAddressBits;
+        var pointers = data.Slice(8, 8 * packet.PointerCount);
+        int count = 0;
+        for (int i = 0; i < pointers.Length; i += 8)
+        {
+            ulong pointer = BinaryPrimitives.ReadUInt64BigEndian(pointers.Slice(i));
+            long id = PacketDecoder.GetId(pointer, hab);
+            if (id is < ItemIds.HeapCnt or > ItemIds.PayloadLength && !Contains(pointer))
+                count++;
+        }
+        return count;
+    }
+
     private bool Contains(ulong pointer)
     {
         if (_pointerCount <= LinearPointerLimit)
@@ -159,7 +188,7 @@ internal sealed class LiveHeap
     }
 
     /// <summary>Records [start, end) as received unless it meets bytes already received.</summary>
-    private bool TryAddRange(long start, long end)
+    private PacketRejection TryAddRange(long start, long end)
     {
         // First range that starts after `start`.
         int lo = 0, hi = _ranges.Count;
@@ -173,10 +202,13 @@ internal sealed class LiveHeap
         }
         int next = lo;
         if (next < _ranges.Count && _ranges[next].Start < end)
-            return false;       // overlaps the following range
+            return PacketRejection.Duplicate;       // overlaps the following range
         int index;
         if (next == 0 || _ranges[next - 1].End < start)
         {
+            bool joinsNext = next < _ranges.Count && _ranges[next].Start == end;
+            if (!joinsNext && _ranges.Count >= MaxRanges)
+                return PacketRejection.TooFragmented;
             _ranges.Insert(next, (start, end));
             index = next;
         }
@@ -187,14 +219,14 @@ internal sealed class LiveHeap
         }
         else
         {
-            return false;       // duplicate or overlap with the previous range
+            return PacketRejection.Duplicate;       // duplicate or overlap with the previous range
         }
         if (index + 1 < _ranges.Count && _ranges[index + 1].Start == end)
         {
             _ranges[index] = (_ranges[index].Start, _ranges[index + 1].End);
             _ranges.RemoveAt(index + 1);
         }
-        return true;
+        return PacketRejection.None;
     }
 
     private void EnsurePayload(long needed)
@@ -202,9 +234,10 @@ internal sealed class LiveHeap
         int current = _payload?.Length ?? 0;
         if (needed <= current)
             return;
-        // Grow on demand (doubling, capped by the declared length) instead of reserving the
-        // declared HEAP_LENGTH up front, so that a packet merely claiming a huge heap costs nothing.
-        long target = Math.Max(needed, Math.Max(4096, 2L * current));
+        // A declared HEAP_LENGTH is reserved at once up to 1 MiB (one rental for typical heaps);
+        // beyond that the buffer grows by doubling as data arrives, so that a packet merely
+        // claiming a huge heap does not cost a huge buffer.
+        long target = Math.Max(needed, Math.Max(HeapLength >= 0 ? InitialReservation : 4096, 2L * current));
         if (HeapLength >= 0)
             target = Math.Min(target, Math.Max(needed, HeapLength));
         var fresh = ArrayPool<byte>.Shared.Rent((int)Math.Min(target, Array.MaxLength));
@@ -293,7 +326,11 @@ internal sealed class LiveHeap
         if (count != items.Length)
             Array.Resize(ref items, count);
 
-        var heap = new ReceivedHeap(Cnt, ReceivedHeap.GetFlavour(hab, bugCompat), items, buffer, keepAddressed, HeapLength, ReceivedLength);
+        // An incomplete heap says which payload bytes did arrive (spead2's payload ranges); in-order
+        // mode keeps no ranges, but there the received bytes are always a prefix.
+        (long, long)[] ranges = keepAddressed ? [] : _ranges.Count > 0 ? [.. _ranges]
+            : ReceivedLength > 0 ? [(0, ReceivedLength)] : [];
+        var heap = new ReceivedHeap(Cnt, ReceivedHeap.GetFlavour(hab, bugCompat), items, buffer, keepAddressed, HeapLength, ReceivedLength, ranges);
         Release();
         return heap;
     }

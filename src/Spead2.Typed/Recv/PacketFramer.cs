@@ -22,6 +22,9 @@ internal sealed class PacketFramer
         _buffer = new byte[Math.Max(2 * maxPacketSize, 64 * 1024)];
     }
 
+    /// <summary>Bytes handed to the assembler as packets so far.</summary>
+    public long FramedBytes { get; private set; }
+
     /// <summary>Bytes buffered but not yet consumed.</summary>
     public int Buffered => _tail - _head;
 
@@ -94,6 +97,7 @@ internal sealed class PacketFramer
                 return;
             var packet = available.Slice(0, (int)size);
             _head += (int)size;
+            FramedBytes += size;
             assembler.AddPacket(packet, ready, requireExactLength: true);
         }
     }

@@ -12,7 +12,8 @@ namespace Spead2.Recv;
 /// <param name="MalformedPackets">Packets that failed decoding (bad header, lengths, missing
 /// specials), plus each loss of framing in a byte stream.</param>
 /// <param name="RejectedPackets">Well-formed packets that assembly refused: duplicates, out of
-/// order, inconsistent with their heap, heaps over the size limit, unsized when not allowed.</param>
+/// order, inconsistent with their heap, heaps over the size or pointer limits, payload split into
+/// too many pieces, unsized when not allowed.</param>
 /// <param name="SkippedBytes">Bytes a byte-stream reader (TCP, buffer) skipped to find the next
 /// packet, or skipped because a packet was over the size limit.</param>
 public readonly record struct ReceiveStatistics(

@@ -8,7 +8,7 @@ using Microsoft.Extensions.Logging;
 namespace Spead2.Recv;
 
 /// <summary>
-/// A SPEAD receiver: readers (UDP, TCP, in-memory buffers, in-process queues) feed packets into
+/// A SPEAD receiver: readers (UDP, TCP, in-memory buffers, <see cref="InprocQueue"/>s) feed packets into
 /// one <see cref="HeapAssembler"/>, and the heaps come out through <c>await foreach</c> or
 /// <see cref="ReadAsync"/>. The stream stops on a stop item, when a TCP sender closes, when a
 /// buffer or in-process queue ends, or on <see cref="Stop"/>; then the open heaps are flushed
@@ -28,6 +28,8 @@ public sealed class ReceiveStream : IAsyncEnumerable<ReceivedHeap>, IAsyncDispos
 {
     private static readonly Action<ILogger, string, Exception?> LogReaderFault =
         LoggerMessage.Define<string>(LogLevel.Warning, new EventId(2, "ReaderFault"), "Receive reader failed: {Message}");
+
+    private static long s_streamCount;
 
     private readonly Lock _lock = new();
     private readonly HeapAssembler _assembler;
@@ -56,10 +58,20 @@ public sealed class ReceiveStream : IAsyncEnumerable<ReceivedHeap>, IAsyncDispos
         });
         _meter = CreateMeter();
         _completion = RunCompletionAsync();
+        // The fault also reaches the consumer through the enumeration; observe it here so that a
+        // caller who never awaits Completion does not get an unobserved-task warning.
+        _completion.ContinueWith(static t => _ = t.Exception, CancellationToken.None,
+            TaskContinuationOptions.OnlyOnFaulted | TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
     }
 
     /// <summary>The settings in force (a copy of the ones given).</summary>
     public ReceiveStreamConfig Config => _assembler.Config;
+
+    /// <summary>
+    /// This stream's meter ("Spead2.Recv", tagged <c>spead2.recv.stream</c> with a number unique in
+    /// the process): observable counters of <see cref="Statistics"/>.
+    /// </summary>
+    public Meter Meter => _meter;
 
     /// <summary>The counters so far.</summary>
     public ReceiveStatistics Statistics
@@ -153,6 +165,18 @@ public sealed class ReceiveStream : IAsyncEnumerable<ReceivedHeap>, IAsyncDispos
         var reader = TcpReader.Create(endpoint, maxPacketSize, bufferSize);
         Attach(reader, ct => reader.RunAsync(this, ct), stopsStreamAtEnd: true);
         return reader;
+    }
+
+    /// <summary>
+    /// Reads packets from an in-process queue (one packet per entry, which must hold exactly one
+    /// packet). Stopping the queue stops the stream once its packets are read, as in spead2.
+    /// </summary>
+    /// <param name="queue">The queue a sender writes to.</param>
+    /// <exception cref="InvalidOperationException">The stream has stopped.</exception>
+    public void AddInprocReader(InprocQueue queue)
+    {
+        ArgumentNullException.ThrowIfNull(queue);
+        StartReader(ct => ReadQueueAsync(queue, ct), stopsStreamAtEnd: true);
     }
 
     /// <summary>Stops the stream: readers stop, open heaps are flushed, the enumeration ends after them.</summary>
@@ -412,9 +436,25 @@ public sealed class ReceiveStream : IAsyncEnumerable<ReceivedHeap>, IAsyncDispos
         }
     }
 
+    private async Task ReadQueueAsync(InprocQueue queue, CancellationToken cancellationToken)
+    {
+        var ready = new List<ReceivedHeap>();
+        while (await queue.ReadAsync(cancellationToken).ConfigureAwait(false) is { } packet)
+        {
+            bool stopped = AddPacket(packet, ready, requireExactLength: true);
+            if (ready.Count > 0)
+                await DeliverAsync(ready).ConfigureAwait(false);
+            if (stopped)
+                return;
+        }
+    }
+
     private Meter CreateMeter()
     {
-        var meter = new Meter("Spead2.Recv");
+        // One meter per stream, told apart by a tag, so that several receivers in a process can
+        // be observed separately.
+        var meter = new Meter("Spead2.Recv", null,
+            [new KeyValuePair<string, object?>("spead2.recv.stream", Interlocked.Increment(ref s_streamCount))]);
         meter.CreateObservableCounter("spead2.recv.heaps", () => Statistics.Heaps, "{heap}", "Heaps delivered whole");
         meter.CreateObservableCounter("spead2.recv.incomplete_heaps", () => Statistics.IncompleteHeaps, "{heap}", "Heaps missing payload");
         meter.CreateObservableCounter("spead2.recv.packets", () => Statistics.Packets, "{packet}", "Well-formed packets");

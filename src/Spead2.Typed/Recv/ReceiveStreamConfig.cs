@@ -17,6 +17,9 @@ public sealed class ReceiveStreamConfig
     /// <summary>Default <see cref="RingHeaps"/> (spead2's ring stream default).</summary>
     public const int DefaultRingHeaps = 4;
 
+    /// <summary>Default <see cref="MaxHeapPointers"/>.</summary>
+    public const int DefaultMaxHeapPointers = 1 << 16;
+
     /// <summary>Largest accepted <see cref="MaxHeaps"/>.</summary>
     public const int MaxMaxHeaps = 65536;
 
@@ -24,6 +27,8 @@ public sealed class ReceiveStreamConfig
     private long _maxHeapSize = DefaultMaxHeapSize;
     private int _ringHeaps = DefaultRingHeaps;
     private BugCompat _bugCompat;
+    private int _maxHeapPointers = DefaultMaxHeapPointers;
+    private int _substreams = 1;
 
     /// <summary>
     /// Heaps assembled at once. A packet of a new heap takes the next slot in turn and evicts the
@@ -44,7 +49,8 @@ public sealed class ReceiveStreamConfig
     /// <summary>
     /// Largest heap payload accepted, in bytes. Packets of a heap that declares a larger
     /// HEAP_LENGTH, or that reach past this size, are rejected. Bounds memory at roughly
-    /// <see cref="MaxHeaps"/> × this value however hostile the input.
+    /// <see cref="MaxHeaps"/> × <see cref="Substreams"/> × this value however hostile the input (a heap reserves its
+    /// declared length up to 1 MiB at once and grows beyond that only as data arrives).
     /// </summary>
     /// <exception cref="ArgumentOutOfRangeException">Not in 1..<see cref="Array.MaxLength"/>.</exception>
     public long MaxHeapSize
@@ -55,6 +61,40 @@ public sealed class ReceiveStreamConfig
             ArgumentOutOfRangeException.ThrowIfLessThan(value, 1, nameof(MaxHeapSize));
             ArgumentOutOfRangeException.ThrowIfGreaterThan(value, Array.MaxLength, nameof(MaxHeapSize));
             _maxHeapSize = value;
+        }
+    }
+
+    /// <summary>
+    /// Groups of <see cref="MaxHeaps"/> slots (spead2's substreams): a heap goes to group
+    /// <c>cnt % Substreams</c>, so senders whose cnts differ in that remainder (for example
+    /// interleaved cnt sequences) cannot evict each other's heaps. Default 1.
+    /// </summary>
+    /// <exception cref="ArgumentOutOfRangeException">Less than 1, or more than <see cref="MaxMaxHeaps"/> slots in all.</exception>
+    public int Substreams
+    {
+        get => _substreams;
+        set
+        {
+            ArgumentOutOfRangeException.ThrowIfLessThan(value, 1, nameof(Substreams));
+            ArgumentOutOfRangeException.ThrowIfGreaterThan(value, MaxMaxHeaps, nameof(Substreams));
+            _substreams = value;
+        }
+    }
+
+    /// <summary>
+    /// Most distinct item pointers one heap may collect (a memory guard spead2 does not have:
+    /// packets may carry no payload, so otherwise a heap could collect pointers forever). A packet
+    /// that would exceed it is rejected. The default, 65536, is far above what spead2 senders
+    /// produce (a 9000-byte packet holds at most 1119).
+    /// </summary>
+    /// <exception cref="ArgumentOutOfRangeException">Less than 1.</exception>
+    public int MaxHeapPointers
+    {
+        get => _maxHeapPointers;
+        set
+        {
+            ArgumentOutOfRangeException.ThrowIfLessThan(value, 1, nameof(MaxHeapPointers));
+            _maxHeapPointers = value;
         }
     }
 

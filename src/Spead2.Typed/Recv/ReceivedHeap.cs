@@ -18,8 +18,9 @@ public sealed class ReceivedHeap : IDisposable
     private byte[]? _buffer;
 
     internal ReceivedHeap(long cnt, Flavour flavour, ReceivedItem[] items, byte[]? buffer,
-        bool isComplete, long heapLength, long receivedLength)
+        bool isComplete, long heapLength, long receivedLength, (long Start, long End)[] payloadRanges)
     {
+        PayloadRanges = payloadRanges;
         Cnt = cnt;
         Flavour = flavour;
         _items = items;
@@ -56,8 +57,15 @@ public sealed class ReceivedHeap : IDisposable
     public long ReceivedLength { get; }
 
     /// <summary>
-    /// The items, IDs 1 to 4 and NULL (0) left out. The list must not be modified (it is the
-    /// heap's own array).
+    /// For an incomplete heap, the payload byte ranges [Start, End) that arrived, in order
+    /// (spead2's payload ranges); empty for a complete heap.
+    /// </summary>
+    public IReadOnlyList<(long Start, long End)> PayloadRanges { get; }
+
+    /// <summary>
+    /// The items, IDs 1 to 4 and NULL (0) left out; descriptor (5) and stream-control (6) items
+    /// are included, as in spead2's C++ heaps. The list must not be modified (it is the heap's own
+    /// array).
     /// </summary>
     public IReadOnlyList<ReceivedItem> Items => _items;
 
@@ -132,6 +140,10 @@ public sealed class ReceivedHeap : IDisposable
         }
         return false;
     }
+
+    /// <summary>A short text for debugging, e.g. <c>Heap 5 (SPEAD-64-40): 3 items, 4096 bytes</c>.</summary>
+    public override string ToString() => string.Create(System.Globalization.CultureInfo.InvariantCulture,
+        $"Heap {Cnt} ({Flavour}): {_items.Length} items, {ReceivedLength} bytes{(IsComplete ? "" : $" of {HeapLength}, incomplete")}");
 
     internal static Flavour GetFlavour(int heapAddressBits, BugCompat bugCompat)
     {

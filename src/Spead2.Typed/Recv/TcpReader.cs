@@ -46,7 +46,8 @@ public sealed class TcpReader : IDisposable
         var listener = new Socket(endpoint.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
         try
         {
-            listener.SetSocketOption(SocketOptionLevel.Socket, SocketOptionName.ReuseAddress, true);
+            // No ReuseAddress: on Linux .NET maps it to SO_REUSEPORT as well, which would let a
+            // second listener share the port and split the connections.
             listener.Bind(endpoint);
             listener.Listen(1);
             return new TcpReader(listener, maxPacketSize, bufferSize);

@@ -74,8 +74,11 @@ public sealed class UdpReader : IDisposable
             throw new ArgumentException("An interface index can only be given for an IPv6 group.", nameof(interfaceIndex));
         ArgumentOutOfRangeException.ThrowIfNegative(interfaceIndex);
 
-        var any = v6 ? IPAddress.IPv6Any : IPAddress.Any;
-        var reader = Create(new IPEndPoint(any, port), group, interfaceAddress, maxPacketSize, bufferSize, logger);
+        // Bound to the group itself (as spead2 does), a socket hears only that group: bound to the wildcard
+        // address, Linux would also deliver other joined groups' datagrams for the same port. Windows cannot bind
+        // to a multicast address, so there the wildcard is the only choice.
+        var bindAddress = OperatingSystem.IsWindows() ? (v6 ? IPAddress.IPv6Any : IPAddress.Any) : group;
+        var reader = Create(new IPEndPoint(bindAddress, port), group, interfaceAddress, maxPacketSize, bufferSize, logger);
         try
         {
             if (v6)

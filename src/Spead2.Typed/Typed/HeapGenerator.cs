@@ -66,6 +66,9 @@ public sealed class HeapGenerator<T>
     /// <param name="value">The value; its arrays are referenced, so leave them unchanged until the heap is sent.</param>
     /// <param name="heap">The heap (usually cleared and reused).</param>
     /// <param name="descriptors"><see cref="HeapContents.Stale"/>: only descriptors not yet sent or due again; <see cref="HeapContents.All"/>; <see cref="HeapContents.None"/>.</param>
+    /// <exception cref="ArgumentException">A value does not fit its item (array length, non-ASCII string, integer
+    /// wider than its bits). The heap then holds the items added before it: clear it before reuse. The descriptor
+    /// tracking is left as it was, so the descriptors stay due.</exception>
     public void AddToHeap(in T value, Heap heap, HeapContents descriptors = HeapContents.Stale)
     {
         ArgumentNullException.ThrowIfNull(heap);

@@ -1,3 +1,5 @@
+using System.Diagnostics.CodeAnalysis;
+using Spead2.Recv;
 using Spead2.Send;
 
 namespace Spead2.Typed;
@@ -23,4 +25,29 @@ public interface ISpeadHeap<TSelf>
     /// <param name="index">Position of the item in <see cref="Descriptors"/>.</param>
     /// <param name="heap">The heap to add to.</param>
     static abstract void AddItem(in TSelf value, int index, Heap heap);
+
+    /// <summary>
+    /// Reads a value from an <see cref="ItemGroup"/> that received heaps were applied to
+    /// (<see cref="ItemGroupReceiveExtensions.Update"/>): the group's descriptor for each item must match
+    /// the declared one (see <see cref="SpeadReader"/> for what "match" means), and its decoded value is
+    /// converted to the member type. Values persist in a group, so this also reads senders that resend only
+    /// changed items.
+    /// </summary>
+    /// <param name="items">The updated group.</param>
+    /// <param name="value">The value read.</param>
+    /// <param name="error">Why reading failed (naming the member, the item and what differs), otherwise null.</param>
+    /// <returns>Whether every item was there and matched.</returns>
+    static abstract bool TryRead(ItemGroup items, [MaybeNullWhen(false)] out TSelf value, [NotNullWhen(false)] out string? error);
+
+    /// <summary>
+    /// Reads a value straight from a received heap's item bytes (no boxing, no intermediate arrays), under the
+    /// descriptors held by <paramref name="descriptors"/>. The heap must carry a value for every item (a
+    /// nullable string or array member whose item is absent reads as null).
+    /// </summary>
+    /// <param name="heap">The heap; its bytes are copied, so it may be disposed afterwards.</param>
+    /// <param name="descriptors">The descriptors received so far (this heap's included); values in it are ignored.</param>
+    /// <param name="value">The value read.</param>
+    /// <param name="error">Why reading failed (naming the member, the item and what differs), otherwise null.</param>
+    /// <returns>Whether every item was there and matched.</returns>
+    static abstract bool TryRead(ReceivedHeap heap, ItemGroup descriptors, [MaybeNullWhen(false)] out TSelf value, [NotNullWhen(false)] out string? error);
 }

@@ -18,7 +18,7 @@ internal static class Snapshot
 
     public static void Match(string actual, string? suffix = null, [CallerFilePath] string testFile = "", [CallerMemberName] string testMethod = "")
     {
-        var folder = Path.Combine(Path.GetDirectoryName(testFile)!, "Snapshots");
+        var folder = Path.Combine(SourcePaths.Directory(testFile), "Snapshots");
         var stem = Path.GetFileNameWithoutExtension(testFile) + "." + testMethod + (suffix is null ? "" : "." + suffix);
         var verifiedPath = Path.Combine(folder, stem + ".verified.txt");
         var receivedPath = Path.Combine(folder, stem + ".received.txt");

@@ -168,8 +168,8 @@ public class PacketGeneratorErrorTests
         Assert.Contains(limit, ex.Message, StringComparison.Ordinal);
         Assert.False(string.IsNullOrEmpty(ex.ParamName));
         Assert.Equal(0, heap.Count);
-        // The same descriptor fits a flavour with wider IDs.
-        new Heap(new Flavour(heapAddressBits: 16)).AddDescriptor(descriptor);
+        // The same descriptor fits a flavour with wider IDs (and an address field wide enough for the DESCRIPTOR_ID immediate).
+        new Heap(new Flavour(heapAddressBits: 24)).AddDescriptor(descriptor);
     }
 
     [Fact]

@@ -1,0 +1,126 @@
+using System.Diagnostics.CodeAnalysis;
+using Spead2.Recv;
+
+namespace Spead2.Typed;
+
+/// <summary>
+/// The receive-side counterpart of <see cref="HeapGenerator{T}"/>: keeps the descriptors a stream has sent
+/// and reads one <typeparamref name="T"/> from each heap that carries item values, straight from the
+/// heap's bytes (<see cref="ISpeadHeap{TSelf}.TryRead(ReceivedHeap, ItemGroup, out TSelf, out string?)"/>).
+/// <see cref="TypedReceiveExtensions.ReadAllAsync{T}"/> is this in an <c>await foreach</c> loop.
+/// </summary>
+/// <typeparam name="T">The record type.</typeparam>
+/// <remarks>
+/// Each value heap must carry every item of <typeparamref name="T"/>, as <see cref="HeapGenerator{T}"/> sends
+/// them. For a sender that resends only changed values (spead2's <c>data='stale'</c>), apply every heap to
+/// an <see cref="ItemGroup"/> with <see cref="ItemGroupReceiveExtensions.Update"/> and read with
+/// <see cref="ISpeadHeap{TSelf}.TryRead(ItemGroup, out TSelf, out string?)"/>: the group keeps earlier values.
+/// </remarks>
+public sealed class HeapReader<T>
+    where T : ISpeadHeap<T>
+{
+    private readonly ItemGroup _descriptors = new();
+
+    /// <summary>The descriptors received so far (values are never set in it).</summary>
+    public ItemGroup Descriptors => _descriptors;
+
+    /// <summary>Heaps skipped because they were incomplete (delivered only with <see cref="ReceiveStreamConfig.DeliverIncompleteHeaps"/>).</summary>
+    public long IncompleteHeaps { get; private set; }
+
+    /// <summary>
+    /// Heaps with values skipped because none of <typeparamref name="T"/>'s descriptors had arrived yet: a receiver
+    /// that joins a running stream waits for the sender's next descriptors, as spead2 ignores values it has no
+    /// descriptor for.
+    /// </summary>
+    public long HeapsBeforeDescriptors { get; private set; }
+
+    /// <summary>
+    /// Applies the heap's descriptors (spead2's replacement rules) and, if the heap carries item values,
+    /// reads a value from it. Heaps without values (descriptors only, start or stop), incomplete heaps and
+    /// heaps that arrive before any of <typeparamref name="T"/>'s descriptors give false.
+    /// </summary>
+    /// <param name="heap">A received heap; it is only read, and may be disposed afterwards.</param>
+    /// <param name="value">The value when the method returns true.</param>
+    /// <returns>Whether the heap held a value.</returns>
+    /// <exception cref="InvalidDataException">
+    /// The heap carries values but not one that <typeparamref name="T"/> can be read from: an item is missing, its
+    /// descriptor differs from the declared one, its descriptor could not be decoded, or its bytes are too short.
+    /// The message names the member, the item and what differs.
+    /// </exception>
+    public bool TryRead(ReceivedHeap heap, [MaybeNullWhen(false)] out T value)
+    {
+        ArgumentNullException.ThrowIfNull(heap);
+        value = default;
+        ApplyDescriptors(heap);
+        if (!heap.IsComplete)
+        {
+            IncompleteHeaps++;
+            return false;
+        }
+        if (!HasValues(heap))
+            return false;
+        if (!HasAnyDescriptor())
+        {
+            HeapsBeforeDescriptors++;
+            return false;
+        }
+        if (!T.TryRead(heap, _descriptors, out value, out var error))
+            throw new InvalidDataException(error);
+        return true;
+    }
+
+    private void ApplyDescriptors(ReceivedHeap heap)
+    {
+        var raw = heap.GetRawDescriptors();
+        for (int i = 0; i < raw.Count; i++)
+        {
+            Descriptor descriptor;
+            try
+            {
+                descriptor = raw[i].ToDescriptor(heap.Flavour.BugCompat);
+            }
+            catch (InvalidDataException) when (!IsOwnItem(raw[i].Id))
+            {
+                // Another type's item: reading T does not need it, and spead2 would only warn.
+                continue;
+            }
+            catch (InvalidDataException e)
+            {
+                throw new InvalidDataException($"{typeof(T).Name}: the descriptor of item 0x{raw[i].Id:X} cannot be read: {e.Message}", e);
+            }
+            _descriptors.Add(new Item(descriptor));
+        }
+    }
+
+    private static bool IsOwnItem(long id)
+    {
+        var declared = T.Descriptors;
+        for (int i = 0; i < declared.Count; i++)
+        {
+            if (declared[i].Id == id)
+                return true;
+        }
+        return false;
+    }
+
+    private bool HasAnyDescriptor()
+    {
+        var declared = T.Descriptors;
+        for (int i = 0; i < declared.Count; i++)
+        {
+            if (_descriptors.ContainsId(declared[i].Id))
+                return true;
+        }
+        return false;
+    }
+
+    private static bool HasValues(ReceivedHeap heap)
+    {
+        foreach (ref readonly var item in heap.ItemSpan)
+        {
+            if (item.Id > ItemIds.StreamCtrl)
+                return true;
+        }
+        return false;
+    }
+}
