@@ -1,8 +1,10 @@
 // RateBench: how well the pacer holds a requested rate on loopback.
 //
 // For each requested rate it sends 1 MiB heaps over UDP to a sink socket on 127.0.0.1 for a few seconds and prints
-// the requested rate, the rate achieved by the sender (SPEAD bytes handed to the socket per second, measured from
-// the first to the last completed heap), the rate the sink received, and the largest burst: the most bytes the
+// the requested rate, the rate achieved by the sender (SPEAD bytes handed to the socket per second, timed between
+// batches: the least-squares slope of "bytes sent before this batch" against the batch's time, which is what the
+// pacer controls and is not skewed by the first and last bursts), the overall rate (all bytes over the wall-clock time from the first send to the last completion,
+// which also counts the partial last burst), the rate the sink received, and the largest burst: the most bytes the
 // writer released without a pause of at least a quarter of the nominal burst interval. A burst near BurstSize means
 // the pacer spread the traffic evenly; a much larger one means the sender fell behind and caught up (or, when the
 // achieved rate is below the requested one, that the sender itself is the bottleneck and never pauses).
@@ -51,13 +53,14 @@ const int inFlight = 8;
 
 Console.WriteLine($"RateBench: UDP to 127.0.0.1 ({(readSink ? "sink reads" : "sink not read")}), {heapSize >> 10} KiB heaps, {packetSize}-byte packets, {seconds} s per rate, " +
                   $"BurstSize {StreamConfig.DefaultBurstSize}, BurstRateRatio {ratio}");
-Console.WriteLine($"{"requested",12} {"achieved",12} {"error",9} {"received",12} {"largest burst",16} {"bursts",8}");
+Console.WriteLine($"{"requested",12} {"achieved",12} {"error",9} {"overall",12} {"received",12} {"largest burst",16} {"bursts",8}");
 
 foreach (double gbps in ratesGbps)
 {
     Result r = Run(gbps * 1e9 / 8, seconds, packetSize, readSink, ratio);
     Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
         $"{gbps,9:F2} Gb/s {r.AchievedBps * 8 / 1e9,7:F4} Gb/s {(r.AchievedBps / (gbps * 1e9 / 8) - 1) * 100,8:+0.000;-0.000}% " +
+        $"{r.OverallBps * 8 / 1e9,7:F4} Gb/s " +
         $"{r.ReceivedBps * 8 / 1e9,7:F3} Gb/s {r.LargestBurst,10} B ({r.LargestBurst / (double)StreamConfig.DefaultBurstSize,4:F1}x) {r.Bursts,8}"));
 }
 return 0;
@@ -153,10 +156,10 @@ static Result Run(double bytesPerSecond, double seconds, int packetSize, bool re
         sinkThread.Join();
     }
 
-    // The first burst leaves at once, so the rate is measured over the bytes after it.
+    // Overall: all bytes over the wall-clock time (the first burst leaves at once, so it is not counted).
     double elapsed = (end - start) / (double)Stopwatch.Frequency;
     long firstBurst = batches > 0 ? batchBytes[0] : 0;
-    double achieved = (sent - firstBurst) / elapsed;
+    double overall = (sent - firstBurst) / elapsed;
 
     // Bursts: runs of batches separated by less than a quarter of the nominal interval between bursts.
     double interval = StreamConfig.DefaultBurstSize / bytesPerSecond * Stopwatch.Frequency;
@@ -173,7 +176,20 @@ static Result Run(double bytesPerSecond, double seconds, int packetSize, bool re
         current += batchBytes[i];
     }
     largest = Math.Max(largest, current);
-    return new Result(achieved, Interlocked.Read(ref received) / elapsed, largest, bursts + 1);
+    // Achieved: the pacer releases burst k once the bytes before it have "cost" their time, so the points
+    // (time of batch i, bytes before batch i) lie on a line whose slope is the paced rate.
+    double sx = 0, sy = 0, sxx = 0, sxy = 0, cumulative = 0;
+    for (int i = 0; i < batches; i++)
+    {
+        double x = (batchTimes[i] - batchTimes[0]) / (double)Stopwatch.Frequency;
+        sx += x;
+        sy += cumulative;
+        sxx += x * x;
+        sxy += x * cumulative;
+        cumulative += batchBytes[i];
+    }
+    double achieved = batches > 2 ? (batches * sxy - sx * sy) / (batches * sxx - sx * sx) : overall;
+    return new Result(achieved, overall, Interlocked.Read(ref received) / elapsed, largest, bursts + 1);
 }
 
-internal readonly record struct Result(double AchievedBps, double ReceivedBps, long LargestBurst, int Bursts);
+internal readonly record struct Result(double AchievedBps, double OverallBps, double ReceivedBps, long LargestBurst, int Bursts);
