@@ -88,6 +88,10 @@ public abstract partial class SendStream
         public int BatchCount;
         public int BatchBytes;
         public long WakeTimestamp;
+
+        // Set when the writer went idle instead of sleeping out a pacing pause, until it has work again.
+        public bool WakePending;
+        public long PendingWake;
     }
 
     private readonly record struct CompletedGroup(HeapCompletionSource? Completion, Exception? Error, long Bytes, bool Cancelled);
@@ -139,9 +143,15 @@ public abstract partial class SendStream
                         case WaitOutcome.Stop:
                             return;
                         case WaitOutcome.WokenFromIdle:
-                            w.Limiter.WakeFromIdle();
+                            // Woken before the pause it skipped would have ended, spead2's writer would still be
+                            // asleep, not idle: only a wake after it counts as a wake from idle.
+                            if (!w.WakePending || _time.GetTimestamp() >= w.PendingWake)
+                            {
+                                w.Limiter.WakeFromIdle();
+                            }
                             break;
                     }
+                    w.WakePending = false;
                     break;
             }
         }
@@ -156,6 +166,15 @@ public abstract partial class SendStream
             PacingResult pacing = w.Limiter.Next(available, out w.WakeTimestamp);
             if (pacing == PacingResult.Sleep)
             {
+                if (!available)
+                {
+                    // Nothing to send: wait for work instead of sitting out the pause, so that disposal is not held
+                    // up by it (for up to BurstSize / Rate, or forever on a stopped fake clock). The pacer still
+                    // owes the pause and makes the next packet wait for it.
+                    w.PendingWake = w.WakeTimestamp;
+                    w.WakePending = true;
+                    return Step.Empty;
+                }
                 return Step.Sleep;
             }
             if (pacing == PacingResult.Empty)
@@ -334,6 +353,8 @@ public abstract partial class SendStream
 
     private void ReleaseFlushWaiters(long head)
     {
+        // Called once the heaps before head have been completed.
+        Volatile.Write(ref _completedHead, head);
         // Pairs with the Interlocked.Increment in Flush/FlushAsync: either they see the new head or we see them.
         Interlocked.MemoryBarrier();
         if (Volatile.Read(ref _flushWaiters) == 0)

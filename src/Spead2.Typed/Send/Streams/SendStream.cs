@@ -52,8 +52,13 @@ public abstract partial class SendStream : IDisposable, IAsyncDisposable
     private Exception? _fault;
 
     // Oldest slot still in use. Written only by the writer (or by FailPending under the tail lock once the writer
-    // is gone); read by enqueuers to test for a full queue and by Flush.
+    // is gone); read by enqueuers to test for a full queue.
     private long _head;
+
+    // The head once the heaps before it have also been completed (the writer frees slots before it completes
+    // their tasks, so that continuations can enqueue at once). Flush waits for this one, so that the tasks of the
+    // heaps it covers are complete when it returns. Written only by the writer thread.
+    private long _completedHead;
 
     private readonly Thread _writerThread;
 
@@ -214,7 +219,7 @@ public abstract partial class SendStream : IDisposable, IAsyncDisposable
     public void Flush()
     {
         long target = Volatile.Read(ref _tail);
-        if (Volatile.Read(ref _head) >= target)
+        if (Volatile.Read(ref _completedHead) >= target)
         {
             return;
         }
@@ -227,7 +232,7 @@ public abstract partial class SendStream : IDisposable, IAsyncDisposable
             Interlocked.Increment(ref _flushWaiters);
             try
             {
-                while (Volatile.Read(ref _head) < target)
+                while (Volatile.Read(ref _completedHead) < target)
                 {
                     Monitor.Wait(_flushLock);
                 }
@@ -246,7 +251,7 @@ public abstract partial class SendStream : IDisposable, IAsyncDisposable
     public Task FlushAsync(CancellationToken cancellationToken = default)
     {
         long target = Volatile.Read(ref _tail);
-        if (Volatile.Read(ref _head) >= target)
+        if (Volatile.Read(ref _completedHead) >= target)
         {
             return Task.CompletedTask;
         }
@@ -254,7 +259,7 @@ public abstract partial class SendStream : IDisposable, IAsyncDisposable
         lock (_flushLock)
         {
             Interlocked.Increment(ref _flushWaiters);
-            if (Volatile.Read(ref _head) >= target)
+            if (Volatile.Read(ref _completedHead) >= target)
             {
                 Interlocked.Decrement(ref _flushWaiters);
                 return Task.CompletedTask;
