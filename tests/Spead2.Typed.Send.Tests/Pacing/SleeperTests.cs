@@ -58,4 +58,26 @@ public class SleeperTests
         s.SleepUntil(time.GetTimestamp());
         s.SleepUntil(time.GetTimestamp() - 100);
     }
+
+    [Fact]
+    public async Task InterruptEndsALongSleepAndLaterSleepsReturnAtOnce()
+    {
+        var fake = new FakeTimeProvider();
+        using Sleeper timer = new TimerSleeper(fake);
+        using Sleeper system = new SystemClockSleeper();
+        foreach ((Sleeper sleeper, long due) in new[]
+        {
+            (timer, fake.GetTimestamp() + TimeSpan.TicksPerDay),
+            (system, Stopwatch.GetTimestamp() + Stopwatch.Frequency * 3600),
+        })
+        {
+            Task sleeping = Task.Factory.StartNew(() => sleeper.SleepUntil(due), TaskCreationOptions.LongRunning);
+            await Task.Delay(50);
+            Assert.False(sleeping.IsCompleted);
+            sleeper.Interrupt();
+            await sleeping.WaitAsync(TimeSpan.FromSeconds(10));
+            Assert.True(sleeper.IsInterrupted);
+            sleeper.SleepUntil(due); // returns at once
+        }
+    }
 }

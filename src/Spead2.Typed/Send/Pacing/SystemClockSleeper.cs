@@ -7,13 +7,12 @@ namespace Spead2.Send.Pacing;
 /// Sleeps until a <see cref="Stopwatch"/> timestamp with microsecond-level precision.
 /// </summary>
 /// <remarks>
-/// .NET's own sleeps and timers have millisecond granularity, far too coarse for pacing
-/// (a 64 KiB burst at 1 Gb/s lasts 524 µs). On 64-bit Linux this calls nanosleep for all but the
-/// last <see cref="SpinMargin"/> of the wait and spins for the rest; it also lowers the writer
-/// thread's timer slack (50 µs by default), which measured on the build machine cut the mean
-/// oversleep of nanosleep from ~70 µs to ~20 µs. Elsewhere it sleeps whole milliseconds while more
-/// than two remain and spins for the rest. Any oversleep that remains is made up by the pacer's
-/// catch-up rate, so precision here only has to be good, not perfect.
+/// .NET's own sleeps and timers have millisecond granularity, far too coarse for pacing (a 64 KiB burst at 1 Gb/s
+/// lasts 524 µs). Long waits use an interruptible monitor wait until about 2 ms before the deadline. On 64-bit Linux
+/// the rest is a nanosleep that ends <see cref="SpinMargin"/> early, then a spin; the writer thread's timer slack is
+/// also lowered (50 µs by default), which on the build machine cut nanosleep's mean oversleep from ~70 µs to ~20 µs.
+/// Elsewhere the last 2 ms are spent yielding. Any oversleep left is made up by the pacer's catch-up rate, so
+/// precision here only has to be good, not perfect.
 /// </remarks>
 internal sealed partial class SystemClockSleeper : Sleeper
 {
@@ -22,11 +21,17 @@ internal sealed partial class SystemClockSleeper : Sleeper
     // nanosleep oversleeps by tens of microseconds; end it this long before the deadline and spin.
     private static readonly long SpinMargin = Stopwatch.Frequency / 10_000; // 100 µs
 
+    // Waits longer than this start with a millisecond monitor wait, which Interrupt can cut short.
+    private static readonly long MonitorThreshold = Stopwatch.Frequency / 1000 * 3; // 3 ms
+
     private static readonly bool UseNanosleep = OperatingSystem.IsLinux() && Environment.Is64BitProcess;
+
+    private readonly object _gate = new();
+    private bool _nanosleepWorks = UseNanosleep;
 
     public override void AttachToCurrentThread()
     {
-        if (UseNanosleep)
+        if (_nanosleepWorks)
         {
             try
             {
@@ -35,23 +40,39 @@ internal sealed partial class SystemClockSleeper : Sleeper
             }
             catch (Exception e) when (e is DllNotFoundException or EntryPointNotFoundException)
             {
+                _nanosleepWorks = false;
             }
         }
     }
 
     public override void SleepUntil(long timestamp)
     {
-        while (true)
+        while (!IsInterrupted)
         {
             long remaining = timestamp - Stopwatch.GetTimestamp();
             if (remaining <= 0)
             {
                 return;
             }
-            if (remaining > SpinMargin)
+            if (remaining > MonitorThreshold)
             {
-                // May return early (a signal, or the portable path's whole milliseconds): loop.
-                CoarseSleep(remaining - SpinMargin);
+                int ms = (int)Math.Min(int.MaxValue, remaining * 1000 / Stopwatch.Frequency - 2);
+                lock (_gate)
+                {
+                    if (!IsInterrupted)
+                    {
+                        Monitor.Wait(_gate, ms);
+                    }
+                }
+            }
+            else if (remaining > SpinMargin && _nanosleepWorks)
+            {
+                // May return early (a signal): the loop handles it.
+                Nanosleep((long)((remaining - SpinMargin) * (1e9 / Stopwatch.Frequency)));
+            }
+            else if (remaining > SpinMargin)
+            {
+                Thread.Yield();
             }
             else
             {
@@ -61,40 +82,32 @@ internal sealed partial class SystemClockSleeper : Sleeper
         }
     }
 
-    private static void CoarseSleep(long ticks)
+    protected override void Wake()
     {
-        if (UseNanosleep)
+        lock (_gate)
         {
-            long ns = (long)(ticks * (1e9 / Stopwatch.Frequency));
-            try
-            {
-                Nanosleep(ns);
-                return;
-            }
-            catch (Exception e) when (e is DllNotFoundException or EntryPointNotFoundException)
-            {
-                // Fall through to the portable path.
-            }
-        }
-        long ms = ticks * 1000 / Stopwatch.Frequency;
-        if (ms >= 2)
-        {
-            Thread.Sleep((int)Math.Min(ms - 1, int.MaxValue));
-        }
-        else
-        {
-            // Less than 2 ms left and no sub-millisecond sleep: yield rather than burn the core.
-            Thread.Yield();
+            Monitor.PulseAll(_gate);
         }
     }
 
-    private static unsafe void Nanosleep(long ns)
+    private void Nanosleep(long ns)
+    {
+        try
+        {
+            NanosleepCore(ns);
+        }
+        catch (Exception e) when (e is DllNotFoundException or EntryPointNotFoundException)
+        {
+            _nanosleepWorks = false;
+        }
+    }
+
+    private static unsafe void NanosleepCore(long ns)
     {
         // struct timespec { time_t tv_sec; long tv_nsec; } is two 64-bit fields on 64-bit Linux.
         long* ts = stackalloc long[2];
         ts[0] = ns / 1_000_000_000;
         ts[1] = ns % 1_000_000_000;
-        // An interrupted sleep (EINTR) returns early; the caller loops.
         _ = NativeNanosleep(ts, null);
     }
 

@@ -10,6 +10,10 @@ public abstract partial class SendStream
     /// <summary>Upper bound on the batch buffer, so that huge packet sizes do not pin huge buffers.</summary>
     private const int MaxBatchBytes = 1 << 20;
 
+    // Idle spin before blocking: about 10-20 µs on current x86 cores.
+    private const int IdleSpins = 10;
+    private const int IdleSpinIterations = 30;
+
     private readonly WriterState _writer;
 
     /// <summary>Why the packet loop stopped filling the current batch.</summary>
@@ -128,6 +132,11 @@ public abstract partial class SendStream
             switch (step)
             {
                 case Step.Sleep:
+                    if (w.Sleeper.IsInterrupted)
+                    {
+                        // Disposal: everything queued has completed, only the pause after the last burst remains.
+                        return;
+                    }
                     w.Sleeper.SleepUntil(w.WakeTimestamp);
                     break;
                 case Step.Empty:
@@ -393,6 +402,15 @@ public abstract partial class SendStream
     /// <summary>Blocks the writer until a heap is queued or the stream stops (spead2's <c>request_wakeup</c>).</summary>
     private WaitOutcome WaitForWork(WriterState w)
     {
+        // A short spin first: a sender about to queue its next heap then saves both threads a sleep and a wake-up.
+        for (int i = 0; i < IdleSpins; i++)
+        {
+            if (Volatile.Read(ref _tail) != w.Active)
+            {
+                return WaitOutcome.Work;
+            }
+            Thread.SpinWait(IdleSpinIterations);
+        }
         lock (_tailLock)
         {
             if (_tail != w.Active)
@@ -403,12 +421,14 @@ public abstract partial class SendStream
             {
                 return WaitOutcome.Stop;
             }
+            // The enqueuer clears the flag and pulses under this lock (a monitor, not an event: nothing is
+            // allocated lazily on the first real wait, which keeps the writer allocation-free).
             _needWakeup = true;
-            _wake.Reset();
-        }
-        _wake.Wait();
-        lock (_tailLock)
-        {
+            while (_needWakeup && !_stopping)
+            {
+                Monitor.Wait(_tailLock);
+            }
+            _needWakeup = false;
             return _tail != w.Active ? WaitOutcome.WokenFromIdle : (_stopping ? WaitOutcome.Stop : WaitOutcome.Work);
         }
     }

@@ -60,7 +60,6 @@ public abstract partial class SendStream : IDisposable, IAsyncDisposable
     // heaps it covers are complete when it returns. Written only by the writer thread.
     private long _completedHead;
 
-    private readonly ManualResetEventSlim _wake = new(false);
     private readonly Thread _writerThread;
 
     // Flush waiters: blocking ones wait on the monitor, asynchronous ones are listed.
@@ -103,6 +102,18 @@ public abstract partial class SendStream : IDisposable, IAsyncDisposable
 
     /// <summary>Number of substreams (destinations); <c>substreamIndex</c> arguments must be below it.</summary>
     public int NumSubstreams => _transport.NumSubstreams;
+
+    /// <summary>Whether the writer has run out of work and is blocked waiting for a heap (for tests).</summary>
+    internal bool WriterIsIdle
+    {
+        get
+        {
+            lock (_tailLock)
+            {
+                return _needWakeup;
+            }
+        }
+    }
 
     /// <summary>The logger warnings go to.</summary>
     private protected ILogger Logger => _logger;
@@ -329,8 +340,10 @@ public abstract partial class SendStream : IDisposable, IAsyncDisposable
         lock (_tailLock)
         {
             _stopping = true;
+            Monitor.PulseAll(_tailLock);
         }
-        _wake.Set();
+        // Nothing is queued any more, but the writer may still be pacing out the end of its last burst.
+        _writer.Sleeper.Interrupt();
         if (Thread.CurrentThread != _writerThread)
         {
             _writerThread.Join();
@@ -410,7 +423,6 @@ public abstract partial class SendStream : IDisposable, IAsyncDisposable
         int numSubstreams = _transport.NumSubstreams;
         int maxPacketSize = _config.MaxPacketSize;
         long frequency = _time.TimestampFrequency;
-        bool wake;
         HeapCompletionSource source;
         lock (_tailLock)
         {
@@ -492,12 +504,11 @@ public abstract partial class SendStream : IDisposable, IAsyncDisposable
             }
             _nextCnt = nextCnt;
             Volatile.Write(ref _tail, tail + n);
-            wake = _needWakeup;
-            _needWakeup = false;
-        }
-        if (wake)
-        {
-            _wake.Set();
+            if (_needWakeup)
+            {
+                _needWakeup = false;
+                Monitor.Pulse(_tailLock);
+            }
         }
         rejected = null;
         return source;

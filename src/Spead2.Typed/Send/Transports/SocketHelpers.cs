@@ -88,8 +88,8 @@ internal static partial class SocketHelpers
     }
 
     /// <summary>
-    /// A new <see cref="Socket"/> on a duplicate of <paramref name="socket"/>'s descriptor, so the caller may close
-    /// theirs. On Windows the only duplication API closes the original, which the caller was allowed to do anyway.
+    /// A new blocking <see cref="Socket"/> on a duplicate of <paramref name="socket"/>'s descriptor, so the caller may
+    /// close theirs. On Windows the only duplication API closes the original, which the caller was allowed to do anyway.
     /// </summary>
     public static Socket Duplicate(Socket socket)
     {
@@ -105,7 +105,12 @@ internal static partial class SocketHelpers
             int errno = Marshal.GetLastPInvokeError();
             throw new IOException($"Could not duplicate the socket (errno {errno}).");
         }
-        return new Socket(new SafeSocketHandle(fd, ownsHandle: true));
+        var duplicate = new Socket(new SafeSocketHandle(fd, ownsHandle: true));
+        // The writer uses blocking calls. A socket that has seen asynchronous operations has O_NONBLOCK set on its
+        // (shared) open file description, and .NET then refuses blocking calls on the wrapped duplicate; clearing the
+        // flag is what the caller agreed to by handing the socket over (it must not use it any further).
+        duplicate.Blocking = true;
+        return duplicate;
     }
 
     [LibraryImport("libc", EntryPoint = "dup", SetLastError = true)]
