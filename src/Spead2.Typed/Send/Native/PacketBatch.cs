@@ -220,7 +220,7 @@ internal abstract unsafe class PacketBatch : IDisposable
         ref var p = ref Packets[index];
         var inner = new SocketException((int)p.Error);
         string detail = OperatingSystem.IsLinux() && p.Errno != 0 ? Marshal.GetPInvokeErrorMessage(p.Errno) : inner.Message;
-        return new IOException($"Sending a {p.Length}-byte packet {Describe(p.Endpoint)} failed: {detail} (errno {p.Errno}).", inner);
+        return new IOException(DescribeFailure(p.Length, p.Endpoint, $"{detail} (errno {p.Errno})"), inner);
     }
 
     /// <summary>
@@ -238,7 +238,8 @@ internal abstract unsafe class PacketBatch : IDisposable
 
     protected abstract void SendCore(CancellationToken cancellationToken);
 
-    protected abstract string Describe(int endpoint);
+    /// <summary>The message of the exception for a packet that failed.</summary>
+    protected abstract string DescribeFailure(int length, int endpoint, string detail);
 
     /// <summary>The packet's bytes: its single piece, or all pieces gathered into a reused buffer.</summary>
     protected ReadOnlySpan<byte> GatherPacket(ref PacketEntry p)

@@ -21,6 +21,7 @@ internal sealed unsafe class TcpBatchSender : PacketBatch
     private SafeSocketHandle? _handle;
     private bool _handleAdded;
     private int _fd = -1;
+    private readonly System.Net.EndPoint? _remote;
     private byte[]? _chunk;
     private int _brokenErrno;
     private SocketError _brokenError;
@@ -33,6 +34,7 @@ internal sealed unsafe class TcpBatchSender : PacketBatch
         if (socket.SocketType != SocketType.Stream)
             throw new ArgumentException("The socket must be a stream (TCP) socket.", nameof(socket));
         _socket = socket;
+        _remote = socket.RemoteEndPoint;
         if (forcePortable || UdpBatchSender.IsPortableForcedByEnvironment() || !IsSupportedPlatform)
             return;
         try
@@ -55,7 +57,8 @@ internal sealed unsafe class TcpBatchSender : PacketBatch
     /// <summary>True when packets go out as gather lists through <c>sendmsg</c>.</summary>
     public bool UsesGatherWrites { get; private set; }
 
-    protected override string Describe(int endpoint) => "on the stream";
+    protected override string DescribeFailure(int length, int endpoint, string detail) =>
+        $"The TCP connection to {_remote} was lost while sending a {length}-byte packet: {detail}.";
 
     protected override void SendCore(CancellationToken cancellationToken)
     {

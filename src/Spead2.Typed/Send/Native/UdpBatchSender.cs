@@ -156,7 +156,8 @@ internal sealed unsafe class UdpBatchSender : PacketBatch
     /// <summary>Why GSO is not (or no longer) used, or null while it is.</summary>
     public string? GsoUnavailableReason { get; private set; }
 
-    protected override string Describe(int endpoint) => $"to {_endpoints[endpoint]} (substream {endpoint})";
+    protected override string DescribeFailure(int length, int endpoint, string detail) =>
+        $"Sending a {length}-byte UDP packet to {_endpoints[endpoint]} (substream {endpoint}) failed: {detail}.";
 
     protected override void SendCore(CancellationToken cancellationToken)
     {
