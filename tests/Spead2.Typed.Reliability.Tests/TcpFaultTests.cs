@@ -104,6 +104,9 @@ public class TcpFaultTests(ITestOutputHelper output)
         peer.LingerState = new LingerOption(true, 0);
         peer.Close();
         await disposing.WaitAsync(Patience);
+        // Completions run their continuations asynchronously, so a Task wrapping a heap's ValueTask may finish a
+        // moment after Dispose returned: wait (boundedly) for all of them rather than sample IsCompleted.
+        await Task.WhenAny(Task.WhenAll(tasks), Task.Delay(Patience));
         Assert.All(tasks, t => Assert.True(t.IsCompleted));
         Assert.IsAssignableFrom<IOException>(tasks[0].Exception!.InnerException);
         output.WriteLine($"stalled receiver: Dispose waited, then returned after the reset; heap faults: {tasks.Count(t => t.IsFaulted)} of {tasks.Count}");
