@@ -33,5 +33,6 @@ public static class Program
         {
             SendCommand.Create(),
             RecvCommand.Create(),
+            BenchCommand.Create(),
         };
 }

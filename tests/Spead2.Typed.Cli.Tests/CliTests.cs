@@ -78,4 +78,22 @@ public class CliTests
         Assert.Equal("<u2", items[0].Descriptor.Dtype);
         Assert.Throws<ArgumentOutOfRangeException>(() => SendCommand.MakeItems(SendOptions("127.0.0.1:1", heapSize: 1, items: 3)));
     }
+
+    [Fact]
+    public async Task Bench_RunsBothSidesAndReportsTheRatio()
+    {
+        var output = new StringWriter();
+        var saved = Console.Out;
+        Console.SetOut(output);
+        try
+        {
+            Assert.Equal(0, await Program.Main(["bench", "--heap-size", "64K", "--heaps", "20", "--runs", "1"]));
+        }
+        finally
+        {
+            Console.SetOut(saved);
+        }
+        Assert.Contains("ours/raw =", output.ToString());
+        Assert.Contains("raw med", output.ToString());
+    }
 }

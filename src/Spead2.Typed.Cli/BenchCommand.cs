@@ -1,0 +1,49 @@
+using System.CommandLine;
+using System.Globalization;
+using Spead2.Samples.Bench;
+
+namespace Spead2.Cli;
+
+/// <summary>
+/// <c>spead2-typed bench</c>: sender throughput on loopback against a raw baseline in the same run (the same packets
+/// built once and sent with the same system calls), or the pacer's accuracy with <c>--pace</c>.
+/// </summary>
+internal static class BenchCommand
+{
+    public static Command Create()
+    {
+        var heapSize = new Option<string>("--heap-size") { Description = "Heap size in bytes (K and M suffixes)", DefaultValueFactory = _ => "1M" };
+        var packet = new Option<int>("--packet") { Description = "Maximum packet size in bytes", DefaultValueFactory = _ => 1472 };
+        var heaps = new Option<int>("--heaps") { Description = "Heaps per measured run", DefaultValueFactory = _ => 2000 };
+        var runs = new Option<int>("--runs") { Description = "Measured runs of each side (alternating)", DefaultValueFactory = _ => 3 };
+        var mode = new Option<string>("--mode") { Description = "System calls: gso (sendmmsg + UDP GSO), mmsg (sendmmsg only), portable (one SendTo per packet)", DefaultValueFactory = _ => "gso" };
+        var sink = new Option<string>("--sink") { Description = "read: a thread reads and discards (like spead2's sink); none: nobody reads", DefaultValueFactory = _ => "read" };
+        var ours = new Option<string>("--ours") { Description = "Our sender: stream (UdpStream, the public API), zerocopy or copy (internal writers)", DefaultValueFactory = _ => "stream" };
+        var batch = new Option<int>("--batch") { Description = "Packets per system call for the raw baseline", DefaultValueFactory = _ => 64 };
+        var pace = new Option<string?>("--pace") { Description = "Pacer accuracy instead: comma-separated rates in Gb/s, e.g. 1,5,20" };
+        var paceSeconds = new Option<double>("--pace-seconds") { Description = "Seconds per pacing measurement", DefaultValueFactory = _ => 3 };
+        var command = new Command("bench", "Benchmark the sender against a raw-socket baseline on 127.0.0.1 (like spead2_bench)")
+        {
+            heapSize, packet, heaps, runs, mode, sink, ours, batch, pace, paceSeconds,
+        };
+        command.SetAction(r =>
+        {
+            var args = new List<string>
+            {
+                "--heap-size", r.GetValue(heapSize)!,
+                "--packet-size", r.GetValue(packet).ToString(CultureInfo.InvariantCulture),
+                "--heaps", r.GetValue(heaps).ToString(CultureInfo.InvariantCulture),
+                "--runs", r.GetValue(runs).ToString(CultureInfo.InvariantCulture),
+                "--mode", r.GetValue(mode)!,
+                "--sink", r.GetValue(sink)!,
+                "--ours", r.GetValue(ours)!,
+                "--batch", r.GetValue(batch).ToString(CultureInfo.InvariantCulture),
+                "--pace-seconds", r.GetValue(paceSeconds).ToString(CultureInfo.InvariantCulture),
+            };
+            if (r.GetValue(pace) is { Length: > 0 } rates)
+                args.AddRange(["--pace", rates]);
+            return BenchProgram.Run([.. args]);
+        });
+        return command;
+    }
+}
