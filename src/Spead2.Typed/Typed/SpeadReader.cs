@@ -131,129 +131,38 @@ public ref struct SpeadReader
     /// <param name="index">The member's position in the record's descriptors.</param>
     /// <param name="value">The value.</param>
     /// <returns>False with <see cref="Error"/> set if the item is missing, described differently or malformed.</returns>
-    public bool ReadBoolean(int index, out bool value)
-    {
-        value = false;
-        var state = Locate(index, out var received, out var item, out var boxed);
-        if (state != Found.Value)
-            return false;
-        if (_heap is not null)
-        {
-            if (!TryBytes(index, received, item, out var bytes))
-                return false;
-            value = bytes[0] != 0;
-            return true;
-        }
-        if (boxed is bool flag)
-        {
-            value = flag;
-            return true;
-        }
-        return BoxedType(index, boxed);
-    }
+    public bool ReadBoolean(int index, out bool value) =>
+        ReadFixed(index, out value, static (bytes, _) => bytes[0] != 0);
 
     /// <summary>Reads a float item of format <c>('f', 32)</c>.</summary>
     /// <param name="index">The member's position in the record's descriptors.</param>
     /// <param name="value">The value.</param>
     /// <returns>False with <see cref="Error"/> set if the item is missing, described differently or malformed.</returns>
-    public bool ReadSingle(int index, out float value)
-    {
-        value = 0;
-        var state = Locate(index, out var received, out var item, out var boxed);
-        if (state != Found.Value)
-            return false;
-        if (_heap is not null)
-        {
-            if (!TryBytes(index, received, item, out var bytes))
-                return false;
-            value = BinaryPrimitives.ReadSingleBigEndian(bytes);
-            return true;
-        }
-        if (boxed is float f)
-        {
-            value = f;
-            return true;
-        }
-        return BoxedType(index, boxed);
-    }
+    public bool ReadSingle(int index, out float value) =>
+        ReadFixed(index, out value, static (bytes, _) => BinaryPrimitives.ReadSingleBigEndian(bytes));
 
     /// <summary>Reads a double item of format <c>('f', 64)</c>.</summary>
     /// <param name="index">The member's position in the record's descriptors.</param>
     /// <param name="value">The value.</param>
     /// <returns>False with <see cref="Error"/> set if the item is missing, described differently or malformed.</returns>
-    public bool ReadDouble(int index, out double value)
-    {
-        value = 0;
-        var state = Locate(index, out var received, out var item, out var boxed);
-        if (state != Found.Value)
-            return false;
-        if (_heap is not null)
-        {
-            if (!TryBytes(index, received, item, out var bytes))
-                return false;
-            value = BinaryPrimitives.ReadDoubleBigEndian(bytes);
-            return true;
-        }
-        if (boxed is double d)
-        {
-            value = d;
-            return true;
-        }
-        return BoxedType(index, boxed);
-    }
+    public bool ReadDouble(int index, out double value) =>
+        ReadFixed(index, out value, static (bytes, _) => BinaryPrimitives.ReadDoubleBigEndian(bytes));
 
     /// <summary>Reads a Half item of dtype <c>f2</c> (either byte order).</summary>
     /// <param name="index">The member's position in the record's descriptors.</param>
     /// <param name="value">The value.</param>
     /// <returns>False with <see cref="Error"/> set if the item is missing, described differently or malformed.</returns>
-    public bool ReadHalf(int index, out Half value)
-    {
-        value = default;
-        var state = Locate(index, out var received, out var item, out var boxed);
-        if (state != Found.Value)
-            return false;
-        if (_heap is not null)
-        {
-            if (!TryBytes(index, received, item, out var bytes))
-                return false;
-            value = received.NumpyType!.Value.IsBigEndian ? BinaryPrimitives.ReadHalfBigEndian(bytes) : BinaryPrimitives.ReadHalfLittleEndian(bytes);
-            return true;
-        }
-        if (boxed is Half h)
-        {
-            value = h;
-            return true;
-        }
-        return BoxedType(index, boxed);
-    }
+    public bool ReadHalf(int index, out Half value) =>
+        ReadFixed(index, out value, static (bytes, big) => big ? BinaryPrimitives.ReadHalfBigEndian(bytes) : BinaryPrimitives.ReadHalfLittleEndian(bytes));
 
     /// <summary>Reads a Complex item of dtype <c>c16</c> (either byte order).</summary>
     /// <param name="index">The member's position in the record's descriptors.</param>
     /// <param name="value">The value.</param>
     /// <returns>False with <see cref="Error"/> set if the item is missing, described differently or malformed.</returns>
-    public bool ReadComplex(int index, out Complex value)
-    {
-        value = default;
-        var state = Locate(index, out var received, out var item, out var boxed);
-        if (state != Found.Value)
-            return false;
-        if (_heap is not null)
-        {
-            if (!TryBytes(index, received, item, out var bytes))
-                return false;
-            bool big = received.NumpyType!.Value.IsBigEndian;
-            value = big
-                ? new Complex(BinaryPrimitives.ReadDoubleBigEndian(bytes), BinaryPrimitives.ReadDoubleBigEndian(bytes[8..]))
-                : new Complex(BinaryPrimitives.ReadDoubleLittleEndian(bytes), BinaryPrimitives.ReadDoubleLittleEndian(bytes[8..]));
-            return true;
-        }
-        if (boxed is Complex c)
-        {
-            value = c;
-            return true;
-        }
-        return BoxedType(index, boxed);
-    }
+    public bool ReadComplex(int index, out Complex value) =>
+        ReadFixed(index, out value, static (bytes, big) => big
+            ? new Complex(BinaryPrimitives.ReadDoubleBigEndian(bytes), BinaryPrimitives.ReadDoubleBigEndian(bytes[8..]))
+            : new Complex(BinaryPrimitives.ReadDoubleLittleEndian(bytes), BinaryPrimitives.ReadDoubleLittleEndian(bytes[8..])));
 
     /// <summary>Reads an ASCII string item of format <c>('c', 8)</c>.</summary>
     /// <param name="index">The member's position in the record's descriptors.</param>
@@ -353,6 +262,30 @@ public ref struct SpeadReader
                 value = result;
                 return true;
             }
+        }
+        return BoxedType(index, boxed);
+    }
+
+    /// <summary>Decodes fixed-size bytes; <c>bigEndian</c> is true for format items and for big-endian dtypes.</summary>
+    private delegate T FixedReader<T>(ReadOnlySpan<byte> bytes, bool bigEndian);
+
+    /// <summary>The shared shape of the fixed-size readers: raw bytes from a heap, or the boxed value of an item group.</summary>
+    private bool ReadFixed<T>(int index, out T value, FixedReader<T> fromBytes)
+    {
+        value = default!;
+        if (Locate(index, out var received, out var item, out var boxed) != Found.Value)
+            return false;
+        if (_heap is not null)
+        {
+            if (!TryBytes(index, received, item, out var bytes))
+                return false;
+            value = fromBytes(bytes, received.NumpyType is not { } dtype || dtype.IsBigEndian);
+            return true;
+        }
+        if (boxed is T typed)
+        {
+            value = typed;
+            return true;
         }
         return BoxedType(index, boxed);
     }
