@@ -77,15 +77,11 @@ public ref struct SpeadReader
     public bool ReadUnsigned(int index, out ulong value)
     {
         value = 0;
-        var state = Locate(index, out var received, out var item, out var boxed);
-        if (state != Found.Value)
+        if (!TryLocateField(index, out ulong raw, out _, out var boxed))
             return false;
-        int bits = received.FormatArray![0].Bits;
         if (_heap is not null)
         {
-            if (!TryBytes(index, received, item, out var bytes))
-                return false;
-            value = ReadField(bytes, bits);
+            value = raw;
             return true;
         }
         switch (boxed)
@@ -105,15 +101,10 @@ public ref struct SpeadReader
     public bool ReadSigned(int index, out long value)
     {
         value = 0;
-        var state = Locate(index, out var received, out var item, out var boxed);
-        if (state != Found.Value)
+        if (!TryLocateField(index, out ulong raw, out int bits, out var boxed))
             return false;
-        int bits = received.FormatArray![0].Bits;
         if (_heap is not null)
         {
-            if (!TryBytes(index, received, item, out var bytes))
-                return false;
-            ulong raw = ReadField(bytes, bits);
             value = bits >= 64 ? (long)raw : (long)(raw << (64 - bits)) >> (64 - bits);
             return true;
         }
@@ -264,6 +255,25 @@ public ref struct SpeadReader
             }
         }
         return BoxedType(index, boxed);
+    }
+
+    /// <summary>
+    /// Finds an integer format item: from a heap, <paramref name="raw"/> holds its <paramref name="bits"/>-bit field;
+    /// from an item group, <paramref name="boxed"/> holds the value. False with <see cref="Error"/> set otherwise.
+    /// </summary>
+    private bool TryLocateField(int index, out ulong raw, out int bits, out object? boxed)
+    {
+        raw = 0;
+        bits = 0;
+        if (Locate(index, out var received, out var item, out boxed) != Found.Value)
+            return false;
+        bits = received.FormatArray![0].Bits;
+        if (_heap is null)
+            return true;
+        if (!TryBytes(index, received, item, out var bytes))
+            return false;
+        raw = ReadField(bytes, bits);
+        return true;
     }
 
     /// <summary>Decodes fixed-size bytes; <c>bigEndian</c> is true for format items and for big-endian dtypes.</summary>
