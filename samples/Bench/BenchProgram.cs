@@ -7,7 +7,7 @@
 //
 // Options: --heap-size N[K|M]  --packet-size N  --heaps N  --runs N  --mode gso|mmsg|portable
 //          --pace 1,5,20 (Gb/s: pacer accuracy instead of the throughput comparison)  --pace-seconds 3
-//          --sink read|none  --batch N (packets per batch, raw and zerocopy)  --ours stream|zerocopy|copy
+//          --sink read|none  --batch N (packets per batch, raw and zerocopy)  --ours stream|inline|zerocopy|copy
 
 using System.Diagnostics;
 using System.Globalization;
@@ -111,7 +111,7 @@ namespace Spead2.Samples.Bench
 
     internal enum SinkMode { Read, None }
 
-    internal enum OursKind { Stream, ZeroCopy, Copy }
+    internal enum OursKind { Stream, Inline, ZeroCopy, Copy }
 
     internal readonly record struct SendCounts(long Bytes, long Packets, long Calls);
 

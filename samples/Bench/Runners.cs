@@ -129,6 +129,7 @@ internal abstract class OursRunner : IDisposable
     {
         OursKind.Copy => new CopyRunner(o, sink),
         OursKind.Stream => new StreamRunner(o, sink),
+        OursKind.Inline => new StreamRunner(o, sink, synchronousContinuations: true),
         _ => new GeneratorRunner(o, sink),
     };
 
@@ -304,9 +305,18 @@ internal sealed class StreamRunner : OursRunner
     private readonly long _packetsPerHeap;
     private long _timestamp;
 
-    public StreamRunner(BenchOptions o, IPEndPoint sink, double rateBytesPerSecond = 0)
+    private readonly bool _synchronousContinuations;
+
+    public StreamRunner(BenchOptions o, IPEndPoint sink, double rateBytesPerSecond = 0, bool synchronousContinuations = false)
     {
-        var config = new StreamConfig { MaxPacketSize = o.PacketSize, MaxHeaps = InFlight, Rate = rateBytesPerSecond };
+        _synchronousContinuations = synchronousContinuations;
+        var config = new StreamConfig
+        {
+            MaxPacketSize = o.PacketSize,
+            MaxHeaps = InFlight,
+            Rate = rateBytesPerSecond,
+            AllowSynchronousContinuations = synchronousContinuations,
+        };
         _stream = new UdpStream([sink], config);
         _data = BenchHeap.MakeData(o.HeapSize);
         for (int i = 0; i < InFlight; i++)
@@ -324,7 +334,7 @@ internal sealed class StreamRunner : OursRunner
     }
 
     public override string Describe() =>
-        $"UdpStream.SendHeapAsync, {InFlight} heaps in flight ({UdpBatchSender.PortableEnvironmentVariable}={Environment.GetEnvironmentVariable(UdpBatchSender.PortableEnvironmentVariable) ?? "unset"}, {UdpBatchSender.DisableGsoEnvironmentVariable}={Environment.GetEnvironmentVariable(UdpBatchSender.DisableGsoEnvironmentVariable) ?? "unset"})";
+        $"UdpStream.SendHeapAsync, {InFlight} heaps in flight, continuations {(_synchronousContinuations ? "on the writer thread" : "on the thread pool")} ({UdpBatchSender.PortableEnvironmentVariable}={Environment.GetEnvironmentVariable(UdpBatchSender.PortableEnvironmentVariable) ?? "unset"}, {UdpBatchSender.DisableGsoEnvironmentVariable}={Environment.GetEnvironmentVariable(UdpBatchSender.DisableGsoEnvironmentVariable) ?? "unset"})";
 
     public override SendCounts Run(int heaps) => RunAsync(heaps, TimeSpan.Zero).GetAwaiter().GetResult();
 

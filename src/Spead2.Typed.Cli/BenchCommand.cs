@@ -18,7 +18,7 @@ internal static class BenchCommand
         var runs = new Option<int>("--runs") { Description = "Measured runs of each side (alternating)", DefaultValueFactory = _ => 3 };
         var mode = new Option<string>("--mode") { Description = "System calls: gso (sendmmsg + UDP GSO), mmsg (sendmmsg only), portable (one SendTo per packet)", DefaultValueFactory = _ => "gso" };
         var sink = new Option<string>("--sink") { Description = "read: a thread reads and discards (like spead2's sink); none: nobody reads", DefaultValueFactory = _ => "read" };
-        var ours = new Option<string>("--ours") { Description = "Our sender: stream (UdpStream, the public API), zerocopy or copy (internal writers)", DefaultValueFactory = _ => "stream" };
+        var ours = new Option<string>("--ours") { Description = "Our sender: stream (UdpStream, the public API), inline (the same with AllowSynchronousContinuations), zerocopy or copy (internal writers)", DefaultValueFactory = _ => "stream" };
         var batch = new Option<int>("--batch") { Description = "Packets per system call for the raw baseline", DefaultValueFactory = _ => 64 };
         var pace = new Option<string?>("--pace") { Description = "Pacer accuracy instead: comma-separated rates in Gb/s, e.g. 1,5,20" };
         var paceSeconds = new Option<double>("--pace-seconds") { Description = "Seconds per pacing measurement", DefaultValueFactory = _ => 3 };

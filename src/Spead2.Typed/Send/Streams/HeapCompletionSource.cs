@@ -24,9 +24,9 @@ internal sealed class HeapCompletionSource : IValueTaskSource<long>
     public HeapCompletionSource(CompletionSourcePool pool)
     {
         _pool = pool;
-        // Continuations must not run on the writer thread: user code there would stall every heap behind it
-        // (and a blocking send from a continuation would deadlock).
-        _core.RunContinuationsAsynchronously = true;
+        // By default continuations must not run on the writer thread: user code there would stall every heap behind
+        // it. The stream's owner may allow it (StreamConfig.AllowSynchronousContinuations).
+        _core.RunContinuationsAsynchronously = !pool.AllowSynchronousContinuations;
     }
 
     /// <summary>The awaitable for the current use.</summary>
@@ -114,7 +114,14 @@ internal sealed class CompletionSourcePool
     private readonly HeapCompletionSource?[] _items;
     private int _count;
 
-    public CompletionSourcePool(int capacity) => _items = new HeapCompletionSource?[capacity];
+    public CompletionSourcePool(int capacity, bool allowSynchronousContinuations)
+    {
+        _items = new HeapCompletionSource?[capacity];
+        AllowSynchronousContinuations = allowSynchronousContinuations;
+    }
+
+    /// <summary>Whether the sources run continuations on the completing (writer) thread.</summary>
+    public bool AllowSynchronousContinuations { get; }
 
     public HeapCompletionSource Rent()
     {

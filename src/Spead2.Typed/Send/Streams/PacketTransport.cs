@@ -37,9 +37,10 @@ internal abstract class PacketTransport : IDisposable
     public abstract void Send(ReadOnlySpan<byte> buffer, ReadOnlySpan<PacketSpan> packets, Span<Exception?> errors);
 
     /// <summary>
-    /// A batch the writer fills directly, headers in its scratch and payload by reference into the (pinned) heaps,
-    /// so that payload is never copied; null (the default) to receive packets copied into a buffer through
-    /// <see cref="Send"/>. Called once by the writer, before it starts.
+    /// A batch the writer fills directly: from <see cref="Native.HeapBatching.GatherMinPacketSize"/> up with headers
+    /// in its scratch and payload by reference into the (pinned) heaps, below that with whole packets copied into its
+    /// scratch. Null (the default) to receive packets copied into a buffer through <see cref="Send"/> instead. Called
+    /// once by the writer, before it starts.
     /// </summary>
     /// <param name="maxPackets">Most packets the writer puts in one batch.</param>
     /// <param name="packetSize">Largest packet size.</param>

@@ -55,6 +55,7 @@ public abstract partial class SendStream
             MaxBatch = Math.Clamp(MaxBatchBytes / packetSize, 1, MaxBatchPackets);
             Gather = stream._transport.CreateGatherBatch(MaxBatch, packetSize);
             Buffer = Gather is null ? new byte[packetSize * MaxBatch] : [];
+            ZeroCopy = Gather is not null && Native.HeapBatching.PreferGather(packetSize);
             Packets = new PacketSpan[MaxBatch];
             Errors = new Exception?[MaxBatch];
             PacketGroup = new long[MaxBatch];
@@ -68,6 +69,10 @@ public abstract partial class SendStream
         public readonly int MaxBatch;
         public readonly byte[] Buffer;
         public readonly Native.PacketBatch? Gather;
+
+        // With a gather batch: payload by reference into the pinned heap (large packets), or whole packets copied
+        // into the batch's scratch (small packets, where copying is cheaper than a second gather entry).
+        public readonly bool ZeroCopy;
         public readonly PacketSpan[] Packets;
         public readonly Exception?[] Errors;
 
@@ -209,7 +214,11 @@ public abstract partial class SendStream
 
             int offset = w.BatchBytes;
             int length;
-            if (w.Gather is { } gather)
+            if (w.Gather is { } copyBatch && !w.ZeroCopy)
+            {
+                length = copyBatch.GetLength(Native.HeapBatching.AddCopiedPacket(copyBatch, ref current.Generator, current.SubstreamIndex));
+            }
+            else if (w.Gather is { } gather)
             {
                 // Zero copy: the header goes to the batch's scratch, the payload stays in the pinned heap.
                 Native.PinnedHeap pins = current.Pins ??= new Native.PinnedHeap();

@@ -86,7 +86,7 @@ public abstract partial class SendStream : IDisposable, IAsyncDisposable
         }
         _slotMask = ring - 1;
         _defaultWaitPerByte = RateLimiter.WaitPerByte(_config.Rate, _time.TimestampFrequency);
-        _sourcePool = new CompletionSourcePool(Math.Min(_maxHeaps, 1024) + 8);
+        _sourcePool = new CompletionSourcePool(Math.Min(_maxHeaps, 1024) + 8, _config.AllowSynchronousContinuations);
 
         _writer = new WriterState(this);
         _writerThread = new Thread(static s => ((SendStream)s!).WriterMain())
@@ -134,6 +134,7 @@ public abstract partial class SendStream : IDisposable, IAsyncDisposable
     /// <exception cref="ObjectDisposedException">The stream has been disposed.</exception>
     public long SendHeap(Heap heap, long cnt = -1, int substreamIndex = 0, double rate = -1)
     {
+        ThrowIfOnWriterThread(nameof(SendHeap));
         var reference = new HeapReference(heap, cnt, substreamIndex, rate);
         HeapCompletionSource source = EnqueueOrThrow(new ReadOnlySpan<HeapReference>(in reference), GroupMode.RoundRobin, default, blocking: true, single: true);
         return source.WaitForResult();
@@ -176,6 +177,7 @@ public abstract partial class SendStream : IDisposable, IAsyncDisposable
     /// <exception cref="ObjectDisposedException">The stream has been disposed.</exception>
     public long SendHeaps(IReadOnlyList<HeapReference> heaps, GroupMode mode)
     {
+        ThrowIfOnWriterThread(nameof(SendHeaps));
         HeapReference[]? rented = null;
         try
         {
@@ -223,10 +225,7 @@ public abstract partial class SendStream : IDisposable, IAsyncDisposable
         {
             return;
         }
-        if (Thread.CurrentThread == _writerThread)
-        {
-            throw new InvalidOperationException("Flush cannot be called from the stream's writer thread.");
-        }
+        ThrowIfOnWriterThread(nameof(Flush));
         lock (_flushLock)
         {
             Interlocked.Increment(ref _flushWaiters);
@@ -270,6 +269,20 @@ public abstract partial class SendStream : IDisposable, IAsyncDisposable
     }
 
     /// <summary>
+    /// A blocking call on the writer thread (from a continuation, see <see cref="StreamConfig.AllowSynchronousContinuations"/>)
+    /// would wait for the thread it blocks: refuse it.
+    /// </summary>
+    private void ThrowIfOnWriterThread(string method)
+    {
+        if (Thread.CurrentThread == _writerThread)
+        {
+            throw new InvalidOperationException(
+                $"{method} cannot be called on the stream's writer thread (from a continuation run there because of " +
+                $"{nameof(StreamConfig)}.{nameof(StreamConfig.AllowSynchronousContinuations)}): it would wait for itself. Use the asynchronous method.");
+        }
+    }
+
+    /// <summary>
     /// Sets the automatic heap cnt sequence: the next heap sent with an automatic cnt gets <paramref name="next"/>,
     /// and each one after it <paramref name="step"/> more (64-bit wrap-around; the low address bits of the heap's
     /// flavour are used). Keeping the cnts of several senders apart is the caller's job.
@@ -294,13 +307,24 @@ public abstract partial class SendStream : IDisposable, IAsyncDisposable
     /// Waits for every queued heap to complete, stops the writer and releases the transport. Later sends throw
     /// <see cref="ObjectDisposedException"/>.
     /// </summary>
+    /// <exception cref="InvalidOperationException">Called on the writer thread (from a continuation, see
+    /// <see cref="StreamConfig.AllowSynchronousContinuations"/>) while heaps are still queued: only the writer can send
+    /// them. Use <see cref="DisposeAsync"/>.</exception>
     public void Dispose()
     {
+        bool onWriter = Thread.CurrentThread == _writerThread;
+        if (onWriter && Volatile.Read(ref _head) != Volatile.Read(ref _tail))
+        {
+            ThrowIfOnWriterThread(nameof(Dispose));
+        }
         if (!BeginDispose())
         {
             return;
         }
-        Flush();
+        if (!onWriter)
+        {
+            Flush();
+        }
         EndDispose();
         GC.SuppressFinalize(this);
     }

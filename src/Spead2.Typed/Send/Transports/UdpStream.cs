@@ -387,10 +387,7 @@ public sealed class UdpStream : SendStream
 
         internal override Native.PacketBatch? CreateGatherBatch(int maxPackets, int packetSize)
         {
-            if (!Native.HeapBatching.PreferGather(packetSize))
-            {
-                return null;
-            }
+            // Also below the zero-copy size: the writer then copies whole packets into the batch's scratch.
             _batch.Dispose();
             _batch = Native.HeapBatching.CreateUdpGatherBatch(Socket, Endpoints, maxPackets, packetSize);
             return _batch;

@@ -1,0 +1,219 @@
+using System.Net;
+using System.Net.Sockets;
+using Spead2.Send.Tests.Support;
+
+namespace Spead2.Send.Tests.Streams;
+
+/// <summary>
+/// <see cref="StreamConfig.AllowSynchronousContinuations"/>: where continuations run, what stays safe on the writer
+/// thread, and that it changes neither the packets nor the allocation-free steady state.
+/// </summary>
+[Collection(MetricsCollection.Name)]
+public class SynchronousContinuationTests
+{
+    private static readonly TimeSpan Patience = TimeSpan.FromSeconds(20);
+
+    private static bool OnWriterThread => Thread.CurrentThread.Name?.EndsWith(" writer", StringComparison.Ordinal) == true;
+
+    [Fact]
+    public void TheOptionIsOffByDefaultAndCopiedWithTheConfig()
+    {
+        var config = new StreamConfig();
+        Assert.False(config.AllowSynchronousContinuations);
+        config.AllowSynchronousContinuations = true;
+        Assert.True(config.Clone().AllowSynchronousContinuations);
+        Assert.Contains("AllowSynchronousContinuations=True", config.ToString());
+    }
+
+    [Fact]
+    public async Task ByDefaultContinuationsRunOffTheWriterThread()
+    {
+        var transport = new TestTransport();
+        await using var stream = new TestStream(transport, new StreamConfig { MaxHeaps = 4 });
+        Assert.Equal(0, await CountOnWriter().WaitAsync(Patience));
+
+        // Without a captured context, as library code awaits.
+        async Task<int> CountOnWriter()
+        {
+            int onWriter = 0;
+            for (int i = 0; i < 50; i++)
+            {
+                await stream.SendHeapAsync(SpeadWire.HeapOf(100, i)).ConfigureAwait(false);
+                onWriter += OnWriterThread ? 1 : 0;
+            }
+            return onWriter;
+        }
+    }
+
+    [Fact]
+    public async Task WhenAllowedContinuationsRunOnTheWriterThreadAndCanQueueTheNextHeap()
+    {
+        var transport = new TestTransport();
+        var stream = new TestStream(transport, new StreamConfig { MaxHeaps = 1, AllowSynchronousContinuations = true });
+        int onWriter = await CountOnWriter().WaitAsync(Patience);
+        // The first await may find the heap already sent; nearly all later ones resume on the writer.
+        Assert.True(onWriter >= 150, $"{onWriter} of 200 continuations ran on the writer thread");
+        await stream.DisposeAsync();
+        Assert.Equal(Enumerable.Range(1, 200).Select(i => (long)i), transport.Parsed.Select(p => p.HeapCnt!.Value).Distinct());
+
+        async Task<int> CountOnWriter()
+        {
+            int count = 0;
+            for (int i = 0; i < 200; i++)
+            {
+                // MaxHeaps = 1: the slot must already be free when the continuation queues the next heap.
+                await stream.SendHeapAsync(SpeadWire.HeapOf(50, i)).ConfigureAwait(false);
+                count += OnWriterThread ? 1 : 0;
+            }
+            return count;
+        }
+    }
+
+    [Fact]
+    public async Task BlockingCallsOnTheWriterThreadThrowInsteadOfDeadlocking()
+    {
+        var transport = new TestTransport { Gated = true };
+        var stream = new TestStream(transport, new StreamConfig { MaxHeaps = 4, AllowSynchronousContinuations = true });
+        ValueTask<long> first = stream.SendHeapAsync(SpeadWire.HeapOf(100, 1));
+        transport.WaitForEntry(); // the writer holds the first heap, so the await below must suspend
+        ValueTask<long> second = stream.SendHeapAsync(SpeadWire.HeapOf(100, 2));
+
+        Task<(bool OnWriter, Exception? Send, Exception? Flush, Exception? Dispose)> probe = ProbeAsync();
+        transport.Gated = false;
+        transport.Release(10);
+        var (onWriter, send, flush, dispose) = await probe.WaitAsync(Patience);
+
+        Assert.True(onWriter);
+        Assert.Contains("writer thread", Assert.IsType<InvalidOperationException>(send).Message);
+        Assert.Contains("Flush", Assert.IsType<InvalidOperationException>(flush).Message);
+        Assert.Contains("Dispose", Assert.IsType<InvalidOperationException>(dispose).Message);
+        Assert.True(await second > 0);
+        await stream.DisposeAsync();
+
+        async Task<(bool, Exception?, Exception?, Exception?)> ProbeAsync()
+        {
+            await first.ConfigureAwait(false);
+            // The second heap is still queued here: Flush and Dispose would wait for this very thread.
+            Exception? sendError = Record.Exception(() => stream.SendHeap(SpeadWire.HeapOf(10, 3)));
+            Exception? flushError = Record.Exception(stream.Flush);
+            Exception? disposeError = Record.Exception(stream.Dispose);
+            return (OnWriterThread, sendError, flushError, disposeError);
+        }
+    }
+
+    [Fact]
+    public async Task DisposeFromAContinuationWithNothingQueuedStopsTheStream()
+    {
+        var transport = new TestTransport();
+        var stream = new TestStream(transport, new StreamConfig { MaxHeaps = 2, AllowSynchronousContinuations = true });
+        var done = new TaskCompletionSource<bool>(TaskCreationOptions.RunContinuationsAsynchronously);
+        _ = Task.Run(async () =>
+        {
+            try
+            {
+                // Keep awaiting until one continuation resumes on the writer thread, then dispose there.
+                for (int i = 0; i < 100; i++)
+                {
+                    await stream.SendHeapAsync(SpeadWire.HeapOf(10, i)).ConfigureAwait(false);
+                    if (OnWriterThread)
+                    {
+                        stream.Dispose();
+                        done.SetResult(true);
+                        return;
+                    }
+                }
+                done.SetResult(false);
+            }
+            catch (Exception e)
+            {
+                done.SetException(e);
+            }
+        });
+        Assert.True(await done.Task.WaitAsync(Patience));
+        Assert.Throws<ObjectDisposedException>(() => stream.SendHeap(SpeadWire.HeapOf(10, 0)));
+        Assert.True(SpinWait.SpinUntil(() => transport.Disposed, Patience));
+    }
+
+    [Fact]
+    public async Task AnAwaitingSendLoopOnTheWriterThreadAllocatesNothing()
+    {
+        var transport = new TestTransport { TrackAllocations = true };
+        var stream = new TestStream(transport, new StreamConfig { MaxHeaps = 2, AllowSynchronousContinuations = true });
+        var heap = new Heap();
+        heap.AddItem(0x1000, (ReadOnlyMemory<byte>)new byte[16 * 1024], allowImmediate: false);
+        int mark = -1;
+
+        await Loop().WaitAsync(Patience);
+        List<long> writer = transport.WriterAllocations;
+        Assert.True(mark >= 0);
+        Assert.Equal(0L, writer[^1] - writer[mark]);
+        await stream.DisposeAsync();
+
+        async Task Loop()
+        {
+            for (int i = 0; i < 2000; i++)
+            {
+                if (i == 500)
+                {
+                    mark = transport.WriterAllocations.Count; // after warm-up: state machine boxed, pools filled
+                }
+                await stream.SendHeapAsync(heap).ConfigureAwait(false);
+            }
+        }
+    }
+
+    [Fact]
+    public void UdpPacketsAreTheSameWithEitherSetting()
+    {
+        // Copying small packets straight into the batch (the UDP writer's path below 4096 bytes) and running
+        // continuations on the writer must not change a byte on the wire.
+        byte[][] Send(bool synchronous)
+        {
+            using var receiver = new Socket(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp);
+            receiver.ReceiveBufferSize = 4 << 20;
+            receiver.Bind(new IPEndPoint(IPAddress.Loopback, 0));
+            var config = new StreamConfig { MaxPacketSize = 1472, MaxHeaps = 4, AllowSynchronousContinuations = synchronous };
+            using (var stream = new UdpStream([(IPEndPoint)receiver.LocalEndPoint!], config))
+            {
+                for (int i = 0; i < 3; i++)
+                {
+                    stream.SendHeapAsync(SpeadWire.HeapOf(20_000 + i * 1000, i)).AsTask().Wait(Patience);
+                }
+            }
+            var packets = new List<byte[]>();
+            var buffer = new byte[65536];
+            receiver.ReceiveTimeout = 2000;
+            while (receiver.Available > 0)
+            {
+                int n = receiver.Receive(buffer);
+                packets.Add(buffer[..n]);
+            }
+            return [.. packets];
+        }
+
+        byte[][] pooled = Send(synchronous: false);
+        byte[][] inline = Send(synchronous: true);
+        Assert.True(pooled.Length > 40, $"{pooled.Length} datagrams");
+        Assert.Equal(pooled.Length, inline.Length);
+        for (int i = 0; i < pooled.Length; i++)
+        {
+            Assert.Equal(pooled[i], inline[i]);
+        }
+        // And they are the packets the generator makes on its own.
+        var expected = new List<byte[]>();
+        for (int i = 0; i < 3; i++)
+        {
+            var generator = new PacketGenerator(SpeadWire.HeapOf(20_000 + i * 1000, i), i + 1, 1472);
+            var packet = new byte[1472];
+            while (generator.HasNextPacket)
+            {
+                expected.Add(packet[..generator.NextPacket(packet)]);
+            }
+        }
+        Assert.Equal(expected.Count, inline.Length);
+        for (int i = 0; i < expected.Count; i++)
+        {
+            Assert.Equal(expected[i], inline[i]);
+        }
+    }
+}
