@@ -97,7 +97,62 @@ public sealed class HeapBatchingTests : IDisposable
         SendAndCompare(mode, packetSize, [heap, heap], [1, 2], maxPackets: 8, iovecsPerPacket: 2);
     }
 
-    private void SendAndCompare(SendMode mode, int packetSize, List<Heap> heaps, List<long> cnts, int maxPackets = 256, int iovecsPerPacket = 4)
+    [Theory]
+    [InlineData(SendMode.Gso, 1472)]
+    [InlineData(SendMode.Gso, 200)]
+    [InlineData(SendMode.SendMmsg, 1472)]
+    [InlineData(SendMode.Portable, 1000)]
+    public void WholePacketsCopiedIntoTheBatchMatchTheGenerator(SendMode mode, int packetSize)
+    {
+        // The small-packet writer's path: every kind of item, padding, a last packet shorter than the rest, and
+        // heaps that run across batch boundaries.
+        var heap = new Heap();
+        heap.AddImmediate(0x1600, 42);
+        heap.AddItem(0x1601, MakeBytes(1, 20_000));
+        heap.AddItemCopy(0x1602, MakeBytes(2, 777));
+        heap.AddItem<double>(0x1603, new double[123]);
+        var start = new Heap();
+        start.AddStart();
+        var big = new Heap();
+        big.AddItem(0x1604, MakeBytes(3, 100_001));
+        SendAndCompare(mode, packetSize, [heap, start, big, heap], [7, 8, 9, 10], maxPackets: 16, wholePackets: true);
+    }
+
+    [Fact]
+    public void WholePacketMisuseIsReportedLikeTheGeneralMethods()
+    {
+        using var sender = new UdpBatchSender(_socket, [(IPEndPoint)_receiver.LocalEndPoint!], new UdpBatchSenderOptions
+        {
+            MaxPackets = 2,
+            MaxIovecs = 8,
+            ScratchBytes = 2 * (1472 + 8),
+        });
+        var heap = new Heap();
+        heap.AddItem(0x1601, MakeBytes(1, 10_000));
+        var gen = new PacketGenerator(heap, 1, 1472);
+
+        Assert.Throws<ArgumentOutOfRangeException>(() => sender.AddWholePacket(1, ref gen));
+        Assert.Equal(0, sender.AddWholePacket(0, ref gen));
+        Assert.Equal(1, sender.AddWholePacket(0, ref gen));
+        var full = Assert.Throws<InvalidOperationException>(() => sender.AddWholePacket(0, ref gen));
+        Assert.Contains("full", full.Message);
+        Assert.Equal(1472, sender.GetLength(0));
+
+        // Nothing was consumed by the refused calls: the third packet is still the next one.
+        sender.Clear();
+        Assert.Equal(0, sender.AddWholePacket(0, ref gen));
+        Flush(sender);
+        var expected = new PacketGenerator(heap, 1, 1472);
+        var third = new byte[1472];
+        int length = 0;
+        for (int i = 0; i < 3; i++)
+            length = expected.NextPacket(third);
+        var receive = new byte[2000];
+        int n = _receiver.Receive(receive);
+        Assert.Equal(third.AsSpan(0, length).ToArray(), receive.AsSpan(0, n).ToArray());
+    }
+
+    private void SendAndCompare(SendMode mode, int packetSize, List<Heap> heaps, List<long> cnts, int maxPackets = 256, int iovecsPerPacket = 4, bool wholePackets = false)
     {
         using var sender = new UdpBatchSender(_socket, [(IPEndPoint)_receiver.LocalEndPoint!], new UdpBatchSenderOptions
         {
@@ -124,6 +179,16 @@ public sealed class HeapBatchingTests : IDisposable
             pin.Pin(heaps[h]);
             pins.Add(pin);
             var gen = new PacketGenerator(heaps[h], cnts[h], packetSize);
+            if (wholePackets)
+            {
+                while (gen.HasNextPacket)
+                {
+                    if (sender.Count == sender.MaxPackets)
+                        Flush(sender);
+                    Assert.Equal(sender.Count, HeapBatching.AddCopiedPacket(sender, ref gen, 0));
+                }
+                continue;
+            }
             while (!HeapBatching.AddPackets(sender, ref gen, pin, 0))
                 Flush(sender);
         }

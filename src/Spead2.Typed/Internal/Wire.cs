@@ -12,8 +12,20 @@ internal static class Wire
     /// <summary>The header: magic, version, ID width (including the mode bit), address width, pointer count.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static void WriteHeader(Span<byte> destination, int immediateBytes, int pointers) =>
-        BinaryPrimitives.WriteUInt64BigEndian(destination,
-            (MagicVersion << 48) | ((ulong)(8 - immediateBytes) << 40) | ((ulong)immediateBytes << 32) | (uint)pointers);
+        BinaryPrimitives.WriteUInt64BigEndian(destination, Header(immediateBytes, pointers));
+
+    /// <summary>The first 8 bytes of a packet, as a number (written big-endian).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static ulong Header(int immediateBytes, int pointers) =>
+        (MagicVersion << 48) | ((ulong)(8 - immediateBytes) << 40) | ((ulong)immediateBytes << 32) | (uint)pointers;
+
+    /// <summary>
+    /// Writes <paramref name="value"/> big-endian at <paramref name="offset"/> bytes from <paramref name="destination"/>,
+    /// without a bounds check: the caller has checked that 8 bytes fit there.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void WriteWordUnchecked(ref byte destination, int offset, ulong value) =>
+        Unsafe.WriteUnaligned(ref Unsafe.Add(ref destination, offset), BitConverter.IsLittleEndian ? BinaryPrimitives.ReverseEndianness(value) : value);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static ulong Immediate(int heapAddressBits, long id, ulong value) =>

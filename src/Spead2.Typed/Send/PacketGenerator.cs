@@ -1,5 +1,6 @@
 using System.Buffers.Binary;
 using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
 using Spead2.Internal;
 
 namespace Spead2.Send;
@@ -38,6 +39,14 @@ public struct PacketGenerator
     private readonly long _payloadSize;
     private readonly bool _needNull;
     private readonly bool _repeatPointers;
+
+    // The header's fixed words, prepared once per heap: the header without its pointer count, the HEAP_CNT and
+    // HEAP_LENGTH immediates, and the PAYLOAD_OFFSET and PAYLOAD_LENGTH immediates without their values.
+    private readonly ulong _headerWord;
+    private readonly ulong _cntWord;
+    private readonly ulong _heapLengthWord;
+    private readonly ulong _payloadOffsetWord;
+    private readonly ulong _payloadLengthWord;
 
     private int _nextPointer;
     private long _nextAddress;
@@ -97,6 +106,12 @@ public struct PacketGenerator
         _payloadSize = payload;
         _payloadItem = 0;
         _payloadItemOffset = 0;
+
+        _headerWord = Wire.Header(_immediateBytes, 0);
+        _cntWord = Wire.Immediate(_hab, ItemIds.HeapCnt, (ulong)cnt);
+        _heapLengthWord = Wire.Immediate(_hab, ItemIds.HeapLength, (ulong)payload);
+        _payloadOffsetWord = Wire.Immediate(_hab, ItemIds.PayloadOffset, 0);
+        _payloadLengthWord = Wire.Immediate(_hab, ItemIds.PayloadLength, 0);
     }
 
     /// <summary>Whether another packet remains.</summary>
@@ -119,16 +134,21 @@ public struct PacketGenerator
     /// <exception cref="ArgumentException"><paramref name="destination"/> is shorter than the packet.</exception>
     public int NextPacket(Span<byte> destination)
     {
-        PacketGenerator before = this; // restored on failure, so a retry with a larger buffer loses nothing
-        int headerLength = NextPacketHeader(destination, out int payloadLength);
-        if (destination.Length - headerLength < payloadLength)
-        {
-            this = before;
-            ThrowHelper.Argument(nameof(destination), $"The destination holds {destination.Length} bytes but the packet needs {headerLength + payloadLength}.");
-        }
+        if (!HasNextPacket)
+            ThrowHelper.InvalidOperation("The heap has no packets left.");
+        // Sized before anything is written or advanced, so a retry with a larger buffer loses nothing.
+        int headerLength = PrefixSize + NextPointerCount() * PointerSize;
+        long needed = headerLength + Math.Min(_payloadSize - _offset, _packetSize - headerLength);
+        if (destination.Length < needed)
+            ThrowHelper.Argument(nameof(destination), $"The destination holds {destination.Length} bytes but the packet needs {needed}.");
+        headerLength = NextPacketHeader(destination, out int payloadLength);
         CopyPayload(destination.Slice(headerLength, payloadLength));
         return headerLength + payloadLength;
     }
+
+    /// <summary>How many item pointers (NULL included) the next packet carries after the four mandatory ones.</summary>
+    private readonly int NextPointerCount() =>
+        Math.Min(_maxPointers, _itemCount + (_needNull ? 1 : 0) - (_repeatPointers ? 0 : _nextPointer));
 
     /// <summary>
     /// Writes the next packet's header and item pointers into <paramref name="header"/> and returns their length; the
@@ -139,25 +159,28 @@ public struct PacketGenerator
     {
         if (!HasNextPacket)
             ThrowHelper.InvalidOperation("The heap has no packets left.");
+        int pointers = NextPointerCount();
         if (_repeatPointers)
         {
             _nextPointer = 0;
             _nextAddress = 0;
         }
-        int pointers = Math.Min(_maxPointers, _itemCount + (_needNull ? 1 : 0) - _nextPointer);
         int length = (int)Math.Min(_payloadSize - _offset, _packetSize - pointers * PointerSize - PrefixSize);
         int headerLength = PrefixSize + pointers * PointerSize;
         if (header.Length < headerLength)
             ThrowHelper.Argument(nameof(header), $"The header buffer holds {header.Length} bytes but {headerLength} are needed.");
 
-        Wire.WriteHeader(header, _immediateBytes, pointers + 4);
-        int hab = _hab;
-        Wire.WriteImmediate(header[8..], hab, ItemIds.HeapCnt, (ulong)_cnt);
-        Wire.WriteImmediate(header[16..], hab, ItemIds.HeapLength, (ulong)_payloadSize);
-        Wire.WriteImmediate(header[24..], hab, ItemIds.PayloadOffset, (ulong)_offset);
-        Wire.WriteImmediate(header[32..], hab, ItemIds.PayloadLength, (ulong)length);
+        // Checked above: the header holds at least PrefixSize bytes. Offset and length are below the heap length,
+        // which fits the address bits (checked by the constructor), so they can be or-ed into their words.
+        ref byte h = ref MemoryMarshal.GetReference(header);
+        Wire.WriteWordUnchecked(ref h, 0, _headerWord | (uint)(pointers + 4));
+        Wire.WriteWordUnchecked(ref h, 8, _cntWord);
+        Wire.WriteWordUnchecked(ref h, 16, _heapLengthWord);
+        Wire.WriteWordUnchecked(ref h, 24, _payloadOffsetWord | (ulong)_offset);
+        Wire.WriteWordUnchecked(ref h, 32, _payloadLengthWord | (uint)length);
         _offset += length;
 
+        int hab = _hab;
         int p = PrefixSize;
         for (int i = 0; i < pointers; i++, p += PointerSize)
         {
@@ -226,6 +249,19 @@ public struct PacketGenerator
     /// <summary>Copies the rest of the current packet's payload into <paramref name="destination"/>.</summary>
     public void CopyPayload(Span<byte> destination)
     {
+        int want = _packetPayloadLeft;
+        if (want > 0 && _payloadItem < _itemCount)
+        {
+            // The usual case: the whole payload comes from the item being copied.
+            ref readonly var e = ref _heap.GetEntry(_payloadItem);
+            if (e.Length - _payloadItemOffset >= want && !e.IsImmediate(_immediateBytes))
+            {
+                _heap.GetItemBytes(_payloadItem).Slice(_payloadItemOffset, want).CopyTo(destination);
+                _payloadItemOffset += want;
+                _packetPayloadLeft = 0;
+                return;
+            }
+        }
         int pos = 0;
         while (TryGetPayloadSegment(out var segment))
         {

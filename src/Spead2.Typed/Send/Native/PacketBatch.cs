@@ -129,6 +129,35 @@ internal abstract unsafe class PacketBatch : IDisposable
         return new Span<byte>(Scratch + _scratchUsed, scratchBytes);
     }
 
+    /// <summary>
+    /// Adds the next packet of <paramref name="generator"/> written whole (header and payload) into the scratch, as one
+    /// gather entry; returns its index. Same as <see cref="BeginPacket"/>, <see cref="CommitScratch"/> and
+    /// <see cref="EndPacket"/> with a whole packet of scratch, in one step (the small-packet writer's hot path).
+    /// </summary>
+    public int AddWholePacket(int endpointIndex, ref PacketGenerator generator)
+    {
+        int reserve = generator.PacketSize;
+        int index = Count;
+        if (_scratchReserveEnd >= 0 || (uint)endpointIndex >= (uint)_endpointCount || index >= Packets.Length
+            || _scratchUsed + reserve > _scratchBytes || AvailableIovecs < 1)
+        {
+            // Let the general methods report what is wrong.
+            var scratch = BeginPacket(endpointIndex, reserve);
+            CommitScratch(generator.NextPacket(scratch));
+            return EndPacket();
+        }
+        byte* destination = Scratch + _scratchUsed;
+        int length = generator.NextPacket(new Span<byte>(destination, reserve));
+        Iov[_iovUsed].Base = destination;
+        Iov[_iovUsed].Length = (nuint)length;
+        Packets[index] = new PacketEntry { Endpoint = endpointIndex, FirstIov = _iovUsed, IovCount = 1, Length = length };
+        _iovUsed++;
+        // Keep headers 8-byte aligned for the next packet (as EndPacket).
+        _scratchUsed = Math.Min((_scratchUsed + length + 7) & ~7, _scratchBytes);
+        Count = index + 1;
+        return index;
+    }
+
     /// <summary>Appends the first <paramref name="bytes"/> of the scratch returned by <see cref="BeginPacket"/> to the packet.</summary>
     public void CommitScratch(int bytes)
     {

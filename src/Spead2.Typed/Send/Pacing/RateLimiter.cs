@@ -125,6 +125,16 @@ internal sealed class RateLimiter
         return packetAvailable ? PacingResult.Success : PacingResult.Empty;
     }
 
+    /// <summary>
+    /// Whether <see cref="Next"/> would allow another packet at once without reading the clock: no pause is pending
+    /// and the current burst is not full.
+    /// </summary>
+    public bool InBurst
+    {
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        get => !_mustSleep && _rateBytes < _burstSize;
+    }
+
     /// <summary>Counts a packet that <see cref="Next"/> allowed towards the current burst.</summary>
     /// <param name="bytes">Size of the packet (whole SPEAD packet).</param>
     /// <param name="waitPerByte">Its heap's weight in ticks per byte (see <see cref="WaitPerByte"/>).</param>
