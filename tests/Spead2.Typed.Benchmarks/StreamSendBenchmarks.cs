@@ -22,12 +22,16 @@ public class StreamSendBenchmarks
     [Params(1472, 8972)]
     public int PacketSize { get; set; }
 
+    /// <summary><see cref="StreamConfig.AllowSynchronousContinuations"/>: continuations on the writer thread.</summary>
+    [Params(false, true)]
+    public bool SynchronousContinuations { get; set; }
+
     [GlobalSetup]
     public void Setup()
     {
         _sink = new Socket(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp);
         _sink.Bind(new IPEndPoint(IPAddress.Loopback, 0));
-        _stream = new UdpStream([(IPEndPoint)_sink.LocalEndPoint!], new StreamConfig { MaxPacketSize = PacketSize });
+        _stream = new UdpStream([(IPEndPoint)_sink.LocalEndPoint!], new StreamConfig { MaxPacketSize = PacketSize, AllowSynchronousContinuations = SynchronousContinuations });
         _data = new byte[1024 * 1024];
         new Random(1).NextBytes(_data);
         _heap.AddImmediate(0x1600, 1);

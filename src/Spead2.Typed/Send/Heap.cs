@@ -148,6 +148,7 @@ public sealed class Heap
     internal ref readonly HeapEntry GetEntry(int index) => ref _entries[index];
 
     /// <summary>The value bytes of item <paramref name="index"/> (not meaningful for inline immediates).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     internal ReadOnlySpan<byte> GetItemBytes(int index)
     {
         ref readonly var e = ref _entries[index];
