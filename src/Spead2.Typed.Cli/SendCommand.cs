@@ -26,7 +26,8 @@ internal static class SendCommand
         string? Bind,
         int? Buffer,
         int Descriptors,
-        string Dtype);
+        string Dtype,
+        bool SyncContinuations = false);
 
     public static Command Create()
     {
@@ -48,18 +49,19 @@ internal static class SendCommand
         var buffer = new Option<int?>("--buffer") { Description = "Socket send buffer size in bytes [default: 524288 for UDP, 212992 for TCP]" };
         var descriptors = new Option<int>("--descriptors") { Description = "Resend descriptors every N heaps; 0 sends them with the first heap only", DefaultValueFactory = _ => 0 };
         var dtype = new Option<string>("--dtype") { Description = "numpy dtype of the items", DefaultValueFactory = _ => "|u1" };
+        var syncContinuations = new Option<bool>("--sync-continuations") { Description = "Run the send loop on the stream's writer thread (StreamConfig.AllowSynchronousContinuations): saves a thread hand-off per heap" };
 
         var command = new Command("send", "Send heaps of generated data (like spead2_send)")
         {
             destinations, heapSize, items, heaps, packet, rate, burst, burstRateRatio, maxHeaps, rateMethod,
-            addrBits, pyspead, tcp, ttl, bind, buffer, descriptors, dtype,
+            addrBits, pyspead, tcp, ttl, bind, buffer, descriptors, dtype, syncContinuations,
         };
         command.SetAction((result, ct) => RunAsync(new Options(
             result.GetValue(destinations)!, result.GetValue(heapSize), result.GetValue(items), result.GetValue(heaps),
             result.GetValue(packet), result.GetValue(rate), result.GetValue(burst), result.GetValue(burstRateRatio),
             result.GetValue(maxHeaps), result.GetValue(rateMethod), result.GetValue(addrBits), result.GetValue(pyspead),
             result.GetValue(tcp), result.GetValue(ttl), result.GetValue(bind), result.GetValue(buffer),
-            result.GetValue(descriptors), result.GetValue(dtype)!), Console.Out, ct));
+            result.GetValue(descriptors), result.GetValue(dtype)!, result.GetValue(syncContinuations)), Console.Out, ct));
         return command;
     }
 
@@ -71,6 +73,7 @@ internal static class SendCommand
         BurstRateRatio = o.BurstRateRatio,
         MaxHeaps = o.MaxHeaps,
         RateMethod = o.RateMethod,
+        AllowSynchronousContinuations = o.SyncContinuations,
     };
 
     internal static async Task<SendStream> OpenAsync(Options o, StreamConfig config, CancellationToken ct)

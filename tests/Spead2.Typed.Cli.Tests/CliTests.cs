@@ -47,9 +47,10 @@ public class CliTests
     }
 
     [Theory]
-    [InlineData(false)]
-    [InlineData(true)]
-    public async Task SendToRecv_OnLoopback(bool tcp)
+    [InlineData(false, false)]
+    [InlineData(true, false)]
+    [InlineData(false, true)]
+    public async Task SendToRecv_OnLoopback(bool tcp, bool syncContinuations)
     {
         using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(30));
         var ready = new TaskCompletionSource<IPEndPoint>(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -59,7 +60,8 @@ public class CliTests
         var local = await ready.Task.WaitAsync(cts.Token);
         var sendOut = new StringWriter();
         // Over UDP a fast sender can overrun the receiver; a rate keeps the test about the tools, not the kernel.
-        var options = SendOptions($"127.0.0.1:{local.Port}", tcp) with { RateGbps = tcp ? 0 : 0.5 };
+        var options = SendOptions($"127.0.0.1:{local.Port}", tcp) with { RateGbps = tcp ? 0 : 0.5, SyncContinuations = syncContinuations };
+        Assert.Equal(syncContinuations, SendCommand.MakeConfig(options).AllowSynchronousContinuations);
         Assert.Equal(0, await SendCommand.RunAsync(options, sendOut, cts.Token));
         Assert.Equal(0, await recv.WaitAsync(cts.Token));
         Assert.Contains("Sent 5 heaps", sendOut.ToString());
