@@ -48,11 +48,14 @@ public class SynchronousContinuationTests
     [Fact]
     public async Task WhenAllowedContinuationsRunOnTheWriterThreadAndCanQueueTheNextHeap()
     {
-        var transport = new TestTransport();
+        // Gated: the first heap cannot complete before the loop awaits it, so its continuation runs on the writer, and
+        // from then on every await there must suspend (the writer is busy running the loop) and resume there too.
+        var transport = new TestTransport { Gated = true };
         var stream = new TestStream(transport, new StreamConfig { MaxHeaps = 1, AllowSynchronousContinuations = true });
-        int onWriter = await CountOnWriter().WaitAsync(Patience);
-        // The first await may find the heap already sent; nearly all later ones resume on the writer.
-        Assert.True(onWriter >= 150, $"{onWriter} of 200 continuations ran on the writer thread");
+        Task<int> counting = CountOnWriter();
+        transport.Gated = false;
+        transport.Release();
+        Assert.Equal(200, await counting.WaitAsync(Patience));
         await stream.DisposeAsync();
         Assert.Equal(Enumerable.Range(1, 200).Select(i => (long)i), transport.Parsed.Select(p => p.HeapCnt!.Value).Distinct());
 
@@ -104,46 +107,42 @@ public class SynchronousContinuationTests
     [Fact]
     public async Task DisposeFromAContinuationWithNothingQueuedStopsTheStream()
     {
-        var transport = new TestTransport();
+        var transport = new TestTransport { Gated = true };
         var stream = new TestStream(transport, new StreamConfig { MaxHeaps = 2, AllowSynchronousContinuations = true });
-        var done = new TaskCompletionSource<bool>(TaskCreationOptions.RunContinuationsAsynchronously);
-        _ = Task.Run(async () =>
-        {
-            try
-            {
-                // Keep awaiting until one continuation resumes on the writer thread, then dispose there.
-                for (int i = 0; i < 100; i++)
-                {
-                    await stream.SendHeapAsync(SpeadWire.HeapOf(10, i)).ConfigureAwait(false);
-                    if (OnWriterThread)
-                    {
-                        stream.Dispose();
-                        done.SetResult(true);
-                        return;
-                    }
-                }
-                done.SetResult(false);
-            }
-            catch (Exception e)
-            {
-                done.SetException(e);
-            }
-        });
-        Assert.True(await done.Task.WaitAsync(Patience));
+        Task<bool> disposing = DisposeAfterFirstHeap();
+        transport.Gated = false;
+        transport.Release();
+        Assert.True(await disposing.WaitAsync(Patience));
         Assert.Throws<ObjectDisposedException>(() => stream.SendHeap(SpeadWire.HeapOf(10, 0)));
         Assert.True(SpinWait.SpinUntil(() => transport.Disposed, Patience));
+        Assert.Single(transport.Parsed.Select(p => p.HeapCnt).Distinct());
+
+        async Task<bool> DisposeAfterFirstHeap()
+        {
+            // Gated: this await suspends, and the writer resumes it once the heap is sent, with nothing else queued.
+            await stream.SendHeapAsync(SpeadWire.HeapOf(10, 1)).ConfigureAwait(false);
+            bool onWriter = OnWriterThread;
+            stream.Dispose();
+            return onWriter;
+        }
     }
 
     [Fact]
     public async Task AnAwaitingSendLoopOnTheWriterThreadAllocatesNothing()
     {
-        var transport = new TestTransport { TrackAllocations = true };
+        var transport = new TestTransport { TrackAllocations = true, Gated = true };
         var stream = new TestStream(transport, new StreamConfig { MaxHeaps = 2, AllowSynchronousContinuations = true });
         var heap = new Heap();
         heap.AddItem(0x1000, (ReadOnlyMemory<byte>)new byte[16 * 1024], allowImmediate: false);
         int mark = -1;
+        int offWriter = 0;
 
-        await Loop().WaitAsync(Patience);
+        // Gated until the loop has suspended on its first heap, so that the whole loop then runs on the writer.
+        Task loop = Loop();
+        transport.Gated = false;
+        transport.Release();
+        await loop.WaitAsync(Patience);
+        Assert.Equal(0, offWriter);
         List<long> writer = transport.WriterAllocations;
         Assert.True(mark >= 0);
         Assert.Equal(0L, writer[^1] - writer[mark]);
@@ -158,6 +157,7 @@ public class SynchronousContinuationTests
                     mark = transport.WriterAllocations.Count; // after warm-up: state machine boxed, pools filled
                 }
                 await stream.SendHeapAsync(heap).ConfigureAwait(false);
+                offWriter += OnWriterThread ? 0 : 1;
             }
         }
     }

@@ -65,6 +65,10 @@ internal sealed class TestTransport : PacketTransport
         if (TrackAllocations)
         {
             WriterAllocations.Add(GC.GetAllocatedBytesForCurrentThread());
+            if (Gated && !_permits.Wait(TimeSpan.FromSeconds(30)))
+            {
+                throw new TimeoutException("The test never released the transport.");
+            }
             return;
         }
         SendCalls++;
