@@ -33,12 +33,23 @@ public class LoadTests(ITestOutputHelper output)
     public Task InprocLargeHeapsFromConcurrentSenders() =>
         RunInprocAsync("4 MiB", senders: 4, total: Scale.Count(1_000, 8), size: LargeHeap, maxPacketSize: 65536, maxHeaps: 2);
 
+    [Fact]
+    public Task TcpSmallHeapsWithContinuationsOnTheWriterThread() =>
+        RunTcpAsync("small, synchronous continuations", connections: 2, sendersPerConnection: 2, total: Scale.Count(1_000_000, 2_000),
+            size: SmallHeap, maxPacketSize: 1472, maxHeaps: 64, synchronousContinuations: true);
+
+    [Fact]
+    public Task InprocLargeHeapsWithContinuationsOnTheWriterThread() =>
+        RunInprocAsync("4 MiB, synchronous continuations", senders: 4, total: Scale.Count(200, 8), size: LargeHeap, maxPacketSize: 65536,
+            maxHeaps: 2, synchronousContinuations: true);
+
     /// <summary>
     /// <paramref name="connections"/> TCP streams, each shared by <paramref name="sendersPerConnection"/> concurrent
     /// sending tasks (the stream is thread safe and keeps each caller's order), each connection read by its own
     /// receiver (a TCP reader accepts one sender).
     /// </summary>
-    private async Task RunTcpAsync(string what, int connections, int sendersPerConnection, int total, int size, int maxPacketSize, int maxHeaps)
+    private async Task RunTcpAsync(string what, int connections, int sendersPerConnection, int total, int size, int maxPacketSize, int maxHeaps,
+        bool synchronousContinuations = false)
     {
         int senders = connections * sendersPerConnection;
         long perSender = Math.Max(1, total / senders);
@@ -59,7 +70,8 @@ public class LoadTests(ITestOutputHelper output)
                 tallies.Add(tally);
                 consumers.Add(Task.Run(() => Tally.ConsumeAsync(receiver, tally, cts.Token)));
                 streams.Add(await TcpStream.ConnectAsync(reader.LocalEndPoint,
-                    new StreamConfig { MaxPacketSize = maxPacketSize, MaxHeaps = maxHeaps }, bufferSize: 1 << 20, cancellationToken: cts.Token));
+                    new StreamConfig { MaxPacketSize = maxPacketSize, MaxHeaps = maxHeaps, AllowSynchronousContinuations = synchronousContinuations },
+                    bufferSize: 1 << 20, cancellationToken: cts.Token));
             }
 
             var sending = new List<Task<long>>();
@@ -115,7 +127,8 @@ public class LoadTests(ITestOutputHelper output)
     /// receiver. Their cnt sequences are kept apart with <see cref="SendStream.SetCntSequence"/> (sender s uses
     /// s+1, s+1+n, ...), which the receiver needs to tell their interleaved packets apart.
     /// </summary>
-    private async Task RunInprocAsync(string what, int senders, int total, int size, int maxPacketSize, int maxHeaps)
+    private async Task RunInprocAsync(string what, int senders, int total, int size, int maxPacketSize, int maxHeaps,
+        bool synchronousContinuations = false)
     {
         long perSender = Math.Max(1, total / senders);
         using var cts = new CancellationTokenSource(Patience);
@@ -134,7 +147,12 @@ public class LoadTests(ITestOutputHelper output)
         {
             for (int s = 0; s < senders; s++)
             {
-                var stream = new InprocStream(queue, new StreamConfig { MaxPacketSize = maxPacketSize, MaxHeaps = maxHeaps });
+                var stream = new InprocStream(queue, new StreamConfig
+                {
+                    MaxPacketSize = maxPacketSize,
+                    MaxHeaps = maxHeaps,
+                    AllowSynchronousContinuations = synchronousContinuations,
+                });
                 stream.SetCntSequence(s + 1, senders);
                 streams.Add(stream);
                 int sender = s;
