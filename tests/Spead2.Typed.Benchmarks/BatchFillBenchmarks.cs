@@ -75,7 +75,7 @@ public class BatchFillBenchmarks
             {
                 _batch.Clear();
             }
-            total += _batch.GetLength(HeapBatching.AddCopiedPacket(_batch, ref generator, 0));
+            total += _batch.GetLength(_batch.AddWholePacket(0, ref generator));
         }
         _batch.Clear();
         return total;

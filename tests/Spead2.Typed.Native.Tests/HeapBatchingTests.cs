@@ -185,7 +185,7 @@ public sealed class HeapBatchingTests : IDisposable
                 {
                     if (sender.Count == sender.MaxPackets)
                         Flush(sender);
-                    Assert.Equal(sender.Count, HeapBatching.AddCopiedPacket(sender, ref gen, 0));
+                    Assert.Equal(sender.Count, sender.AddWholePacket(0, ref gen));
                 }
                 continue;
             }

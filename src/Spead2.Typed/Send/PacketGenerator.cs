@@ -134,14 +134,11 @@ public struct PacketGenerator
     /// <exception cref="ArgumentException"><paramref name="destination"/> is shorter than the packet.</exception>
     public int NextPacket(Span<byte> destination)
     {
-        if (!HasNextPacket)
-            ThrowHelper.InvalidOperation("The heap has no packets left.");
-        // Sized before anything is written or advanced, so a retry with a larger buffer loses nothing.
-        int headerLength = PrefixSize + NextPointerCount() * PointerSize;
-        long needed = headerLength + Math.Min(_payloadSize - _offset, _packetSize - headerLength);
-        if (destination.Length < needed)
-            ThrowHelper.Argument(nameof(destination), $"The destination holds {destination.Length} bytes but the packet needs {needed}.");
-        headerLength = NextPacketHeader(destination, out int payloadLength);
+        int pointers = SizeNextPacket(out int headerLength, out int payloadLength);
+        // Checked before anything is written or advanced, so a retry with a larger buffer loses nothing.
+        if (destination.Length < headerLength + payloadLength)
+            ThrowHelper.Argument(nameof(destination), $"The destination holds {destination.Length} bytes but the packet needs {headerLength + payloadLength}.");
+        WriteHeader(destination, pointers, payloadLength);
         CopyPayload(destination.Slice(headerLength, payloadLength));
         return headerLength + payloadLength;
     }
@@ -157,21 +154,35 @@ public struct PacketGenerator
     /// </summary>
     public int NextPacketHeader(Span<byte> header, out int payloadLength)
     {
+        int pointers = SizeNextPacket(out int headerLength, out payloadLength);
+        if (header.Length < headerLength)
+            ThrowHelper.Argument(nameof(header), $"The header buffer holds {header.Length} bytes but {headerLength} are needed.");
+        WriteHeader(header, pointers, payloadLength);
+        return headerLength;
+    }
+
+    /// <summary>The next packet's pointer count (after the mandatory four), header length and payload length.</summary>
+    private readonly int SizeNextPacket(out int headerLength, out int payloadLength)
+    {
         if (!HasNextPacket)
             ThrowHelper.InvalidOperation("The heap has no packets left.");
         int pointers = NextPointerCount();
+        headerLength = PrefixSize + pointers * PointerSize;
+        payloadLength = (int)Math.Min(_payloadSize - _offset, _packetSize - headerLength);
+        return pointers;
+    }
+
+    /// <summary>Writes the header and pointers of the next packet (sized by <see cref="SizeNextPacket"/>) and advances.</summary>
+    private void WriteHeader(Span<byte> header, int pointers, int length)
+    {
         if (_repeatPointers)
         {
             _nextPointer = 0;
             _nextAddress = 0;
         }
-        int length = (int)Math.Min(_payloadSize - _offset, _packetSize - pointers * PointerSize - PrefixSize);
-        int headerLength = PrefixSize + pointers * PointerSize;
-        if (header.Length < headerLength)
-            ThrowHelper.Argument(nameof(header), $"The header buffer holds {header.Length} bytes but {headerLength} are needed.");
 
-        // Checked above: the header holds at least PrefixSize bytes. Offset and length are below the heap length,
-        // which fits the address bits (checked by the constructor), so they can be or-ed into their words.
+        // The caller checked that the header fits (at least PrefixSize bytes). Offset and length are below the heap
+        // length, which fits the address bits (checked by the constructor), so they can be or-ed into their words.
         ref byte h = ref MemoryMarshal.GetReference(header);
         Wire.WriteWordUnchecked(ref h, 0, _headerWord | (uint)(pointers + 4));
         Wire.WriteWordUnchecked(ref h, 8, _cntWord);
@@ -205,8 +216,6 @@ public struct PacketGenerator
             _nextPointer++;
         }
         _packetPayloadLeft = length;
-        payloadLength = length;
-        return headerLength;
     }
 
     /// <summary>

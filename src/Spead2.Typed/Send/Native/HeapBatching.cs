@@ -148,14 +148,6 @@ internal static unsafe class HeapBatching
         batch.Clear();
     }
 
-    /// <summary>
-    /// Adds the next packet of <paramref name="generator"/> copied whole (header and payload) into the batch's
-    /// scratch; the batch must have room for a whole packet of scratch. Packets copied one after another lie back to
-    /// back, so the UDP sender merges a run of them into one gather entry per GSO message.
-    /// </summary>
-    public static int AddCopiedPacket(PacketBatch batch, ref PacketGenerator generator, int endpointIndex) =>
-        batch.AddWholePacket(endpointIndex, ref generator);
-
     /// <summary>Adds the next packet of <paramref name="generator"/>; the batch must have room for a whole packet of scratch.</summary>
     public static int AddPacket(PacketBatch batch, ref PacketGenerator generator, PinnedHeap pins, int endpointIndex)
     {

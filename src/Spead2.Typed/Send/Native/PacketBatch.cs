@@ -133,6 +133,8 @@ internal abstract unsafe class PacketBatch : IDisposable
     /// Adds the next packet of <paramref name="generator"/> written whole (header and payload) into the scratch, as one
     /// gather entry; returns its index. Same as <see cref="BeginPacket"/>, <see cref="CommitScratch"/> and
     /// <see cref="EndPacket"/> with a whole packet of scratch, in one step (the small-packet writer's hot path).
+    /// Packets added one after another lie back to back, so the UDP sender merges a run of them into one gather entry
+    /// per GSO message.
     /// </summary>
     public int AddWholePacket(int endpointIndex, ref PacketGenerator generator)
     {

@@ -34,7 +34,10 @@ internal abstract class PacketTransport : IDisposable
     /// <param name="buffer">The memory the packet spans refer to.</param>
     /// <param name="packets">The packets, in order.</param>
     /// <param name="errors">Same length as <paramref name="packets"/>, all null on entry.</param>
-    public abstract void Send(ReadOnlySpan<byte> buffer, ReadOnlySpan<PacketSpan> packets, Span<Exception?> errors);
+    /// <exception cref="NotSupportedException">The transport takes every packet through the batch it returns from
+    /// <see cref="CreateGatherBatch"/> (the default implementation).</exception>
+    public virtual void Send(ReadOnlySpan<byte> buffer, ReadOnlySpan<PacketSpan> packets, Span<Exception?> errors) =>
+        throw new NotSupportedException($"{GetType().Name} sends through its gather batch only.");
 
     /// <summary>
     /// A batch the writer fills directly: from <see cref="Native.HeapBatching.GatherMinPacketSize"/> up with headers

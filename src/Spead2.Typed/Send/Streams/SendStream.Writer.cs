@@ -218,7 +218,7 @@ public abstract partial class SendStream
                 int length;
                 if (w.Gather is { } copyBatch && !w.ZeroCopy)
                 {
-                    length = copyBatch.GetLength(Native.HeapBatching.AddCopiedPacket(copyBatch, ref current.Generator, current.SubstreamIndex));
+                    length = copyBatch.GetLength(copyBatch.AddWholePacket(current.SubstreamIndex, ref current.Generator));
                 }
                 else if (w.Gather is { } gather)
                 {

@@ -358,44 +358,31 @@ public sealed class UdpStream : SendStream
     /// <summary>One datagram per packet, to the packet's substream endpoint.</summary>
     private sealed class UdpTransport : PacketTransport
     {
-        private readonly SocketAddress[] _addresses;
-        // sendmmsg + UDP GSO on 64-bit Linux, Socket.SendTo elsewhere (Send/Native).
-        private Native.UdpBatchSender _batch;
+        // sendmmsg + UDP GSO on 64-bit Linux, Socket.SendTo elsewhere (Send/Native); made when the writer sizes it.
+        private Native.UdpBatchSender? _batch;
 
         public UdpTransport(Socket socket, IPEndPoint[] endpoints)
             : base(endpoints.Length)
         {
             Socket = socket;
             Endpoints = endpoints;
-            // Serialised once, so that sending allocates nothing per packet.
-            _addresses = new SocketAddress[endpoints.Length];
-            for (int i = 0; i < endpoints.Length; i++)
-            {
-                _addresses[i] = endpoints[i].Serialize();
-            }
-            _batch = Native.CopiedPacketSending.CreateForCopiedPackets(socket, endpoints, MaxBatchPackets);
         }
 
         public Socket Socket { get; }
 
         public IPEndPoint[] Endpoints { get; }
 
-        public override void Send(ReadOnlySpan<byte> buffer, ReadOnlySpan<PacketSpan> packets, Span<Exception?> errors)
-        {
-            Native.CopiedPacketSending.SendCopied(_batch, buffer, packets, errors);
-        }
-
+        // The writer fills this batch itself: zero copy from 4096-byte packets up, whole copied packets below.
         internal override Native.PacketBatch? CreateGatherBatch(int maxPackets, int packetSize)
         {
-            // Also below the zero-copy size: the writer then copies whole packets into the batch's scratch.
-            _batch.Dispose();
+            _batch?.Dispose();
             _batch = Native.HeapBatching.CreateUdpGatherBatch(Socket, Endpoints, maxPackets, packetSize);
             return _batch;
         }
 
         public override void Dispose()
         {
-            _batch.Dispose();
+            _batch?.Dispose();
             Socket.Dispose();
         }
     }
