@@ -293,6 +293,7 @@ public class DisposalTests(ITestOutputHelper output)
         await Cycle(); // warm up: first-use allocations (thread pool, socket engine) are not leaks
         await Cycle();
         ResourceCounts before = ResourceCounts.Take();
+        SortedDictionary<int, string> fdsBefore = ResourceCounts.ListFds();
         const int cycles = 30;
         for (int i = 0; i < cycles; i++)
         {
@@ -303,11 +304,18 @@ public class DisposalTests(ITestOutputHelper output)
         output.WriteLine($"{cycles} cycles x (UDP, TCP, TCP reset, inproc, cancelled, paced) streams and receivers");
         output.WriteLine($"before: {before}");
         output.WriteLine($"after:  {after}");
+        foreach ((int fd, string target) in ResourceCounts.ListFds())
+        {
+            if (!fdsBefore.TryGetValue(fd, out string? was) || was != target)
+            {
+                output.WriteLine($"new descriptor {fd}: {target}");
+            }
+        }
         // A leaked writer thread per cycle would add 30+ threads; a leaked socket per cycle 30+ descriptors.
         Assert.True(after.Threads <= before.Threads + 6, $"threads grew from {before.Threads} to {after.Threads}");
-        if (before.OpenFds >= 0)
+        if (before.OpenHandles >= 0)
         {
-            Assert.True(after.OpenFds <= before.OpenFds + 3, $"open descriptors grew from {before.OpenFds} to {after.OpenFds}");
+            Assert.True(after.OpenHandles <= before.OpenHandles + 3, $"open sockets, pipes and anonymous inodes grew from {before.OpenHandles} to {after.OpenHandles}");
         }
         Assert.True(after.PinnedObjects <= before.PinnedObjects + 8, $"pinned objects grew from {before.PinnedObjects} to {after.PinnedObjects}");
         Assert.True(after.ManagedBytes - before.ManagedBytes < 8 << 20, $"managed memory grew by {(after.ManagedBytes - before.ManagedBytes) / 1024} KiB");

@@ -76,7 +76,7 @@ public class SoakTests(ITestOutputHelper output)
         long wsEarly = early.Max(c => c.WorkingSet), wsLate = late.Max(c => c.WorkingSet);
         Assert.True(wsLate - wsEarly < 64 << 20, $"working set kept growing: {wsEarly >> 20} -> {wsLate >> 20} MiB");
         Assert.True(late.Max(c => c.Threads) <= early.Max(c => c.Threads) + 4, "thread count kept growing");
-        Assert.True(late.Max(c => c.OpenFds) <= early.Max(c => c.OpenFds) + 1, "open descriptors kept growing");
+        Assert.True(late.Max(c => c.OpenHandles) <= early.Max(c => c.OpenHandles) + 1, "open sockets, pipes and anonymous inodes kept growing");
         Assert.True(late.Max(c => c.PinnedObjects) <= early.Max(c => c.PinnedObjects) + 8, "pinned objects kept growing");
     }
 
