@@ -40,6 +40,31 @@ public class SendExtensionTests
     }
 
     [Fact]
+    public async Task SendAsyncWithContinuationsOnTheWriterThreadSendsTheSameBytes()
+    {
+        var vis = new float[8];
+        byte[] pooled = await Run(synchronous: false);
+        byte[] inline = await Run(synchronous: true);
+        Assert.True(inline.Length > 50 * 100);
+        Assert.Equal(pooled, inline);
+
+        // Without a captured context, so that with the option the loop resumes on the writer thread.
+        async Task<byte[]> Run(bool synchronous)
+        {
+            var stream = new BytesStream(new StreamConfig { AllowSynchronousContinuations = synchronous });
+            var generator = new HeapGenerator<Dump>(descriptorFrequency: 2);
+            await stream.SendStartAsync(generator).ConfigureAwait(false);
+            for (ulong i = 0; i < 50; i++)
+            {
+                await stream.SendAsync(generator, Sample(i, vis)).ConfigureAwait(false);
+            }
+            await stream.SendEndAsync(generator).ConfigureAwait(false);
+            await stream.DisposeAsync().ConfigureAwait(false);
+            return stream.GetValue();
+        }
+    }
+
+    [Fact]
     public async Task ABadValueSendsNothingAndKeepsDescriptorsDue()
     {
         var stream = new BytesStream();
