@@ -37,11 +37,14 @@ internal static class BenchHeap
         AllowGso = o.Mode == Mode.Gso,
     };
 
-    public static void ThrowOnErrors(UdpBatchSender sender)
+    /// <summary>Sends the batch, throws for the first packet that failed, and clears it for reuse.</summary>
+    public static void SendAndClear(UdpBatchSender sender)
     {
+        sender.Send();
         for (int i = 0; i < sender.Count; i++)
             if (sender.GetError(i) != SocketError.Success)
                 throw sender.CreateException(i);
+        sender.Clear();
     }
 }
 
@@ -107,12 +110,7 @@ internal sealed unsafe class RawBlaster : IDisposable
         return new SendCounts(bytes, packets, _sender.SendCalls - calls);
     }
 
-    private void Flush()
-    {
-        _sender.Send();
-        BenchHeap.ThrowOnErrors(_sender);
-        _sender.Clear();
-    }
+    private void Flush() => BenchHeap.SendAndClear(_sender);
 
     public void Dispose()
     {
@@ -195,12 +193,7 @@ internal sealed unsafe class GeneratorRunner : OursRunner
         return new SendCounts(bytes, packets, _sender.SendCalls - calls);
     }
 
-    private void Flush()
-    {
-        _sender.Send();
-        BenchHeap.ThrowOnErrors(_sender);
-        _sender.Clear();
-    }
+    private void Flush() => BenchHeap.SendAndClear(_sender);
 
     public override void Dispose()
     {
@@ -276,12 +269,7 @@ internal sealed unsafe class CopyRunner : OursRunner
         return new SendCounts(bytes, packets, _sender.SendCalls - calls);
     }
 
-    private void Flush()
-    {
-        _sender.Send();
-        BenchHeap.ThrowOnErrors(_sender);
-        _sender.Clear();
-    }
+    private void Flush() => BenchHeap.SendAndClear(_sender);
 
     public override void Dispose()
     {
