@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Globalization;
 using Spead2.Samples.Bench;
+using Spead2.Send;
 
 namespace Spead2.Cli;
 
@@ -22,12 +23,24 @@ internal static class BenchCommand
         var batch = new Option<int>("--batch") { Description = "Packets per system call for the raw baseline", DefaultValueFactory = _ => 64 };
         var pace = new Option<string?>("--pace") { Description = "Pacer accuracy instead: comma-separated rates in Gb/s, e.g. 1,5,20" };
         var paceSeconds = new Option<double>("--pace-seconds") { Description = "Seconds per pacing measurement", DefaultValueFactory = _ => 3 };
+        var vsSpead2 = new Option<bool>("--vs-spead2") { Description = "Run spead2's spead2_send (from PATH) and our send command alternately as processes and compare rates and CPU seconds" };
+        var cases = new Option<string>("--cases") { Description = "With --vs-spead2: SIZE/PACKETxHEAPS cases, comma-separated", DefaultValueFactory = _ => VsSpead2.DefaultCases };
+        var maxHeaps = new Option<int>("--max-heaps") { Description = "With --vs-spead2: MaxHeaps of both senders", DefaultValueFactory = _ => StreamConfig.DefaultMaxHeaps };
+        var oursCommand = new Option<string?>("--ours-command") { Description = "With --vs-spead2: the command that runs our CLI (default: this program), e.g. to compare an older build" };
+        var oursArgs = new Option<string?>("--ours-args") { Description = "With --vs-spead2: extra arguments for our send, e.g. --sync-continuations" };
         var command = new Command("bench", "Benchmark the sender against a raw-socket baseline on 127.0.0.1 (like spead2_bench)")
         {
-            heapSize, packet, heaps, runs, mode, sink, ours, batch, pace, paceSeconds,
+            heapSize, packet, heaps, runs, mode, sink, ours, batch, pace, paceSeconds, vsSpead2, cases, maxHeaps, oursCommand, oursArgs,
         };
         command.SetAction(r =>
         {
+            if (r.GetValue(vsSpead2))
+            {
+                // Claims need medians of at least 5: that is the default here unless --runs is given.
+                int vsRuns = r.GetResult(runs) is { Implicit: false } ? r.GetValue(runs) : 5;
+                return VsSpead2.RunAsync(VsSpead2.ParseCases(r.GetValue(cases)!), vsRuns, r.GetValue(maxHeaps),
+                    r.GetValue(oursCommand), r.GetValue(oursArgs), Console.Out).GetAwaiter().GetResult();
+            }
             var args = new List<string>
             {
                 "--heap-size", r.GetValue(heapSize)!,

@@ -134,6 +134,17 @@ public sealed class StreamConfig
     /// </remarks>
     public bool AllowSynchronousContinuations { get; set; }
 
+    /// <summary>
+    /// The I/O threads that send this stream's packets (spead2's <c>thread_pool</c>), shared with the other streams
+    /// given the same pool; null (the default) gives the stream a private pool of one thread.
+    /// </summary>
+    /// <remarks>
+    /// The pool must outlive the stream (see <see cref="IOThreadPool"/> for the lifetime rules), and the stream paces
+    /// with the pool's clock: a stream constructed with a different <see cref="TimeProvider"/> throws
+    /// <see cref="ArgumentException"/>. <see cref="Clone"/> keeps the same pool.
+    /// </remarks>
+    public IOThreadPool? ThreadPool { get; set; }
+
     /// <summary>The catch-up rate, <see cref="Rate"/> × <see cref="BurstRateRatio"/>.</summary>
     public double BurstRate => _rate * _burstRateRatio;
 
@@ -142,5 +153,5 @@ public sealed class StreamConfig
 
     /// <summary>A one-line summary.</summary>
     public override string ToString() =>
-        FormattableString.Invariant($"StreamConfig(MaxPacketSize={MaxPacketSize}, Rate={Rate}, BurstSize={BurstSize}, MaxHeaps={MaxHeaps}, BurstRateRatio={BurstRateRatio}, RateMethod={RateMethod}, AllowSynchronousContinuations={AllowSynchronousContinuations})");
+        FormattableString.Invariant($"StreamConfig(MaxPacketSize={MaxPacketSize}, Rate={Rate}, BurstSize={BurstSize}, MaxHeaps={MaxHeaps}, BurstRateRatio={BurstRateRatio}, RateMethod={RateMethod}, AllowSynchronousContinuations={AllowSynchronousContinuations}, ThreadPool={(ThreadPool is null ? "private" : ThreadPool.ThreadCount + " thread(s)")})");
 }

@@ -23,7 +23,7 @@ public class SleeperTests
         foreach (long micros in new long[] { 0, 30, 150, 2000 })
         {
             long due = Stopwatch.GetTimestamp() + micros * Stopwatch.Frequency / 1_000_000;
-            s.SleepUntil(due);
+            Assert.True(s.SleepUntil(due));
             Assert.True(Stopwatch.GetTimestamp() >= due);
         }
     }
@@ -55,12 +55,12 @@ public class SleeperTests
     {
         var time = new FakeTimeProvider();
         using var s = new TimerSleeper(time);
-        s.SleepUntil(time.GetTimestamp());
-        s.SleepUntil(time.GetTimestamp() - 100);
+        Assert.True(s.SleepUntil(time.GetTimestamp()));
+        Assert.True(s.SleepUntil(time.GetTimestamp() - 100));
     }
 
     [Fact]
-    public async Task InterruptEndsALongSleepAndLaterSleepsReturnAtOnce()
+    public async Task WakeEndsALongSleepOnceAndAWakeBeforeASleepIsNotLost()
     {
         var fake = new FakeTimeProvider();
         using Sleeper timer = new TimerSleeper(fake);
@@ -69,15 +69,24 @@ public class SleeperTests
         {
             (timer, fake.GetTimestamp() + TimeSpan.TicksPerDay),
             (system, Stopwatch.GetTimestamp() + Stopwatch.Frequency * 3600),
+            (timer, long.MaxValue),
+            (system, long.MaxValue),
         })
         {
-            Task sleeping = Task.Factory.StartNew(() => sleeper.SleepUntil(due), TaskCreationOptions.LongRunning);
+            Task<bool> sleeping = Task.Factory.StartNew(() => sleeper.SleepUntil(due), TaskCreationOptions.LongRunning);
             await Task.Delay(50);
             Assert.False(sleeping.IsCompleted);
-            sleeper.Interrupt();
-            await sleeping.WaitAsync(TimeSpan.FromSeconds(10));
-            Assert.True(sleeper.IsInterrupted);
-            sleeper.SleepUntil(due); // returns at once
+            sleeper.Wake();
+            Assert.False(await sleeping.WaitAsync(TimeSpan.FromSeconds(10)));
+
+            // The wake was consumed: the next sleep lasts until the next wake, which may come first.
+            sleeping = Task.Factory.StartNew(() => sleeper.SleepUntil(due), TaskCreationOptions.LongRunning);
+            await Task.Delay(50);
+            Assert.False(sleeping.IsCompleted);
+            sleeper.Wake();
+            Assert.False(await sleeping.WaitAsync(TimeSpan.FromSeconds(10)));
+            sleeper.Wake();
+            Assert.False(sleeper.SleepUntil(due)); // returns at once
         }
     }
 }

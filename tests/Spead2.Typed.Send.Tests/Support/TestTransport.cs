@@ -6,7 +6,7 @@ namespace Spead2.Send.Tests.Support;
 /// A transport for engine tests: records every packet, can hold the writer inside <see cref="Send"/> until the test
 /// releases it, and can fail chosen packets.
 /// </summary>
-internal sealed class TestTransport : PacketTransport
+internal sealed class TestTransport : CopyingTransport
 {
     private readonly object _lock = new();
     private readonly List<(int Substream, byte[] Data)> _packets = [];
@@ -18,7 +18,7 @@ internal sealed class TestTransport : PacketTransport
     {
     }
 
-    /// <summary>When set, every <see cref="Send"/> call waits for a <see cref="Release"/>.</summary>
+    /// <summary>When set, every Send call waits for a <see cref="Release"/>.</summary>
     public volatile bool Gated;
 
     /// <summary>Returns an error for packets it should fail.</summary>
@@ -28,6 +28,11 @@ internal sealed class TestTransport : PacketTransport
     public Exception? Throw { get; set; }
 
     public int SendCalls { get; private set; }
+
+    /// <summary>When set, each Send call adds <see cref="Name"/> to it (the order in which a pool served streams).</summary>
+    public System.Collections.Concurrent.ConcurrentQueue<string>? Log { get; set; }
+
+    public string Name { get; set; } = "";
 
     public bool Disposed { get; private set; }
 
@@ -60,7 +65,7 @@ internal sealed class TestTransport : PacketTransport
         }
     }
 
-    public override void Send(ReadOnlySpan<byte> buffer, ReadOnlySpan<PacketSpan> packets, Span<Exception?> errors)
+    protected override void Send(ReadOnlySpan<byte> buffer, ReadOnlySpan<PacketSpan> packets, Span<Exception?> errors)
     {
         if (TrackAllocations)
         {
@@ -72,6 +77,7 @@ internal sealed class TestTransport : PacketTransport
             return;
         }
         SendCalls++;
+        Log?.Enqueue(Name);
         _entered.Release();
         if (Throw is { } bug)
         {

@@ -1,9 +1,16 @@
 namespace Spead2.Send.Pacing;
 
-/// <summary>Blocks the writer thread until a timestamp of the pacer's clock, unless interrupted.</summary>
+/// <summary>
+/// Blocks an I/O thread until a timestamp of the pacer's clock, or until <see cref="Wake"/> is called: how an
+/// <see cref="IOThreadPool"/> thread sits out a pacing pause while staying ready for new work.
+/// </summary>
+/// <remarks>
+/// A wake is remembered until the next sleep consumes it, so a <see cref="Wake"/> that races with the start of a
+/// sleep is never lost (the sleep then returns at once).
+/// </remarks>
 internal abstract class Sleeper : IDisposable
 {
-    private volatile bool _interrupted;
+    private int _wakeRequested;
 
     /// <summary>
     /// The sleeper suited to <paramref name="time"/>: a precise one for the system clock,
@@ -12,22 +19,34 @@ internal abstract class Sleeper : IDisposable
     public static Sleeper Create(TimeProvider time) =>
         ReferenceEquals(time, TimeProvider.System) ? new SystemClockSleeper() : new TimerSleeper(time);
 
-    /// <summary>Whether <see cref="Interrupt"/> has been called.</summary>
-    public bool IsInterrupted => _interrupted;
+    /// <summary>Whether a <see cref="Wake"/> is waiting to be consumed by the next sleep.</summary>
+    protected bool WakeRequested => Volatile.Read(ref _wakeRequested) != 0;
 
     /// <summary>
-    /// Returns once the clock has reached <paramref name="timestamp"/>, or soon after <see cref="Interrupt"/>.
+    /// Returns true once the clock has reached <paramref name="timestamp"/> (<see cref="long.MaxValue"/>: never), or
+    /// false soon after <see cref="Wake"/> (including one that came before this call).
     /// </summary>
-    public abstract void SleepUntil(long timestamp);
-
-    /// <summary>Ends the current sleep and makes later ones return at once (the stream is shutting down).</summary>
-    public void Interrupt()
+    public bool SleepUntil(long timestamp)
     {
-        _interrupted = true;
-        Wake();
+        bool reached = SleepCore(timestamp);
+        if (!reached)
+        {
+            Interlocked.Exchange(ref _wakeRequested, 0);
+        }
+        return reached;
     }
 
-    /// <summary>Called once on the writer thread before its first sleep.</summary>
+    /// <summary>Ends the current sleep (or the next one, if none is in progress).</summary>
+    public void Wake()
+    {
+        Volatile.Write(ref _wakeRequested, 1);
+        Signal();
+    }
+
+    /// <summary>Sleeps until <paramref name="timestamp"/> or until <see cref="WakeRequested"/>; true if the time was reached.</summary>
+    protected abstract bool SleepCore(long timestamp);
+
+    /// <summary>Called once on the sleeping thread before its first sleep.</summary>
     public virtual void AttachToCurrentThread()
     {
     }
@@ -37,8 +56,8 @@ internal abstract class Sleeper : IDisposable
     {
     }
 
-    /// <summary>Wakes a sleeping thread so it notices <see cref="IsInterrupted"/>.</summary>
-    protected abstract void Wake();
+    /// <summary>Wakes a sleeping thread so it notices <see cref="WakeRequested"/>.</summary>
+    protected abstract void Signal();
 }
 
 /// <summary>
@@ -56,14 +75,24 @@ internal sealed class TimerSleeper : Sleeper
         _timer = time.CreateTimer(static s => ((TimerSleeper)s!)._fired.Set(), this, Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
     }
 
-    public override void SleepUntil(long timestamp)
+    protected override bool SleepCore(long timestamp)
     {
-        while (!IsInterrupted)
+        while (!WakeRequested)
         {
             long now = _time.GetTimestamp();
             if (now >= timestamp)
             {
-                return;
+                return true;
+            }
+            if (timestamp == long.MaxValue)
+            {
+                // No deadline: only a wake ends this.
+                _fired.Reset();
+                if (!WakeRequested)
+                {
+                    _fired.Wait();
+                }
+                continue;
             }
             TimeSpan delay = _time.GetElapsedTime(now, timestamp);
             if (delay <= TimeSpan.Zero)
@@ -79,15 +108,16 @@ internal sealed class TimerSleeper : Sleeper
                 // timer may be due too late: arm it again from the new time. A wake-up that comes early just loops.
                 continue;
             }
-            if (IsInterrupted)
+            if (WakeRequested)
             {
-                return;
+                break;
             }
             _fired.Wait();
         }
+        return false;
     }
 
-    protected override void Wake() => _fired.Set();
+    protected override void Signal() => _fired.Set();
 
     public override void Dispose()
     {

@@ -8,7 +8,7 @@ namespace Spead2.Send.Pacing;
 /// </summary>
 /// <remarks>
 /// .NET's own sleeps and timers have millisecond granularity, far too coarse for pacing (a 64 KiB burst at 1 Gb/s
-/// lasts 524 µs). Long waits use an interruptible monitor wait until about 2 ms before the deadline. On 64-bit Linux
+/// lasts 524 µs). Long waits use an monitor wait that a wake can cut short until about 2 ms before the deadline. On 64-bit Linux
 /// the rest is a nanosleep that ends <see cref="SpinMargin"/> early, then a spin; the writer thread's timer slack is
 /// also lowered (50 µs by default), which on the build machine cut nanosleep's mean oversleep from ~70 µs to ~20 µs.
 /// Elsewhere the last 2 ms are spent yielding. Any oversleep left is made up by the pacer's catch-up rate, so
@@ -21,8 +21,11 @@ internal sealed partial class SystemClockSleeper : Sleeper
     // nanosleep oversleeps by tens of microseconds; end it this long before the deadline and spin.
     private static readonly long SpinMargin = Stopwatch.Frequency / 10_000; // 100 µs
 
-    // Waits longer than this start with a millisecond monitor wait, which Interrupt can cut short.
+    // Waits longer than this start with a millisecond monitor wait, which a wake can cut short.
     private static readonly long MonitorThreshold = Stopwatch.Frequency / 1000 * 3; // 3 ms
+
+    // Longest single nanosleep: bounds how late a wake is noticed in the precise phase of a sleep.
+    private static readonly long MaxSlice = Stopwatch.Frequency / 5_000; // 200 µs
 
     private static readonly bool UseNanosleep = OperatingSystem.IsLinux() && Environment.Is64BitProcess;
 
@@ -45,21 +48,22 @@ internal sealed partial class SystemClockSleeper : Sleeper
         }
     }
 
-    public override void SleepUntil(long timestamp)
+    protected override bool SleepCore(long timestamp)
     {
-        while (!IsInterrupted)
+        while (!WakeRequested)
         {
             long remaining = timestamp - Stopwatch.GetTimestamp();
             if (remaining <= 0)
             {
-                return;
+                return true;
             }
             if (remaining > MonitorThreshold)
             {
-                int ms = (int)Math.Min(int.MaxValue, remaining * 1000 / Stopwatch.Frequency - 2);
+                // Divided first: a sleep without deadline (long.MaxValue) must not overflow.
+                int ms = (int)Math.Min(int.MaxValue, remaining / (Stopwatch.Frequency / 1000) - 2);
                 lock (_gate)
                 {
-                    if (!IsInterrupted)
+                    if (!WakeRequested)
                     {
                         Monitor.Wait(_gate, ms);
                     }
@@ -67,8 +71,9 @@ internal sealed partial class SystemClockSleeper : Sleeper
             }
             else if (remaining > SpinMargin && _nanosleepWorks)
             {
-                // May return early (a signal): the loop handles it.
-                Nanosleep((long)((remaining - SpinMargin) * (1e9 / Stopwatch.Frequency)));
+                // May return early (a signal): the loop handles it. Slices keep a wake's latency below MaxSlice
+                // while the thread waits without a monitor.
+                Nanosleep((long)(Math.Min(remaining - SpinMargin, MaxSlice) * (1e9 / Stopwatch.Frequency)));
             }
             else if (remaining > SpinMargin)
             {
@@ -80,9 +85,10 @@ internal sealed partial class SystemClockSleeper : Sleeper
                 Thread.SpinWait(20);
             }
         }
+        return false;
     }
 
-    protected override void Wake()
+    protected override void Signal()
     {
         lock (_gate)
         {

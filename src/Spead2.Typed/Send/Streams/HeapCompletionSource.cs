@@ -24,9 +24,10 @@ internal sealed class HeapCompletionSource : IValueTaskSource<long>
     public HeapCompletionSource(CompletionSourcePool pool)
     {
         _pool = pool;
-        // By default continuations must not run on the writer thread: user code there would stall every heap behind
-        // it. The stream's owner may allow it (StreamConfig.AllowSynchronousContinuations).
-        _core.RunContinuationsAsynchronously = !pool.AllowSynchronousContinuations;
+        // Continuations run where the source is completed: by default on the .NET thread pool, where the
+        // CompletionDispatcher completes a whole batch of sources with one hand-off; with
+        // StreamConfig.AllowSynchronousContinuations on the I/O thread itself.
+        _core.RunContinuationsAsynchronously = false;
     }
 
     /// <summary>The awaitable for the current use.</summary>
@@ -34,6 +35,9 @@ internal sealed class HeapCompletionSource : IValueTaskSource<long>
 
     /// <summary>Marks the source as waited on by <see cref="WaitForResult"/> rather than awaited.</summary>
     public void PrepareForBlockingWait() => _blocking = true;
+
+    /// <summary>Whether a thread waits for this source with <see cref="WaitForResult"/> (nothing runs as a continuation).</summary>
+    public bool IsBlocking => _blocking;
 
     /// <summary>Completes with the number of bytes sent.</summary>
     public void SetResult(long bytes)
@@ -114,14 +118,10 @@ internal sealed class CompletionSourcePool
     private readonly HeapCompletionSource?[] _items;
     private int _count;
 
-    public CompletionSourcePool(int capacity, bool allowSynchronousContinuations)
+    public CompletionSourcePool(int capacity)
     {
         _items = new HeapCompletionSource?[capacity];
-        AllowSynchronousContinuations = allowSynchronousContinuations;
     }
-
-    /// <summary>Whether the sources run continuations on the completing (writer) thread.</summary>
-    public bool AllowSynchronousContinuations { get; }
 
     public HeapCompletionSource Rent()
     {

@@ -1,19 +1,16 @@
 namespace Spead2.Send;
 
-/// <summary>One packet of a batch handed to a <see cref="PacketTransport"/>: a slice of the batch buffer.</summary>
-/// <param name="Offset">Start of the packet in the batch buffer.</param>
-/// <param name="Length">Length of the packet in bytes.</param>
-/// <param name="SubstreamIndex">The destination.</param>
-internal readonly record struct PacketSpan(int Offset, int Length, int SubstreamIndex);
-
 /// <summary>
-/// Where a <see cref="SendStream"/>'s writer puts packets: UDP sockets, a TCP connection, memory, in-process queues.
+/// Where a <see cref="SendStream"/>'s packets go (UDP sockets, a TCP connection, memory, in-process queues), and how
+/// they are batched on the way: each transport runs its own batch loop over the packets a <see cref="PacketFeed"/>
+/// offers, as each spead2 writer does (<c>send_writer.h</c>).
 /// </summary>
 /// <remarks>
-/// The writer calls <see cref="Send"/> from its own thread only, with up to a few dozen packets at a time laid out
-/// back to back in one buffer, so a transport can hand a whole batch to the OS in one system call (sendmmsg, UDP
-/// GSO) and per-packet work needs no allocation. Packets of one batch may belong to several heaps and substreams
-/// and must be sent in order.
+/// The engine calls <see cref="SendBatch"/> on an I/O thread, one call at a time per stream. The transport decides
+/// everything about the batch: how many packets (at most <see cref="PacketFeed.MaxPackets"/>), whether a packet is
+/// copied whole or gathered as a header plus references into the heap's own memory, how it reaches the OS, and
+/// which packets a failure belongs to. Packets of one batch may belong to several heaps and substreams and must be
+/// sent in order.
 /// </remarks>
 internal abstract class PacketTransport : IDisposable
 {
@@ -26,31 +23,91 @@ internal abstract class PacketTransport : IDisposable
     /// <summary>Number of destinations; substream indices are below this.</summary>
     public int NumSubstreams { get; }
 
-    /// <summary>
-    /// Sends <paramref name="packets"/> in order. For each packet that could not be sent, stores the reason (an
-    /// <see cref="IOException"/>) in the matching element of <paramref name="errors"/> and goes on with the next;
-    /// elements for packets that were sent are left null. Must not throw for transport failures.
-    /// </summary>
-    /// <param name="buffer">The memory the packet spans refer to.</param>
-    /// <param name="packets">The packets, in order.</param>
-    /// <param name="errors">Same length as <paramref name="packets"/>, all null on entry.</param>
-    /// <exception cref="NotSupportedException">The transport takes every packet through the batch it returns from
-    /// <see cref="CreateGatherBatch"/> (the default implementation).</exception>
-    public virtual void Send(ReadOnlySpan<byte> buffer, ReadOnlySpan<PacketSpan> packets, Span<Exception?> errors) =>
-        throw new NotSupportedException($"{GetType().Name} sends through its gather batch only.");
+    /// <summary>Sizes the transport's batch state; called once, before the first <see cref="SendBatch"/>.</summary>
+    /// <param name="packetSize">Largest packet the feed will offer, in bytes.</param>
+    /// <param name="maxPackets">Most packets the feed offers per batch.</param>
+    public abstract void Open(int packetSize, int maxPackets);
 
     /// <summary>
-    /// A batch the writer fills directly: from <see cref="Native.HeapBatching.GatherMinPacketSize"/> up with headers
-    /// in its scratch and payload by reference into the (pinned) heaps, below that with whole packets copied into its
-    /// scratch. Null (the default) to receive packets copied into a buffer through <see cref="Send"/> instead. Called
-    /// once by the writer, before it starts.
+    /// Takes packets with <see cref="PacketFeed.TryNext"/> until it returns false or the transport's batch is full,
+    /// writing each from <see cref="PacketFeed.Generator"/> and booking it with <see cref="PacketFeed.Commit"/>;
+    /// sends them in order; and reports each packet that could not be sent with <see cref="PacketFeed.Fail"/> (an
+    /// <see cref="IOException"/>). Must not throw for transport failures.
     /// </summary>
-    /// <param name="maxPackets">Most packets the writer puts in one batch.</param>
-    /// <param name="packetSize">Largest packet size.</param>
-    internal virtual Native.PacketBatch? CreateGatherBatch(int maxPackets, int packetSize) => null;
+    public abstract void SendBatch(PacketFeed feed);
 
-    /// <summary>Releases OS resources. Called after the writer has stopped.</summary>
+    /// <summary>Releases OS resources. Called after the last batch.</summary>
     public virtual void Dispose()
     {
     }
 }
+
+/// <summary>
+/// A transport that takes each packet copied whole into one buffer, back to back, and hands the batch over as
+/// memory: the byte stream, in-process queues, tests.
+/// </summary>
+internal abstract class CopyingTransport : PacketTransport
+{
+    private byte[] _buffer = [];
+    private PacketSpan[] _packets = [];
+    private Exception?[] _errors = [];
+    private int _packetSize;
+
+    protected CopyingTransport(int numSubstreams)
+        : base(numSubstreams)
+    {
+    }
+
+    /// <inheritdoc/>
+    public override void Open(int packetSize, int maxPackets)
+    {
+        _packetSize = packetSize;
+        _buffer = new byte[packetSize * maxPackets];
+        _packets = new PacketSpan[maxPackets];
+        _errors = new Exception?[maxPackets];
+    }
+
+    /// <inheritdoc/>
+    public override void SendBatch(PacketFeed feed)
+    {
+        int n = 0;
+        int offset = 0;
+        while (n < _packets.Length && feed.TryNext())
+        {
+            int length = feed.Generator.NextPacket(_buffer.AsSpan(offset, _packetSize));
+            _packets[n++] = new PacketSpan(offset, length, feed.SubstreamIndex);
+            feed.Commit(length);
+            offset += length;
+        }
+        if (n == 0)
+        {
+            return;
+        }
+        Span<Exception?> errors = _errors.AsSpan(0, n);
+        Send(_buffer.AsSpan(0, offset), _packets.AsSpan(0, n), errors);
+        for (int i = 0; i < n; i++)
+        {
+            if (errors[i] is { } error)
+            {
+                feed.Fail(i, error);
+                errors[i] = null;
+            }
+        }
+    }
+
+    /// <summary>
+    /// Delivers <paramref name="packets"/> in order. For each packet that could not be delivered, stores the reason
+    /// (an <see cref="IOException"/>) in the matching element of <paramref name="errors"/> and goes on with the next.
+    /// Must not throw for transport failures.
+    /// </summary>
+    /// <param name="buffer">The packets, back to back (the SPEAD byte-stream format).</param>
+    /// <param name="packets">Where each packet lies in <paramref name="buffer"/>, and its destination.</param>
+    /// <param name="errors">Same length as <paramref name="packets"/>, all null on entry.</param>
+    protected abstract void Send(ReadOnlySpan<byte> buffer, ReadOnlySpan<PacketSpan> packets, Span<Exception?> errors);
+}
+
+/// <summary>One packet of a <see cref="CopyingTransport"/> batch: a slice of the batch buffer.</summary>
+/// <param name="Offset">Start of the packet in the batch buffer.</param>
+/// <param name="Length">Length of the packet in bytes.</param>
+/// <param name="SubstreamIndex">The destination.</param>
+internal readonly record struct PacketSpan(int Offset, int Length, int SubstreamIndex);

@@ -11,8 +11,9 @@ namespace Spead2.Send;
 /// </summary>
 /// <remarks>
 /// <para>
-/// Heaps are queued in call order (at most <see cref="StreamConfig.MaxHeaps"/> at a time) and a dedicated writer
-/// thread turns them into packets, paces them (<see cref="StreamConfig.Rate"/>, <see cref="StreamConfig.BurstSize"/>,
+/// Heaps are queued in call order (at most <see cref="StreamConfig.MaxHeaps"/> at a time); a thread of the
+/// stream's <see cref="IOThreadPool"/> (<see cref="StreamConfig.ThreadPool"/>, or a private one-thread pool) turns
+/// them into packets, paces them (<see cref="StreamConfig.Rate"/>, <see cref="StreamConfig.BurstSize"/>,
 /// <see cref="StreamConfig.BurstRateRatio"/>, or a per-heap rate) and hands them to the transport in batches.
 /// Every method may be called from any thread.
 /// </para>
@@ -24,11 +25,11 @@ namespace Spead2.Send;
 /// A heap is referenced, not copied: it (and the memory of its items) must not change until its send has completed.
 /// </para>
 /// </remarks>
-public abstract partial class SendStream : IDisposable, IAsyncDisposable
+public abstract class SendStream : IDisposable, IAsyncDisposable
 {
-    private const int GroupQueued = 0;
-    private const int GroupStarted = 1;
-    private const int GroupCancelled = 2;
+    internal const int GroupQueued = 0;
+    internal const int GroupStarted = 1;
+    internal const int GroupCancelled = 2;
 
     private readonly PacketTransport _transport;
     private readonly StreamConfig _config;
@@ -39,42 +40,60 @@ public abstract partial class SendStream : IDisposable, IAsyncDisposable
     private readonly long _slotMask;
     private readonly double _defaultWaitPerByte;
     private readonly CompletionSourcePool _sourcePool;
+    private readonly IOThreadPool _pool;
+    private readonly bool _ownsPool;
+    private readonly PacketFeed _feed;
 
-    // Protects the tail end of the queue: _tail (written only under it), slot contents at and after the tail,
-    // _nextCnt/_stepCnt, _needWakeup, _disposed, _stopping, _fault.
-    private readonly object _tailLock = new();
-    private long _tail;
+    // Protects the tail end of the queue: Tail (written only under it), slot contents at and after the tail,
+    // _nextCnt/_stepCnt, NeedWakeup, _disposed, _fault.
+    internal readonly object TailLock = new();
+    internal long Tail;
     private ulong _nextCnt = 1;
     private ulong _stepCnt = 1;
-    private bool _needWakeup;
+
+    // Flush points posted to the completion dispatcher and not yet run: while there are any, the feed must post the
+    // next one too (behind the completions it waits for) instead of releasing flushes itself.
+    internal int PendingFlushPoints;
+
+    // Set by the feed when it went idle (it starts idle); the next enqueue clears it and schedules the feed.
+    internal bool NeedWakeup = true;
     private bool _disposed;
-    private bool _stopping;
     private Exception? _fault;
 
-    // Oldest slot still in use. Written only by the writer (or by FailPending under the tail lock once the writer
-    // is gone); read by enqueuers to test for a full queue.
-    private long _head;
+    // Oldest slot still in use. Written only by the feed (or by OnWriterFailed under the tail lock); read by
+    // enqueuers to test for a full queue.
+    internal long Head;
 
-    // The head once the heaps before it have also been completed (the writer frees slots before it completes
-    // their tasks, so that continuations can enqueue at once). Flush waits for this one, so that the tasks of the
-    // heaps it covers are complete when it returns. Written only by the writer thread.
+    // The head once the heaps before it have also been completed (the feed frees slots before it completes their
+    // tasks, so that continuations can enqueue at once). Flush waits for this one, so that the tasks of the heaps
+    // it covers are complete when it returns. Written only where completions run.
     private long _completedHead;
-
-    private readonly Thread _writerThread;
 
     // Flush waiters: blocking ones wait on the monitor, asynchronous ones are listed.
     private readonly object _flushLock = new();
     private readonly List<(long Target, TaskCompletionSource Source)> _asyncFlushes = [];
     private int _flushWaiters;
 
-    /// <summary>Creates the engine around <paramref name="transport"/> and starts its writer thread.</summary>
+    /// <summary>
+    /// Creates the engine around <paramref name="transport"/> and puts it on its I/O thread pool (the configured one,
+    /// or a private pool of one thread).
+    /// </summary>
+    /// <exception cref="ArgumentException"><paramref name="timeProvider"/> is not the clock of the configured pool.</exception>
+    /// <exception cref="ObjectDisposedException">The configured pool has been disposed.</exception>
     private protected SendStream(PacketTransport transport, StreamConfig? config, ILogger? logger, TimeProvider? timeProvider)
     {
         ArgumentNullException.ThrowIfNull(transport);
         _transport = transport;
         _config = (config ?? new StreamConfig()).Clone();
         _logger = logger ?? NullLogger.Instance;
-        _time = timeProvider ?? TimeProvider.System;
+        IOThreadPool? pool = _config.ThreadPool;
+        if (pool is not null && timeProvider is not null && !ReferenceEquals(timeProvider, pool.TimeProvider))
+        {
+            throw new ArgumentException(
+                "The stream's time provider differs from its I/O thread pool's: the streams of a pool pace with the pool's clock (give it to the IOThreadPool constructor).",
+                nameof(timeProvider));
+        }
+        _time = pool?.TimeProvider ?? timeProvider ?? TimeProvider.System;
         _maxHeaps = _config.MaxHeaps;
 
         // A power-of-two ring at least MaxHeaps long, so indices can be masked; the limit itself is _maxHeaps.
@@ -82,19 +101,28 @@ public abstract partial class SendStream : IDisposable, IAsyncDisposable
         _slots = new Slot[ring];
         for (int i = 0; i < ring; i++)
         {
-            _slots[i] = new Slot();
+            _slots[i] = new Slot(this);
         }
         _slotMask = ring - 1;
         _defaultWaitPerByte = RateLimiter.WaitPerByte(_config.Rate, _time.TimestampFrequency);
-        _sourcePool = new CompletionSourcePool(Math.Min(_maxHeaps, 1024) + 8, _config.AllowSynchronousContinuations);
+        _sourcePool = new CompletionSourcePool(Math.Min(_maxHeaps, 1024) + 8);
 
-        _writer = new WriterState(this);
-        _writerThread = new Thread(static s => ((SendStream)s!).WriterMain())
+        _ownsPool = pool is null;
+        _pool = pool ?? new IOThreadPool(1, _time, $"Spead2 {GetType().Name} writer");
+        try
         {
-            IsBackground = true,
-            Name = $"Spead2 {GetType().Name} writer",
-        };
-        _writerThread.Start(this);
+            _feed = new PacketFeed(this, transport, _config, _time,
+                _config.AllowSynchronousContinuations ? null : _pool.Completions);
+            _pool.Attach(_feed);
+        }
+        catch
+        {
+            if (_ownsPool)
+            {
+                _pool.Dispose();
+            }
+            throw;
+        }
     }
 
     /// <summary>The stream's configuration (a copy of the one given at construction; changing it has no effect).</summary>
@@ -103,17 +131,23 @@ public abstract partial class SendStream : IDisposable, IAsyncDisposable
     /// <summary>Number of substreams (destinations); <c>substreamIndex</c> arguments must be below it.</summary>
     public int NumSubstreams => _transport.NumSubstreams;
 
-    /// <summary>Whether the writer has run out of work and is blocked waiting for a heap (for tests).</summary>
+    /// <summary>Whether the writer has run out of work and waits for a heap (for tests).</summary>
     internal bool WriterIsIdle
     {
         get
         {
-            lock (_tailLock)
+            lock (TailLock)
             {
-                return _needWakeup;
+                return NeedWakeup;
             }
         }
     }
+
+    /// <summary>The I/O thread pool the stream runs on.</summary>
+    internal IOThreadPool Pool => _pool;
+
+    /// <summary>The queue's ring of slots (read by the feed).</summary>
+    internal Slot[] Slots => _slots;
 
     /// <summary>The logger warnings go to.</summary>
     private protected ILogger Logger => _logger;
@@ -220,12 +254,19 @@ public abstract partial class SendStream : IDisposable, IAsyncDisposable
     /// <exception cref="InvalidOperationException">Called from the writer thread (it would wait for itself).</exception>
     public void Flush()
     {
-        long target = Volatile.Read(ref _tail);
+        long target = Volatile.Read(ref Tail);
         if (Volatile.Read(ref _completedHead) >= target)
         {
             return;
         }
         ThrowIfOnWriterThread(nameof(Flush));
+        if (_pool.Completions.IsDrainingOnCurrentThread)
+        {
+            // Called from a continuation that the completion drain runs: the completions this waits for are behind
+            // it in the same drain, so run them here instead of waiting for ourselves.
+            _pool.Completions.HelpUntil(() => Volatile.Read(ref _completedHead) >= target);
+            return;
+        }
         lock (_flushLock)
         {
             Interlocked.Increment(ref _flushWaiters);
@@ -249,7 +290,7 @@ public abstract partial class SendStream : IDisposable, IAsyncDisposable
     /// <param name="cancellationToken">Stops waiting (the heaps are still sent).</param>
     public Task FlushAsync(CancellationToken cancellationToken = default)
     {
-        long target = Volatile.Read(ref _tail);
+        long target = Volatile.Read(ref Tail);
         if (Volatile.Read(ref _completedHead) >= target)
         {
             return Task.CompletedTask;
@@ -269,15 +310,15 @@ public abstract partial class SendStream : IDisposable, IAsyncDisposable
     }
 
     /// <summary>
-    /// A blocking call on the writer thread (from a continuation, see <see cref="StreamConfig.AllowSynchronousContinuations"/>)
-    /// would wait for the thread it blocks: refuse it.
+    /// A blocking call on a thread of the stream's pool (from a continuation, see
+    /// <see cref="StreamConfig.AllowSynchronousContinuations"/>) would wait for the thread it blocks: refuse it.
     /// </summary>
     private void ThrowIfOnWriterThread(string method)
     {
-        if (Thread.CurrentThread == _writerThread)
+        if (_pool.IsCurrentThread)
         {
             throw new InvalidOperationException(
-                $"{method} cannot be called on the stream's writer thread (from a continuation run there because of " +
+                $"{method} cannot be called on the stream's writer thread, a thread of its I/O thread pool (from a continuation run there because of " +
                 $"{nameof(StreamConfig)}.{nameof(StreamConfig.AllowSynchronousContinuations)}): it would wait for itself. Use the asynchronous method.");
         }
     }
@@ -296,7 +337,7 @@ public abstract partial class SendStream : IDisposable, IAsyncDisposable
         {
             throw new ArgumentOutOfRangeException(nameof(step), step, "The cnt step cannot be 0.");
         }
-        lock (_tailLock)
+        lock (TailLock)
         {
             _nextCnt = (ulong)next;
             _stepCnt = (ulong)step;
@@ -312,8 +353,8 @@ public abstract partial class SendStream : IDisposable, IAsyncDisposable
     /// them. Use <see cref="DisposeAsync"/>.</exception>
     public void Dispose()
     {
-        bool onWriter = Thread.CurrentThread == _writerThread;
-        if (onWriter && Volatile.Read(ref _head) != Volatile.Read(ref _tail))
+        bool onWriter = _pool.IsCurrentThread;
+        if (onWriter && Volatile.Read(ref Head) != Volatile.Read(ref Tail))
         {
             ThrowIfOnWriterThread(nameof(Dispose));
         }
@@ -348,7 +389,7 @@ public abstract partial class SendStream : IDisposable, IAsyncDisposable
 
     private bool BeginDispose()
     {
-        lock (_tailLock)
+        lock (TailLock)
         {
             if (_disposed)
             {
@@ -361,19 +402,23 @@ public abstract partial class SendStream : IDisposable, IAsyncDisposable
 
     private void EndDispose()
     {
-        lock (_tailLock)
+        // Nothing is queued any more, but the feed may still be sitting out the pause after its last burst: it is
+        // taken off the pool at once. From a continuation inside the feed's own run, the pool finishes this when
+        // the run returns.
+        if (_pool.Detach(_feed))
         {
-            _stopping = true;
-            Monitor.PulseAll(_tailLock);
+            OnDetached();
         }
-        // Nothing is queued any more, but the writer may still be pacing out the end of its last burst.
-        _writer.Sleeper.Interrupt();
-        if (Thread.CurrentThread != _writerThread)
-        {
-            _writerThread.Join();
-        }
+    }
+
+    /// <summary>The feed is off the pool for good: release the transport (and the private pool).</summary>
+    internal void OnDetached()
+    {
         _transport.Dispose();
-        _writer.Sleeper.Dispose();
+        if (_ownsPool)
+        {
+            _pool.Shutdown();
+        }
         OnDisposed();
     }
 
@@ -448,7 +493,8 @@ public abstract partial class SendStream : IDisposable, IAsyncDisposable
         int maxPacketSize = _config.MaxPacketSize;
         long frequency = _time.TimestampFrequency;
         HeapCompletionSource source;
-        lock (_tailLock)
+        bool wake = false;
+        lock (TailLock)
         {
             ObjectDisposedException.ThrowIf(_disposed, this);
             if (_fault is not null)
@@ -456,8 +502,8 @@ public abstract partial class SendStream : IDisposable, IAsyncDisposable
                 rejected = _fault;
                 return null;
             }
-            long tail = _tail;
-            long head = Volatile.Read(ref _head);
+            long tail = Tail;
+            long head = Volatile.Read(ref Head);
             ulong nextCnt = _nextCnt;
             int filled = 0;
             try
@@ -524,15 +570,19 @@ public abstract partial class SendStream : IDisposable, IAsyncDisposable
             {
                 // Registered before the group is published, so the writer (which disposes the registration) never
                 // sees a half-set slot. If the token is already cancelled the callback runs right here.
-                first.Registration = cancellationToken.UnsafeRegister(static (state, token) => CancelGroup((Slot)state!, token), first);
+                first.Registration = cancellationToken.UnsafeRegister(static (state, token) => ((Slot)state!).Stream.CancelGroup((Slot)state!, token), first);
             }
             _nextCnt = nextCnt;
-            Volatile.Write(ref _tail, tail + n);
-            if (_needWakeup)
+            Volatile.Write(ref Tail, tail + n);
+            if (NeedWakeup)
             {
-                _needWakeup = false;
-                Monitor.Pulse(_tailLock);
+                NeedWakeup = false;
+                wake = true;
             }
+        }
+        if (wake)
+        {
+            _pool.Schedule(_feed);
         }
         rejected = null;
         return source;
@@ -547,17 +597,98 @@ public abstract partial class SendStream : IDisposable, IAsyncDisposable
         }
     }
 
-    private static void CancelGroup(Slot first, CancellationToken token)
+    private void CancelGroup(Slot first, CancellationToken token)
     {
         if (Interlocked.CompareExchange(ref first.State, GroupCancelled, GroupQueued) == GroupQueued)
         {
-            first.Completion!.SetException(new OperationCanceledException("The heap was cancelled before it was sent.", token));
+            // Through the feed's dispatch, like every completion: this may run under the tail lock (a token
+            // cancelled during the enqueue), where a continuation must not run inline.
+            var failure = Completion.Failure(first.Completion!, new OperationCanceledException("The heap was cancelled before it was sent.", token));
+            if (_config.AllowSynchronousContinuations)
+            {
+                failure.Run();
+            }
+            else
+            {
+                // The flush point behind it keeps flushes from ending before this task completes.
+                Interlocked.Increment(ref PendingFlushPoints);
+                _pool.Completions.Post([failure], Completion.FlushPoint(this, Volatile.Read(ref _completedHead)));
+            }
+        }
+    }
+
+    /// <summary>The feed failed unexpectedly (a bug): every queued group and every later send fails.</summary>
+    internal void OnWriterFailed(Exception e)
+    {
+        SendLog.WriterFailed(_logger, e);
+        var error = new IOException("The send stream's writer failed: " + e.Message, e);
+        var pending = new List<Completion>();
+        lock (TailLock)
+        {
+            _fault = error;
+            long head = Head;
+            while (head != Tail)
+            {
+                Slot first = _slots[head & _slotMask];
+                long end = first.GroupEnd;
+                first.Registration.Dispose();
+                // Mark it started so that no cancellation can complete it after us.
+                int previous = Interlocked.Exchange(ref first.State, GroupStarted);
+                if (previous != GroupCancelled && first.Completion is { } completion)
+                {
+                    pending.Add(Completion.Failure(completion, error));
+                }
+                for (; head != end; head++)
+                {
+                    _slots[head & _slotMask].Clear();
+                }
+            }
+            Volatile.Write(ref Head, head);
+        }
+        _feed.Publish(pending.ToArray(), Volatile.Read(ref Head));
+    }
+
+    /// <summary>Called once the heaps before <paramref name="head"/> have been completed: ends the flushes waiting for them.</summary>
+    internal void ReleaseFlushWaiters(long head)
+    {
+        // Flush points may be released from the feed and from the dispatcher: only ever move forwards.
+        long current = Volatile.Read(ref _completedHead);
+        while (head > current)
+        {
+            long seen = Interlocked.CompareExchange(ref _completedHead, head, current);
+            if (seen == current)
+            {
+                break;
+            }
+            current = seen;
+        }
+        head = Math.Max(head, current);
+        // Pairs with the Interlocked.Increment in Flush/FlushAsync: either they see the new head or we see them.
+        Interlocked.MemoryBarrier();
+        if (Volatile.Read(ref _flushWaiters) == 0)
+        {
+            return;
+        }
+        lock (_flushLock)
+        {
+            Monitor.PulseAll(_flushLock);
+            for (int i = _asyncFlushes.Count - 1; i >= 0; i--)
+            {
+                if (_asyncFlushes[i].Target <= head)
+                {
+                    _asyncFlushes[i].Source.TrySetResult();
+                    _asyncFlushes.RemoveAt(i);
+                    Interlocked.Decrement(ref _flushWaiters);
+                }
+            }
         }
     }
 
     /// <summary>One queued heap; the first slot of a group also holds the group's completion state.</summary>
-    private sealed class Slot
+    internal sealed class Slot(SendStream stream)
     {
+        public readonly SendStream Stream = stream;
+
         public Heap? Heap;
         public PacketGenerator Generator;
         public int SubstreamIndex;
@@ -573,12 +704,8 @@ public abstract partial class SendStream : IDisposable, IAsyncDisposable
         public int State;
         public CancellationTokenRegistration Registration;
 
-        // The heap's item memory, pinned while a gather batch may point into it (writer thread only).
-        public Native.PinnedHeap? Pins;
-
         public void Clear()
         {
-            Pins?.Unpin();
             Heap = null;
             Generator = default;
             Completion = null;

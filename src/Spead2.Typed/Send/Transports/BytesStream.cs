@@ -40,7 +40,7 @@ public sealed class BytesStream : SendStream
     public byte[] GetValue() => _bytes.ToArray();
 
     /// <summary>Appends every packet to one growing buffer.</summary>
-    private sealed class BytesTransport : PacketTransport
+    private sealed class BytesTransport : CopyingTransport
     {
         private readonly object _lock = new();
         private byte[] _data = new byte[4096];
@@ -70,7 +70,7 @@ public sealed class BytesStream : SendStream
             }
         }
 
-        public override void Send(ReadOnlySpan<byte> buffer, ReadOnlySpan<PacketSpan> packets, Span<Exception?> errors)
+        protected override void Send(ReadOnlySpan<byte> buffer, ReadOnlySpan<PacketSpan> packets, Span<Exception?> errors)
         {
             // The batch's packets lie back to back in the buffer, which is exactly the byte-stream format.
             int total = 0;

@@ -59,9 +59,9 @@ public sealed class InprocStream : SendStream
         return copy;
     }
 
-    private sealed class InprocTransport(InprocQueue[] queues) : PacketTransport(queues.Length)
+    private sealed class InprocTransport(InprocQueue[] queues) : CopyingTransport(queues.Length)
     {
-        public override void Send(ReadOnlySpan<byte> buffer, ReadOnlySpan<PacketSpan> packets, Span<Exception?> errors)
+        protected override void Send(ReadOnlySpan<byte> buffer, ReadOnlySpan<PacketSpan> packets, Span<Exception?> errors)
         {
             for (int i = 0; i < packets.Length; i++)
             {

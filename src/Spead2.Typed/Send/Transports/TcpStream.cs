@@ -134,12 +134,9 @@ public sealed class TcpStream : SendStream
     }
 
     /// <summary>Writes each batch of packets with as few system calls as the socket allows.</summary>
-    private sealed class TcpTransport : PacketTransport
+    private sealed class TcpTransport : SocketBatchTransport
     {
         private readonly Socket _socket;
-        private IOException? _broken;
-        // Large packets: writev-style gather writes, payload straight from the heaps (Send/Native).
-        private Native.TcpBatchSender? _gather;
 
         public TcpTransport(Socket socket)
             : base(1)
@@ -153,51 +150,14 @@ public sealed class TcpStream : SendStream
 
         public EndPoint? LocalEndPoint { get; }
 
-        public override void Send(ReadOnlySpan<byte> buffer, ReadOnlySpan<PacketSpan> packets, Span<Exception?> errors)
-        {
-            if (_broken is not null)
-            {
-                errors.Fill(_broken);
-                return;
-            }
-            // The batch's packets lie back to back in the buffer: the byte stream is just that range.
-            int start = packets[0].Offset;
-            int end = start;
-            foreach (PacketSpan p in packets)
-            {
-                end += p.Length;
-            }
-            int written = start;
-            try
-            {
-                while (written < end)
-                {
-                    written += _socket.Send(buffer[written..end], SocketFlags.None);
-                }
-            }
-            catch (Exception e) when (e is SocketException or ObjectDisposedException)
-            {
-                string reason = e is SocketException se ? $"{se.Message} ({se.SocketErrorCode})" : "the socket was closed";
-                _broken = new IOException($"The TCP connection to {RemoteEndPoint} was lost: {reason}.", e);
-                // Packets wholly written before the failure count as sent; the rest (including a partly written one) fail.
-                int position = start;
-                for (int i = 0; i < packets.Length; i++)
-                {
-                    position += packets[i].Length;
-                    if (position > written)
-                    {
-                        errors[i] = _broken;
-                    }
-                }
-            }
-        }
-
-        internal override Native.PacketBatch? CreateGatherBatch(int maxPackets, int packetSize) =>
-            Native.HeapBatching.PreferGather(packetSize) ? _gather = Native.HeapBatching.CreateTcpGatherBatch(_socket, maxPackets, packetSize) : null;
+        // sendmsg gather writes on 64-bit Linux, Socket.Send of reused chunks elsewhere or when forced (Send/Native).
+        // Once the connection is lost, every later packet fails with the same error.
+        protected override Native.PacketBatch CreateBatch(int maxPackets, int packetSize) =>
+            Native.HeapBatching.CreateTcpGatherBatch(_socket, maxPackets, packetSize);
 
         public override void Dispose()
         {
-            _gather?.Dispose();
+            base.Dispose();
             try
             {
                 _socket.Shutdown(SocketShutdown.Send);

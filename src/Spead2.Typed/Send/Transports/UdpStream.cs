@@ -356,11 +356,8 @@ public sealed class UdpStream : SendStream
     }
 
     /// <summary>One datagram per packet, to the packet's substream endpoint.</summary>
-    private sealed class UdpTransport : PacketTransport
+    private sealed class UdpTransport : SocketBatchTransport
     {
-        // sendmmsg + UDP GSO on 64-bit Linux, Socket.SendTo elsewhere (Send/Native); made when the writer sizes it.
-        private Native.UdpBatchSender? _batch;
-
         public UdpTransport(Socket socket, IPEndPoint[] endpoints)
             : base(endpoints.Length)
         {
@@ -372,17 +369,13 @@ public sealed class UdpStream : SendStream
 
         public IPEndPoint[] Endpoints { get; }
 
-        // The writer fills this batch itself: zero copy from 4096-byte packets up, whole copied packets below.
-        internal override Native.PacketBatch? CreateGatherBatch(int maxPackets, int packetSize)
-        {
-            _batch?.Dispose();
-            _batch = Native.HeapBatching.CreateUdpGatherBatch(Socket, Endpoints, maxPackets, packetSize);
-            return _batch;
-        }
+        // sendmmsg + UDP GSO on 64-bit Linux, Socket.SendTo elsewhere or when forced (Send/Native).
+        protected override Native.PacketBatch CreateBatch(int maxPackets, int packetSize) =>
+            Native.HeapBatching.CreateUdpGatherBatch(Socket, Endpoints, maxPackets, packetSize);
 
         public override void Dispose()
         {
-            _batch?.Dispose();
+            base.Dispose();
             Socket.Dispose();
         }
     }
