@@ -31,6 +31,7 @@ public partial record Variable(
 public partial record Fortran(
     [SpeadItem(0x6000, Shape = new[] { 2, 3 }, Order = ArrayOrder.Fortran, ByteOrder = SpeadByteOrder.BigEndian)] ushort[,] Grid);
 
+[Collection(AllocationCollection.Name)]   // one test measures allocations
 public class RunTimeShapeTests
 {
     private const int Channels = 4;

@@ -48,3 +48,30 @@ public class SendErrorTests
         Assert.Contains("Dump", e.Message);
     }
 }
+
+/// <summary>Options of <see cref="HeapGenerator{T}"/> that shape the heaps it builds.</summary>
+public class HeapGeneratorOptionTests
+{
+    [Fact]
+    public async Task RepeatPointersReachesEveryHeapItBuilds()
+    {
+        var value = new Dump(7, [1, 2, 3, 4, 5, 6, 7, 8], "3C273");
+        var generator = new HeapGenerator<Dump> { RepeatPointers = true };
+        Assert.True(generator.GetHeap(value).RepeatPointers);
+
+        // The send extensions' pooled heaps carry it too: the bytes equal a hand-built heap with repeated pointers.
+        // Small packets, so that the heap spans several and repeating the pointers changes the bytes.
+        var config = new StreamConfig { MaxPacketSize = 96 };
+        var sent = new BytesStream(config);
+        await sent.SendAsync(generator, value, HeapContents.None, cnt: 1);
+        var expected = new Heap { RepeatPointers = true };
+        new HeapGenerator<Dump>().AddToHeap(value, expected, HeapContents.None);
+        var reference = new BytesStream(config);
+        reference.SendHeap(expected, cnt: 1);
+        Assert.Equal(reference.GetValue(), sent.GetValue());
+
+        var plain = new BytesStream(config);
+        await plain.SendAsync(new HeapGenerator<Dump>(), value, HeapContents.None, cnt: 1);
+        Assert.NotEqual(plain.GetValue(), sent.GetValue());
+    }
+}

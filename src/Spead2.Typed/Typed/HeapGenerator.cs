@@ -66,6 +66,13 @@ public sealed class HeapGenerator<T>
     /// <summary>The flavour of heaps created by <see cref="GetHeap"/>, <see cref="GetStart"/> and <see cref="GetEnd"/>.</summary>
     public Flavour Flavour { get; }
 
+    /// <summary>
+    /// Whether the heaps this generator builds for values (<see cref="GetHeap"/> and the send extensions) repeat every
+    /// item pointer in every packet (<see cref="Heap.RepeatPointers"/>), as katgpucbf's data heaps do so that each
+    /// packet can be placed on its own. False by default, like spead2.
+    /// </summary>
+    public bool RepeatPointers { get; init; }
+
     /// <summary>Resend period of descriptors in heaps, or null to send each descriptor once.</summary>
     public int? DescriptorFrequency { get; }
 
@@ -81,7 +88,7 @@ public sealed class HeapGenerator<T>
     /// <returns>The new heap.</returns>
     public Heap GetHeap(in T value, HeapContents descriptors = HeapContents.Stale)
     {
-        var heap = new Heap(Flavour);
+        var heap = new Heap(Flavour) { RepeatPointers = RepeatPointers };
         AddToHeap(value, heap, descriptors);
         return heap;
     }
@@ -152,11 +159,12 @@ public sealed class HeapGenerator<T>
         {
             if (_spareHeaps.TryPop(out var heap))
             {
+                heap.RepeatPointers = RepeatPointers;
                 return heap;
             }
         }
 
-        return new Heap(Flavour);
+        return new Heap(Flavour) { RepeatPointers = RepeatPointers };
     }
 
     /// <summary>Clears a heap (dropping its references to user arrays) and keeps it for the next send.</summary>
