@@ -325,4 +325,33 @@ public class RunTimeShapeTests
         assembler.Flush(ready);
         return Assert.Single(ready);
     }
+
+    [Fact]
+    public void TheNewEncodingsReadBackThroughAnItemGroup()
+    {
+        var shapes = new SpeadShapes { { nameof(Feng4.FengRaw), 3, 2 } };
+        var group = new ItemGroup();
+        group.Update(RoundTrip(new HeapGenerator<Feng4>(shapes).GetHeap(new Feng4(9, [-8, 7, -1, 0, 3, -4]))));
+        Assert.True(Feng4.TryRead(group, Feng4.Layout.WithShapes(shapes), out var feng, out var error), error);
+        Assert.Equal(new sbyte[] { -8, 7, -1, 0, 3, -4 }, feng.FengRaw);
+
+        group = new ItemGroup();
+        var variable = new Variable([1, -2, 0x01020304], [1.5f, -2, 3, 4], [ulong.MaxValue]);
+        group.Update(RoundTrip(new HeapGenerator<Variable>().GetHeap(variable)));
+        Assert.True(Variable.TryRead(group, out var back, out error), error);
+        Assert.Equal(variable.Counts, back.Counts);
+        Assert.Equal(variable.Pairs, back.Pairs);
+        Assert.Equal(variable.Optional, back.Optional);
+
+        group = new ItemGroup();
+        var grid = new ushort[,] { { 1, 2, 3 }, { 4, 5, 0x0102 } };
+        group.Update(RoundTrip(new HeapGenerator<Fortran>().GetHeap(new Fortran(grid))));
+        Assert.True(Fortran.TryRead(group, out var fortran, out error), error);
+        Assert.Equal(grid, fortran.Grid);
+
+        group = new ItemGroup();
+        group.Update(RoundTrip(new HeapGenerator<XengDump>(Shapes).GetHeap(new XengDump(1, 2, Vis(3)))));
+        Assert.True(XengDump.TryRead(group, new HeapGenerator<XengDump>(Shapes).Layout, out var xeng, out error), error);
+        Assert.Equal(Vis(3), xeng.XengRaw);
+    }
 }
