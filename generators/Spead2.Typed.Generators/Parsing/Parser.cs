@@ -258,7 +258,10 @@ internal static class Parser
             integerType,
             info.Container,
             ParameterIndex(member, primary),
-            (info.Container is ContainerKind.String or ContainerKind.Array) && member.Type.NullableAnnotation == NullableAnnotation.Annotated);
+            (info.Container is ContainerKind.String or ContainerKind.Array or ContainerKind.Rectangular) && member.Type.NullableAnnotation == NullableAnnotation.Annotated,
+            plan.ByteOrder,
+            plan.Order,
+            info.Rank);
     }
 
     private static string Escape(string name) =>
