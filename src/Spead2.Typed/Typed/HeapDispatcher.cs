@@ -76,34 +76,54 @@ public sealed class HeapDispatcher
     /// <summary>Heaps with values that match no registered type (another sender's records, say).</summary>
     public long UnmatchedHeaps { get; private set; }
 
-    /// <summary>Adds a record type to dispatch to.</summary>
+    /// <summary>Adds a record type whose shapes are all fixed at compile time.</summary>
     /// <typeparam name="T">A record type with <see cref="SpeadItemAttribute"/> members.</typeparam>
     /// <returns>This dispatcher, so that calls chain.</returns>
     /// <exception cref="ArgumentException">
-    /// <typeparamref name="T"/> was already added, has no items, or declares the same item IDs and names as a type
-    /// already added (no heap could tell them apart).
+    /// <typeparamref name="T"/> has <see cref="SpeadDimension.RunTime"/> dimensions (use <see cref="Add{T}(SpeadShapes)"/>),
+    /// was already added, has no items, or declares the same item IDs and names as a type already added (no heap could
+    /// tell them apart).
     /// </exception>
     public HeapDispatcher Add<T>()
+        where T : ISpeadHeap<T> =>
+        Add(new Entry<T>(T.Layout.WithShapes(null)));
+
+    /// <summary>Adds a record type with <see cref="SpeadDimension.RunTime"/> dimensions, expecting the given shapes.</summary>
+    /// <typeparam name="T">A record type with <see cref="SpeadItemAttribute"/> members.</typeparam>
+    /// <param name="shapes">The full shape of each member with run-time dimensions (copied), as for <see cref="HeapReader{T}(SpeadShapes)"/>.</param>
+    /// <returns>This dispatcher, so that calls chain.</returns>
+    /// <exception cref="ArgumentNullException"><paramref name="shapes"/> is null.</exception>
+    /// <exception cref="ArgumentException">
+    /// A run-time dimension is left unset or a shape does not fit its declaration (the message names <c>Record.Member</c>),
+    /// or as for <see cref="Add{T}()"/>.
+    /// </exception>
+    public HeapDispatcher Add<T>(SpeadShapes shapes)
         where T : ISpeadHeap<T>
     {
-        var entry = new Entry<T>();
+        ArgumentNullException.ThrowIfNull(shapes);
+        return Add(new Entry<T>(T.Layout.WithShapes(shapes)));
+    }
+
+    private HeapDispatcher Add(Entry entry)
+    {
+        var name = entry.RecordType.Name;
         if (entry.Declared.Count == 0)
         {
-            throw new ArgumentException($"{typeof(T).Name} declares no items, so no heap can be read as one.", nameof(T));
+            throw new ArgumentException($"{name} declares no items, so no heap can be read as one.", "T");
         }
 
         foreach (var other in _entries)
         {
-            if (other.RecordType == typeof(T))
+            if (other.RecordType == entry.RecordType)
             {
-                throw new ArgumentException($"{typeof(T).Name} was already added.", nameof(T));
+                throw new ArgumentException($"{name} was already added.", "T");
             }
 
             if (SameItems(other.Declared, entry.Declared))
             {
                 throw new ArgumentException(
-                    $"{typeof(T).Name} declares the same items as {other.RecordType.Name} ({Describe(entry.Declared)}): " +
-                    "a heap cannot say which of the two it is.", nameof(T));
+                    $"{name} declares the same items as {other.RecordType.Name} ({Describe(entry.Declared)}): " +
+                    "a heap cannot say which of the two it is.", "T");
             }
         }
 
@@ -382,16 +402,19 @@ public sealed class HeapDispatcher
         public abstract bool TryRead(ReceivedHeap heap, ItemGroup descriptors, [NotNullWhen(true)] out object? value, [NotNullWhen(false)] out string? error);
     }
 
-    private sealed class Entry<T> : Entry
+    private sealed class Entry<T>(SpeadLayout layout) : Entry
         where T : ISpeadHeap<T>
     {
+        // Resolved once: its descriptors carry the concrete shapes the received ones must match.
+        private readonly IReadOnlyList<Descriptor> _declared = layout.Descriptors;
+
         public override Type RecordType => typeof(T);
 
-        public override IReadOnlyList<Descriptor> Declared => T.Descriptors;
+        public override IReadOnlyList<Descriptor> Declared => _declared;
 
         public override bool TryRead(ReceivedHeap heap, ItemGroup descriptors, [NotNullWhen(true)] out object? value, [NotNullWhen(false)] out string? error)
         {
-            if (T.TryRead(heap, descriptors, out var typed, out error))
+            if (T.TryRead(heap, descriptors, layout, out var typed, out error))
             {
                 value = typed;
                 return true;

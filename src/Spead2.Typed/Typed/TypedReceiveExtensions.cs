@@ -49,7 +49,27 @@ public static class TypedReceiveExtensions
         where T : ISpeadHeap<T>
     {
         ArgumentNullException.ThrowIfNull(stream);
-        return ReadAllWithCntCoreAsync<T>(stream, cancellationToken);
+        return ReadAllWithCntCoreAsync(stream, new HeapReader<T>(), cancellationToken);
+    }
+
+    /// <summary>
+    /// Like <see cref="ReadAllWithCntAsync{T}(ReceiveStream, CancellationToken)"/>, for a type with
+    /// <see cref="SpeadDimension.RunTime"/> dimensions: the received descriptors must carry these shapes.
+    /// </summary>
+    /// <typeparam name="T">The record type.</typeparam>
+    /// <param name="stream">The stream (its readers added).</param>
+    /// <param name="shapes">The full shape of each member with run-time dimensions, as for <see cref="HeapReader{T}(SpeadShapes)"/>.</param>
+    /// <param name="cancellationToken">Cancels the enumeration (not the stream).</param>
+    /// <returns>The records and their heap cnts.</returns>
+    /// <exception cref="ArgumentNullException"><paramref name="stream"/> or <paramref name="shapes"/> is null.</exception>
+    /// <exception cref="ArgumentException">A run-time dimension is left unset or a shape does not fit its declaration.</exception>
+    /// <exception cref="InvalidDataException">The sender's schema differs from <typeparamref name="T"/>.</exception>
+    public static IAsyncEnumerable<ReceivedRecord<T>> ReadAllWithCntAsync<T>(this ReceiveStream stream, SpeadShapes shapes, CancellationToken cancellationToken = default)
+        where T : ISpeadHeap<T>
+    {
+        ArgumentNullException.ThrowIfNull(stream);
+        ArgumentNullException.ThrowIfNull(shapes);
+        return ReadAllWithCntCoreAsync(stream, new HeapReader<T>(shapes), cancellationToken);
     }
 
     /// <summary>
@@ -59,7 +79,7 @@ public static class TypedReceiveExtensions
     /// dispatcher), every heap is disposed, and the enumeration ends with the stream.
     /// </summary>
     /// <param name="stream">The stream (its readers added).</param>
-    /// <param name="dispatcher">The record types to read (<see cref="HeapDispatcher.Add{T}"/>).</param>
+    /// <param name="dispatcher">The record types to read (<see cref="HeapDispatcher.Add{T}()"/>).</param>
     /// <param name="cancellationToken">Cancels the enumeration (not the stream).</param>
     /// <returns>The records with their heap cnts, in the order the heaps completed.</returns>
     /// <exception cref="ArgumentNullException"><paramref name="stream"/> or <paramref name="dispatcher"/> is null.</exception>
@@ -104,10 +124,10 @@ public static class TypedReceiveExtensions
         }
     }
 
-    private static async IAsyncEnumerable<ReceivedRecord<T>> ReadAllWithCntCoreAsync<T>(ReceiveStream stream, [EnumeratorCancellation] CancellationToken cancellationToken)
+    private static async IAsyncEnumerable<ReceivedRecord<T>> ReadAllWithCntCoreAsync<T>(ReceiveStream stream, HeapReader<T> reader,
+        [EnumeratorCancellation] CancellationToken cancellationToken)
         where T : ISpeadHeap<T>
     {
-        var reader = new HeapReader<T>();
         while (await stream.ReadAsync(cancellationToken).ConfigureAwait(false) is { } heap)
         {
             T? value;
