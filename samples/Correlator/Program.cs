@@ -5,6 +5,7 @@ using System.CommandLine;
 using System.Globalization;
 using System.Net;
 using System.Net.Sockets;
+using System.Runtime.InteropServices;
 using Correlator;
 using Spead2.Send;
 
@@ -15,6 +16,7 @@ namespace Correlator
     /// <summary>The command line (System.CommandLine).</summary>
     public static class CorrelatorCommand
     {
+
         /// <summary>Parses <paramref name="args"/> and runs; returns 0, 1 for a transport fault, 2 for bad options.</summary>
         /// <param name="args">The arguments.</param>
         /// <param name="output">Where progress goes.</param>
@@ -22,7 +24,8 @@ namespace Correlator
         /// <returns>The exit code.</returns>
         public static async Task<int> InvokeAsync(string[] args, TextWriter output, TextWriter error)
         {
-            var root = Build(output);
+            using var stop = new CancellationTokenSource();
+            var root = Build(output, stop.Token);
             var result = root.Parse(args);
             if (result.Errors.Count > 0)
             {
@@ -35,9 +38,20 @@ namespace Correlator
                 return 2;
             }
 
+            // Ctrl-C (SIGINT) and SIGTERM stop the data but not the process: the action still sends a stop heap to each
+            // substream, as katgpucbf's engines do when they shut down, and a receiver's loop ends cleanly.
+            void OnSignal(PosixSignalContext context)
+            {
+                context.Cancel = true;
+                stop.Cancel();
+            }
+
+            using var sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, OnSignal);
+            using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, OnSignal);
             try
             {
-                return await result.InvokeAsync(new InvocationConfiguration { EnableDefaultExceptionHandler = false }).ConfigureAwait(false);
+                var invocation = new InvocationConfiguration { EnableDefaultExceptionHandler = false, ProcessTerminationTimeout = null };
+                return await result.InvokeAsync(invocation).ConfigureAwait(false);
             }
             catch (ArgumentException e)
             {
@@ -53,8 +67,9 @@ namespace Correlator
 
         /// <summary>The root command; its action sends the stream.</summary>
         /// <param name="output">Where progress goes.</param>
+        /// <param name="stop">Stops the data like the invocation's own token (the signal handlers' token).</param>
         /// <returns>The command.</returns>
-        public static RootCommand Build(TextWriter output)
+        public static RootCommand Build(TextWriter output, CancellationToken stop = default)
         {
             var kind = new Argument<StreamKind>("stream")
             {
@@ -90,7 +105,7 @@ namespace Correlator
             {
                 kind, destinations, channels, cps, offset, antennas, spectra, accumulation, sampleBits, fengId, heaps, rate, packet,
             };
-            root.SetAction((result, ct) => RunAsync(new CorrelatorOptions
+            root.SetAction((result, ct) => RunWithSignalsAsync(new CorrelatorOptions
             {
                 Kind = result.GetValue(kind),
                 Destinations = result.GetValue(destinations)!,
@@ -107,6 +122,12 @@ namespace Correlator
                 Packet = result.GetValue(packet),
             }, output, ct));
             return root;
+
+            async Task<int> RunWithSignalsAsync(CorrelatorOptions options, TextWriter output, CancellationToken ct)
+            {
+                using var linked = CancellationTokenSource.CreateLinkedTokenSource(ct, stop);
+                return await RunAsync(options, output, linked.Token).ConfigureAwait(false);
+            }
 
             static StreamKind Fail(System.CommandLine.Parsing.ArgumentResult r, string value)
             {

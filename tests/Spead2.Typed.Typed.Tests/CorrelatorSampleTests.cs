@@ -435,6 +435,35 @@ public class CorrelatorSampleTests
     }
 
     [Fact]
+    public async Task RunningUntilCancelledStillEndsWithStopHeaps()
+    {
+        // --heaps -1: Ctrl-C cancels the data; the substream still gets its stop heap, so a receiver's loop ends.
+        var layout = new CorrelatorLayout(Small(StreamKind.Beam, 1) with { Heaps = -1, RateGbps = 0.01 });
+        var stream = new BytesStream(CorrelatorSender.MakeConfig(layout));
+        using var cancel = new CancellationTokenSource(TimeSpan.FromMilliseconds(200));
+
+        var report = await CorrelatorSender.RunAsync(layout, stream, cancellationToken: cancel.Token);
+
+        Assert.True(report.DataHeaps > 0);
+        Assert.Equal(1, report.StopHeaps);
+        await using var receiver = new ReceiveStream(new ReceiveStreamConfig { StopOnStopItem = false });
+        receiver.AddBufferReader(stream.GetValue());
+        var stops = 0L;
+        var data = 0L;
+        await foreach (var heap in receiver)
+        {
+            using (heap)
+            {
+                stops += heap.IsEndOfStream ? 1 : 0;
+                data += heap.TryGetItem(Katgpucbf.BfRawId, out _) ? 1 : 0;
+            }
+        }
+
+        Assert.Equal(1, stops);
+        Assert.Equal(report.DataHeaps, data);
+    }
+
+    [Fact]
     public void TheLayoutFollowsTheOptions()
     {
         var defaults = new CorrelatorLayout(new CorrelatorOptions { Kind = StreamKind.Xeng, Destinations = ["a:1", "b:2", "c:3", "d:4"] });
