@@ -314,6 +314,23 @@ public class MixedStreamTests
     }
 
     [Fact]
+    public async Task AHeapThatSharesSomeItemsWithRegisteredTypesButIsNoneOfThemIsSkipped()
+    {
+        // An F-engine heap shares timestamp and frequency with X and beam heaps, but carries neither xeng_raw nor bf_raw.
+        var sender = new BytesStream();
+        await sender.SendHeapAsync(WithDescriptors(Feng(1)), 1);
+        await sender.SendHeapAsync(WithDescriptors(Xeng(1)), 2);
+        await sender.SendHeapAsync(Values(Feng(2)), 3);
+        await using var receiver = new ReceiveStream();
+        receiver.AddBufferReader(sender.GetValue());
+        var dispatcher = new HeapDispatcher().Add<MixedXeng>().Add<MixedBeam>();
+
+        Assert.Equal([Show(2, Xeng(1))], await ReadAsync(receiver, dispatcher));
+        Assert.Equal(2, dispatcher.UnmatchedHeaps);
+        Assert.Equal(0, dispatcher.HeapsBeforeDescriptors);
+    }
+
+    [Fact]
     public async Task ADescriptorThatDiffersFromTheMatchedTypeThrowsNamingTheMember()
     {
         var sender = new BytesStream();
