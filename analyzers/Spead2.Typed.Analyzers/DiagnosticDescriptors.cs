@@ -43,7 +43,7 @@ internal static class DiagnosticDescriptors
 
     public static readonly DiagnosticDescriptor IdOutOfRange = Rule(DiagnosticIds.IdOutOfRange,
         "SPEAD item ID does not fit the item-ID bits",
-        "Item ID {0} of '{1}' is out of range: it must be from 1 to 0x7FFFFF to fit the 23 item-ID bits of SPEAD-64-40",
+        "Item ID {0} of '{1}' is out of range: it must be from 0x1 to 0x7FFFFF to fit the 23 item-ID bits of SPEAD-64-40",
         DiagnosticSeverity.Error,
         "An item pointer holds the ID in 63 - heap address bits: 23 bits in SPEAD-64-40 (the default flavour), 15 in SPEAD-64-48. spead2 refuses to describe a larger ID.");
 

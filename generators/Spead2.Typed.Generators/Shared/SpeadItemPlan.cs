@@ -140,6 +140,11 @@ internal readonly struct SpeadItemPlan
             return Fail(ItemProblem.OrderNotApplicable);
         }
 
+        if (attribute.ByteOrder is not (0 or 1 or 2))
+        {
+            return Fail(ItemProblem.ByteOrderNotApplicable);
+        }
+
         var declared = attribute.Shape;
         if (type.Container == ContainerKind.Scalar)
         {
