@@ -73,6 +73,7 @@ namespace Correlator
         {
             var kind = new Argument<StreamKind>("stream")
             {
+                HelpName = "feng|xeng|beam",
                 Description = "feng (antenna-channelised-voltage), xeng (baseline-correlation-products) or beam (tied-array-channelised-voltage)",
                 CustomParser = r => r.Tokens[0].Value.ToLowerInvariant() switch
                 {
@@ -82,7 +83,6 @@ namespace Correlator
                     var other => Fail(r, other),
                 },
             };
-            kind.CompletionSources.Add("feng", "xeng", "beam");
             var destinations = new Argument<string[]>("destination")
             {
                 Description = "HOST:PORT to send to (port 7148 if omitted); one substream per destination",
