@@ -7,9 +7,16 @@ internal static class DiagnosticDescriptors
 {
     private const string Category = "Spead2.Typed";
 
+    /// <summary>
+    /// Where the rule pages are read: the package's repository (RepositoryUrl in Spead2.Typed.csproj). An IDE opens
+    /// the help link from a user's project, far from this repository, so it must be absolute; DocumentationTests
+    /// checks that it starts with the RepositoryUrl and that the page exists.
+    /// </summary>
+    internal const string HelpLinkBase = "https://github.com/spead2-typed/spead2-typed/blob/main/docs/diagnostics/";
+
     private static DiagnosticDescriptor Rule(string id, string title, string message, DiagnosticSeverity severity, string description) =>
         new(id, title, message, Category, severity, isEnabledByDefault: true, description: description,
-            helpLinkUri: "docs/diagnostics/" + id + ".md");
+            helpLinkUri: HelpLinkBase + id + ".md");
 
     public static readonly DiagnosticDescriptor TypeNotPartial = Rule(DiagnosticIds.TypeNotPartial,
         "A type with [SpeadItem] members must be partial",
