@@ -16,7 +16,7 @@ public partial class ReadmeSnippetTests
 {
     internal const string PackageReadme = "src/Spead2.Typed/PackageReadme.md";
 
-    private static readonly string[] MarkdownFiles = ["README.md", PackageReadme];
+    private static readonly string[] MarkdownFiles = ["README.md", PackageReadme, "docs/index.md"];
 
     private static string Root() => SourcePaths.RepositoryRoot();
 
