@@ -59,6 +59,8 @@ public class DocumentationTests
         Assert.True(File.Exists(Path.Combine(root, "docs", "diagnostics", id + ".md")), $"docs/diagnostics/{id}.md is missing");
         Assert.Contains($"[{id}]({id}.md)", File.ReadAllText(Path.Combine(root, "docs", "diagnostics", "README.md")), StringComparison.Ordinal);
         Assert.Contains(id + " |", File.ReadAllText(Path.Combine(root, "analyzers", "Spead2.Typed.Analyzers", "AnalyzerReleases.Unshipped.md")), StringComparison.Ordinal);
+        // The docs site's sidebar for the rule pages (docs/diagnostics/toc.yml, read by docfx).
+        Assert.Contains($"href: {id}.md", File.ReadAllText(Path.Combine(root, "docs", "diagnostics", "toc.yml")), StringComparison.Ordinal);
     }
 
     /// <summary>
