@@ -7,9 +7,16 @@ internal static class DiagnosticDescriptors
 {
     private const string Category = "Spead2.Typed";
 
+    /// <summary>
+    /// Where the rule pages are read: the package's repository (RepositoryUrl in Spead2.Typed.csproj). An IDE opens
+    /// the help link from a user's project, far from this repository, so it must be absolute; DocumentationTests
+    /// checks that it starts with the RepositoryUrl and that the page exists.
+    /// </summary>
+    internal const string HelpLinkBase = "https://github.com/spead2-typed/spead2-typed/blob/main/docs/diagnostics/";
+
     private static DiagnosticDescriptor Rule(string id, string title, string message, DiagnosticSeverity severity, string description) =>
         new(id, title, message, Category, severity, isEnabledByDefault: true, description: description,
-            helpLinkUri: "docs/diagnostics/" + id + ".md");
+            helpLinkUri: HelpLinkBase + id + ".md");
 
     public static readonly DiagnosticDescriptor TypeNotPartial = Rule(DiagnosticIds.TypeNotPartial,
         "A type with [SpeadItem] members must be partial",
@@ -43,7 +50,7 @@ internal static class DiagnosticDescriptors
 
     public static readonly DiagnosticDescriptor IdOutOfRange = Rule(DiagnosticIds.IdOutOfRange,
         "SPEAD item ID does not fit the item-ID bits",
-        "Item ID {0} of '{1}' is out of range: it must be from 1 to 0x7FFFFF to fit the 23 item-ID bits of SPEAD-64-40",
+        "Item ID {0} of '{1}' is out of range: it must be from 0x1 to 0x7FFFFF to fit the 23 item-ID bits of SPEAD-64-40",
         DiagnosticSeverity.Error,
         "An item pointer holds the ID in 63 - heap address bits: 23 bits in SPEAD-64-40 (the default flavour), 15 in SPEAD-64-48. spead2 refuses to describe a larger ID.");
 
@@ -63,13 +70,13 @@ internal static class DiagnosticDescriptors
         "Invalid [SpeadItem] Shape",
         "The Shape of '{0}' is invalid: {1}",
         DiagnosticSeverity.Error,
-        "Scalars take no Shape; arrays of multi-byte elements need one with fixed dimensions (numpy dtypes cannot vary); strings have rank 1; at most one dimension may be -1 and no other may be negative.");
+        "Scalars take no Shape; Half and Complex arrays and rectangular arrays need one (numpy dtypes cannot vary); strings have rank 1; a rectangular array's rank is its Shape's; at most one dimension may be -1 (variable), -2 marks a run-time dimension, no other may be negative.");
 
     public static readonly DiagnosticDescriptor InvalidBits = Rule(DiagnosticIds.InvalidBits,
         "Invalid [SpeadItem] Bits",
         "Bits = {0} does not fit '{1}' of type '{2}': {3}",
         DiagnosticSeverity.Error,
-        "Bits narrows an integer or enum scalar to a smaller format field; it must be from 1 to the width of the type.");
+        "Bits narrows an integer or enum scalar to a smaller format field (1 to the width of the type), or packs the elements of a byte or sbyte array into 1 to 7 bits each.");
 
     public static readonly DiagnosticDescriptor NonAsciiText = Rule(DiagnosticIds.NonAsciiText,
         "SPEAD item name or description is not ASCII",
@@ -94,4 +101,28 @@ internal static class DiagnosticDescriptors
         "'{0}' has [SpeadItem] members and derives from '{1}', which has some too; declare all the items in one record",
         DiagnosticSeverity.Error,
         "Item schemas are not inherited: the derived record's generated members would hide the base's, and its heaps would lack the base's items.");
+
+    public static readonly DiagnosticDescriptor InvalidOrder = Rule(DiagnosticIds.InvalidOrder,
+        "Invalid [SpeadItem] ByteOrder or Order",
+        "{0} on '{1}' is invalid: {2}",
+        DiagnosticSeverity.Error,
+        "ByteOrder picks the byte order of a numpy dtype; Order = Fortran picks column-major memory order, which only a rectangular array member can express unambiguously.");
+
+    public static readonly DiagnosticDescriptor PropertyWithoutSetter = Rule(DiagnosticIds.PropertyWithoutSetter,
+        "[SpeadItem] property cannot be set when the record is received",
+        "[SpeadItem] property '{0}' has no set or init accessor: '{1}' can be sent but every receive of it fails",
+        DiagnosticSeverity.Warning,
+        "Generated TryRead builds a value with the primary constructor and an object initializer; a get-only property item cannot be given its received value.");
+
+    public static readonly DiagnosticDescriptor UnreadableRecordRead = Rule(DiagnosticIds.UnreadableRecordRead,
+        "A record that cannot be built from its items is read",
+        "'{0}' is read here, but it cannot be built from received items: {1}",
+        DiagnosticSeverity.Error,
+        "Generated TryRead calls the primary constructor with the item values; a positional parameter that is not an item (or another required member) has no value to give, so every heap would fail to read.");
+
+    public static readonly DiagnosticDescriptor GeneratedMemberClash = Rule(DiagnosticIds.GeneratedMemberClash,
+        "Member name clashes with a generated SPEAD member",
+        "'{0}' declares '{1}', which the SPEAD generator also declares for ISpeadHeap<{0}>; rename it",
+        DiagnosticSeverity.Error,
+        "The generator adds Layout, Descriptors, AddItems, AddItem, TryRead, TryReadInto and __spead-prefixed members to the record; a member of the same name would make the generated part fail to compile, so nothing is generated.");
 }

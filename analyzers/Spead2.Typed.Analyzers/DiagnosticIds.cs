@@ -17,4 +17,8 @@ internal static class DiagnosticIds
     public const string UntypedReservedId = "SPEAD0012";
     public const string MisplacedAttribute = "SPEAD0013";
     public const string InheritedItems = "SPEAD0014";
+    public const string InvalidOrder = "SPEAD0015";
+    public const string PropertyWithoutSetter = "SPEAD0016";
+    public const string UnreadableRecordRead = "SPEAD0017";
+    public const string GeneratedMemberClash = "SPEAD0018";
 }

@@ -1,4 +1,5 @@
 using System.Collections.Generic;
+using System.Globalization;
 using System.Collections.Immutable;
 using Microsoft.CodeAnalysis;
 using Microsoft.CodeAnalysis.Diagnostics;
@@ -35,7 +36,7 @@ public sealed class ItemIdAnalyzer : SpeadRecordAnalyzer
             }
             else if (id < 0 || id > ReservedIds.Max6440)
             {
-                context.ReportDiagnostic(Diagnostic.Create(DiagnosticDescriptors.IdOutOfRange, location, id, member.Name));
+                context.ReportDiagnostic(Diagnostic.Create(DiagnosticDescriptors.IdOutOfRange, location, Hex(id), member.Name));
             }
             else if (id > ReservedIds.Max6448)
             {
@@ -52,4 +53,9 @@ public sealed class ItemIdAnalyzer : SpeadRecordAnalyzer
             }
         }
     }
+
+    /// <summary>IDs are written in hex in every message, a negative one as -0x5.</summary>
+    private static string Hex(long id) => id < 0
+        ? "-0x" + (-id).ToString("X", CultureInfo.InvariantCulture)
+        : "0x" + id.ToString("X", CultureInfo.InvariantCulture);
 }

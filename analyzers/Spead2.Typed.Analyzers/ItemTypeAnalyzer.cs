@@ -14,7 +14,7 @@ public sealed class ItemTypeAnalyzer : SpeadRecordAnalyzer
 {
     /// <inheritdoc />
     public override ImmutableArray<DiagnosticDescriptor> SupportedDiagnostics { get; } = ImmutableArray.Create(
-        DiagnosticDescriptors.UnsupportedType, DiagnosticDescriptors.InvalidShape, DiagnosticDescriptors.InvalidBits);
+        DiagnosticDescriptors.UnsupportedType, DiagnosticDescriptors.InvalidShape, DiagnosticDescriptors.InvalidBits, DiagnosticDescriptors.InvalidOrder);
 
     /// <inheritdoc />
     protected override void Analyze(SymbolAnalysisContext context)
@@ -36,9 +36,18 @@ public sealed class ItemTypeAnalyzer : SpeadRecordAnalyzer
             {
                 ItemProblem.UnsupportedType => Diagnostic.Create(DiagnosticDescriptors.UnsupportedType, location, member.Name, typeName),
                 ItemProblem.BitsNotApplicable => Diagnostic.Create(DiagnosticDescriptors.InvalidBits, location, values.Bits, member.Name, typeName,
-                    "Bits applies only to integer and enum scalars"),
+                    "Bits applies only to integer and enum scalars, and to arrays of byte or sbyte (packed sub-byte fields)"),
                 ItemProblem.BitsOutOfRange => Diagnostic.Create(DiagnosticDescriptors.InvalidBits, location, values.Bits, member.Name, typeName,
-                    "it must be from 1 to " + (info.ElementBytes * 8).ToString(System.Globalization.CultureInfo.InvariantCulture)),
+                    info.Container == ContainerKind.Scalar
+                        ? "it must be from 1 to " + (info.ElementBytes * 8).ToString(System.Globalization.CultureInfo.InvariantCulture)
+                        : "packed array elements take from 1 to 7 bits"),
+                ItemProblem.ByteOrderNotApplicable => Diagnostic.Create(DiagnosticDescriptors.InvalidOrder, location, "ByteOrder", member.Name,
+                    "ByteOrder applies only to numpy-dtype items (arrays without a variable dimension or Bits, Half, Complex); format fields are big-endian by definition"),
+                ItemProblem.OrderNotApplicable => Diagnostic.Create(DiagnosticDescriptors.InvalidOrder, location, "Order", member.Name,
+                    "Fortran order applies only to numpy-dtype arrays (no variable dimension, no Bits, not a string or scalar)"),
+                ItemProblem.FortranNeedsRectangular => Diagnostic.Create(DiagnosticDescriptors.InvalidOrder, location, "Order", member.Name,
+                    "a flat '" + typeName + "' does not say which order its elements are in; declare the member as a rectangular array "
+                    + info.ElementTypeName.Replace("global::", "") + "[" + new string(',', (values.Shape?.Length ?? 2) - 1) + "] indexed like the numpy array (value[i, j]), which is sent in Fortran order"),
                 ItemProblem.None => null,
                 _ => Diagnostic.Create(DiagnosticDescriptors.InvalidShape, location, member.Name, ShapeReason(plan.Problem, typeName, info)),
             };
@@ -52,12 +61,15 @@ public sealed class ItemTypeAnalyzer : SpeadRecordAnalyzer
     private static string ShapeReason(ItemProblem problem, string typeName, SpeadTypeInfo info) => problem switch
     {
         ItemProblem.ShapeOnScalar => "a scalar of type '" + typeName + "' takes no Shape",
-        ItemProblem.ShapeRequired => "'" + typeName + "' has multi-byte elements, so it needs a Shape with fixed dimensions (for example Shape = new[] { 1024 })",
+        ItemProblem.ShapeRequired => info.Container == ContainerKind.Rectangular
+            ? "a rectangular array needs a Shape of its rank (for example Shape = new[] { SpeadDimension.RunTime, 2 })"
+            : "'" + typeName + "' elements (Half, Complex) exist only as numpy dtypes, which cannot vary in size, so it needs a Shape with fixed or run-time dimensions (for example Shape = new[] { 1024 })",
+        ItemProblem.ShapeRankMismatch => "the Shape has a different number of dimensions than the rectangular array '" + typeName + "'",
         ItemProblem.StringShapeRank => "a string has exactly one dimension: -1 (variable length) or its fixed length",
-        ItemProblem.ShapeNegative => "a dimension must be 0 or more, or -1 for the variable one",
+        ItemProblem.ShapeNegative => "a dimension must be 0 or more, -1 (SpeadDimension.Variable) for the variable one, or -2 (SpeadDimension.RunTime) for one given at run time",
         ItemProblem.ShapeMultipleVariable => "at most one dimension may be -1",
-        ItemProblem.ShapeVariableNeedsByteElements => "a variable dimension (-1) needs one-byte elements: a numpy dtype cannot vary in size, and '"
-            + info.ElementTypeName.Replace("global::", "") + "' elements would have to be copied into big-endian format fields",
+        ItemProblem.ShapeVariableNeedsFormatElements => "a variable dimension (-1) or Bits needs spead2's format path, which has no field for '"
+            + info.ElementTypeName.Replace("global::", "") + "' elements (a numpy dtype cannot vary in size); use fixed or run-time dimensions",
         ItemProblem.ShapeTooLarge => "the item would be larger than 2^56 bytes",
         _ => problem.ToString(),
     };

@@ -69,6 +69,23 @@ public class GeneratorSnapshotTests
         """));
 
     [Fact]
+    public void RunTimeShapesByteOrderAndPackedBits() => Snapshot.Match(Generate("""
+        using System;
+        using Spead2;
+        using Spead2.Typed;
+
+        namespace Telescope;
+
+        public partial record struct XengDump(
+            [SpeadItem(0x1600, Bits = 48)] ulong Timestamp,
+            [SpeadItem(0x1800, Shape = new[] { SpeadDimension.RunTime, SpeadDimension.RunTime, 2 }, ByteOrder = SpeadByteOrder.LittleEndian)] int[] XengRaw,
+            [SpeadItem(0x1801, Shape = new[] { SpeadDimension.RunTime, 2 }, Order = ArrayOrder.Fortran)] float[,] Grid,
+            [SpeadItem(0x1802, Bits = 4, Shape = new[] { SpeadDimension.RunTime, 2 })] sbyte[] Samples,
+            [SpeadItem(0x1803)] int[]? Counts,
+            [SpeadItem(0x1804, Shape = new[] { SpeadDimension.RunTime })] Memory<double> Gains);
+        """));
+
+    [Fact]
     public void Strings() => Snapshot.Match(Generate("""
         using Spead2.Typed;
 
@@ -192,7 +209,7 @@ public class GeneratorSnapshotTests
     [InlineData("public partial record Unsupported([SpeadItem(0x1000)] decimal Value);")]
     [InlineData("public partial record BadShape([SpeadItem(0x1000, Shape = new[] { 3 })] int Value);")]
     [InlineData("public partial record BadBits([SpeadItem(0x1000, Bits = 65)] ulong Value);")]
-    [InlineData("public partial record NoShape([SpeadItem(0x1000)] float[] Value);")]
+    [InlineData("public partial record NoShape([SpeadItem(0x1000)] System.Half[] Value);")]
     [InlineData("public partial record StaticProperty { [SpeadItem(0x1000)] public static int Value { get; set; } }")]
     [InlineData("public class Method { public void M([SpeadItem(0x1000)] int value) { } }")]
     [InlineData("public static class Outer { public partial record Inner([SpeadItem(0x1000)] int Value); }")]

@@ -1,5 +1,7 @@
 using System.Diagnostics;
 using System.Globalization;
+using System.IO.Compression;
+using System.Xml.Linq;
 using Xunit.Abstractions;
 
 namespace Spead2.Packaging.Tests;
@@ -134,5 +136,35 @@ public sealed class PackageTests(ITestOutputHelper output) : IDisposable
         (code, text) = Dotnet(app, "build", "-c", "Release");
         Assert.NotEqual(0, code);
         Assert.Contains("SPEAD0001", text);
+    }
+
+    /// <summary>
+    /// The .nupkg carries the package's own README (src/Spead2.Typed/PackageReadme.md) as README.md, and its
+    /// nuspec names it, so nuget.org and the IDE's package manager show it; not the repository README.
+    /// </summary>
+    [Fact]
+    public void PackageCarriesItsOwnReadme()
+    {
+        string version = Pack();
+        string nupkg = Path.Combine(_work, "feed", $"Spead2.Typed.{version}.nupkg");
+        using var zip = ZipFile.OpenRead(nupkg);
+
+        var nuspecEntry = zip.Entries.Single(e => e.FullName.EndsWith(".nuspec", StringComparison.Ordinal));
+        XDocument nuspec;
+        using (var stream = nuspecEntry.Open())
+            nuspec = XDocument.Load(stream);
+        var readmeName = nuspec.Descendants().Single(e => e.Name.LocalName == "readme").Value;
+        Assert.Equal("README.md", readmeName);
+
+        var readmeEntry = zip.GetEntry(readmeName);
+        Assert.True(readmeEntry is not null, $"{readmeName} is not in the package: {string.Join(", ", zip.Entries.Select(e => e.FullName))}");
+        string packed;
+        using (var reader = new StreamReader(readmeEntry.Open()))
+            packed = reader.ReadToEnd();
+
+        string source = File.ReadAllText(Path.Combine(RepoRoot(), "src", "Spead2.Typed", "PackageReadme.md"));
+        Assert.Equal(source.ReplaceLineEndings("\n"), packed.ReplaceLineEndings("\n"));
+        Assert.DoesNotContain("On a fresh machine", packed, StringComparison.Ordinal);
+        Assert.Contains("dotnet add package Spead2.Typed", packed, StringComparison.Ordinal);
     }
 }

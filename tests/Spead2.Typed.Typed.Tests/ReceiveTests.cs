@@ -338,7 +338,10 @@ public class ReceiveTests
     [Fact]
     public void ATypeThatCannotBeBuiltFromItemsSaysWhy()
     {
+        // SPEAD0017 reports this read at compile time; the run-time message is for builds without the analyzers.
+#pragma warning disable SPEAD0017
         Assert.False(HalfItems.TryRead(new ItemGroup(), out _, out var error));
+#pragma warning restore SPEAD0017
         Assert.Equal("Spead2.Typed cannot build HalfItems from received items: its positional parameter 'Local' is not a [SpeadItem].", error);
     }
 

@@ -22,6 +22,9 @@ internal static class Emitter
     private const string Descriptor = "global::Spead2.Descriptor";
     private const string GeneratedCode = "[global::System.CodeDom.Compiler.GeneratedCode(\"" + GeneratorName + "\", \"" + GeneratorVersion + "\")]";
 
+    private const string Layout = "global::Spead2.Typed.SpeadLayout";
+    private const string ItemLayout = "global::Spead2.Typed.SpeadItemLayout";
+
     public static string Emit(SpeadTypeModel model)
     {
         var w = new SourceWriter();
@@ -40,7 +43,7 @@ internal static class Emitter
         }
 
         w.Open("partial " + model.Keyword + " " + model.Name + " : global::Spead2.Typed.ISpeadHeap<" + model.FullyQualifiedName + ">");
-        EmitDescriptors(w, model);
+        EmitLayout(w, model);
         w.Line();
         EmitAddItems(w, model);
         w.Line();
@@ -68,36 +71,49 @@ internal static class Emitter
         return w.ToString();
     }
 
-    private static void EmitDescriptors(SourceWriter w, SpeadTypeModel model)
+    private static void EmitLayout(SourceWriter w, SpeadTypeModel model)
     {
-        // Built once per closed type; ReadOnlyCollection so callers cannot swap entries through a cast.
+        // Built once per closed type. Run-time dimensions stay -2 here; HeapGenerator/HeapReader resolve them.
         w.Line(GeneratedCode);
-        w.Line("private static readonly global::System.Collections.ObjectModel.ReadOnlyCollection<" + Descriptor + "> __speadDescriptors =");
-        w.Line("    new global::System.Collections.ObjectModel.ReadOnlyCollection<" + Descriptor + ">(new " + Descriptor + "[]");
-        w.Line("    {");
-        foreach (var item in model.Items)
+        w.Line("private static readonly " + Layout + " __speadLayout = " + Layout + ".Create(" + Literal(model.Name) + ",");
+        for (var i = 0; i < model.Items.Count; i++)
         {
+            var item = model.Items[i];
             var isDtype = item.Encoding is ItemEncoding.DtypeScalar or ItemEncoding.DtypeSequence;
-            var factory = isDtype ? "DtypeDescriptor" : "FormatDescriptor";
-            w.Line("        " + Codec + "." + factory + "(" + Long(item.Id) + ", " + Literal(item.Name) + ", " + Literal(item.Description) + ", "
-                + Shape(item.Shape) + ", '" + item.Code + "', " + item.Bits.ToString(CultureInfo.InvariantCulture) + "),");
+            var common = Long(item.Id) + ", " + Literal(item.Name) + ", " + Literal(item.Description) + ", " + Literal(item.MemberName.TrimStart('@')) + ", "
+                + Shape(item.Shape) + ", '" + item.Code + "', " + item.Bits.ToString(CultureInfo.InvariantCulture);
+            var line = isDtype
+                ? ItemLayout + ".Dtype(" + common + ", " + ByteOrderName(item.ByteOrder) + ", " + (item.Order == 1 ? "global::Spead2.ArrayOrder.Fortran" : "global::Spead2.ArrayOrder.C") + ")"
+                : ItemLayout + ".Format(" + common + ")";
+            w.Line("    " + line + (i == model.Items.Count - 1 ? ");" : ","));
         }
 
-        w.Line("    });");
         w.Line();
-        w.Line("/// <summary>The SPEAD descriptors of this type's items, in send order.</summary>");
+        w.Line("/// <summary>The declared layout of this type's items, in send order (run-time dimensions unresolved).</summary>");
         w.Line(GeneratedCode);
-        w.Line("public static global::System.Collections.Generic.IReadOnlyList<" + Descriptor + "> Descriptors => __speadDescriptors;");
+        w.Line("public static " + Layout + " Layout => __speadLayout;");
+        w.Line();
+        w.Line("/// <summary>The SPEAD descriptors of this type's items, in send order (for a type without run-time dimensions).</summary>");
+        w.Line(GeneratedCode);
+        w.Line("public static global::System.Collections.Generic.IReadOnlyList<" + Descriptor + "> Descriptors => __speadLayout.Descriptors;");
     }
+
+    private static string ByteOrderName(int order) => order switch
+    {
+        1 => "global::Spead2.Typed.SpeadByteOrder.LittleEndian",
+        2 => "global::Spead2.Typed.SpeadByteOrder.BigEndian",
+        _ => "global::Spead2.Typed.SpeadByteOrder.Native",
+    };
 
     private static void EmitAddItems(SourceWriter w, SpeadTypeModel model)
     {
         w.Line("/// <summary>Adds the value of every item of <paramref name=\"value\"/> to <paramref name=\"heap\"/>, in send order.</summary>");
         w.Line(GeneratedCode);
         w.Open("public static void AddItems(in " + model.FullyQualifiedName + " value, " + Heap + " heap)");
+        w.Line("var layout = __speadLayout.RequireShapes();");
         for (var i = 0; i < model.Items.Count; i++)
         {
-            w.Line("__SpeadAdd" + i.ToString(CultureInfo.InvariantCulture) + "(in value, heap);");
+            w.Line("__SpeadAdd" + i.ToString(CultureInfo.InvariantCulture) + "(in value, heap, layout);");
         }
 
         w.Close();
@@ -107,12 +123,17 @@ internal static class Emitter
     {
         w.Line("/// <summary>Adds the value of item number <paramref name=\"index\"/> (the position in <see cref=\"Descriptors\"/>) to <paramref name=\"heap\"/>.</summary>");
         w.Line(GeneratedCode);
-        w.Open("public static void AddItem(in " + model.FullyQualifiedName + " value, int index, " + Heap + " heap)");
+        w.Line("public static void AddItem(in " + model.FullyQualifiedName + " value, int index, " + Heap + " heap) => AddItem(in value, index, heap, __speadLayout);");
+        w.Line();
+        w.Line("/// <summary>Adds the value of item number <paramref name=\"index\"/> to <paramref name=\"heap\"/>, checked against <paramref name=\"layout\"/> (this type's layout, resolved).</summary>");
+        w.Line(GeneratedCode);
+        w.Open("public static void AddItem(in " + model.FullyQualifiedName + " value, int index, " + Heap + " heap, " + Layout + " layout)");
+        w.Line("layout = " + Codec + ".CheckLayout(layout, __speadLayout);");
         w.Open("switch (index)");
         for (var i = 0; i < model.Items.Count; i++)
         {
             var n = i.ToString(CultureInfo.InvariantCulture);
-            w.Line("case " + n + ": __SpeadAdd" + n + "(in value, heap); break;");
+            w.Line("case " + n + ": __SpeadAdd" + n + "(in value, heap, layout); break;");
         }
 
         w.Line("default: " + Codec + ".ThrowItemIndex(index, " + model.Items.Count.ToString(CultureInfo.InvariantCulture) + "); break;");
@@ -124,45 +145,46 @@ internal static class Emitter
     {
         var item = model.Items[index];
         var member = "value." + item.MemberName;
-        var id = Long(item.Id);
+        var n = index.ToString(CultureInfo.InvariantCulture);
+        var head = "(heap, layout, " + n + ", ";
         w.Line(GeneratedCode);
-        w.Open("private static void __SpeadAdd" + index.ToString(CultureInfo.InvariantCulture) + "(in " + model.FullyQualifiedName + " value, " + Heap + " heap)");
-        var bits = item.Bits.ToString(CultureInfo.InvariantCulture);
+        w.Open("private static void __SpeadAdd" + n + "(in " + model.FullyQualifiedName + " value, " + Heap + " heap, " + Layout + " layout)");
         switch (item.Encoding)
         {
             case ItemEncoding.UnsignedField:
-                w.Line(Codec + ".AddUnsigned(heap, " + id + ", (ulong)" + member + ", " + bits + ");");
+                w.Line(Codec + ".AddUnsigned" + head + "(ulong)" + member + ");");
                 break;
             case ItemEncoding.SignedField:
-                w.Line(Codec + ".AddSigned(heap, " + id + ", (long)" + member + ", " + bits + ");");
+                w.Line(Codec + ".AddSigned" + head + "(long)" + member + ");");
                 break;
             case ItemEncoding.BooleanField:
-                w.Line(Codec + ".AddBoolean(heap, " + id + ", " + member + ");");
+                w.Line(Codec + ".AddBoolean" + head + member + ");");
                 break;
             case ItemEncoding.FloatField:
-                w.Line(Codec + (item.Bits == 32 ? ".AddSingle(" : ".AddDouble(") + "heap, " + id + ", " + member + ");");
+                w.Line(Codec + (item.Bits == 32 ? ".AddSingle" : ".AddDouble") + head + member + ");");
                 break;
             case ItemEncoding.DtypeScalar:
-                w.Line(Codec + (item.Code == 'c' ? ".AddComplex(" : ".AddHalf(") + "heap, " + id + ", " + member + ");");
+                w.Line(Codec + (item.Code == 'c' ? ".AddComplex" : ".AddHalf") + head + member + ");");
                 break;
             case ItemEncoding.String:
-                var length = item.Shape[0].ToString(CultureInfo.InvariantCulture);
-                w.Line(Codec + ".AddString(heap, " + id + ", " + member + ", " + length + ");");
+                w.Line(Codec + ".AddString" + head + member + ");");
                 break;
             case ItemEncoding.DtypeSequence:
             case ItemEncoding.FormatSequence:
-                var method = item.Encoding == ItemEncoding.DtypeSequence ? ".AddArray<" : ".AddVariableArray<";
-                var call = Codec + method + item.ElementType + ">(heap, " + id + ", {0}, " + item.FixedElements.ToString(CultureInfo.InvariantCulture) + "L);";
-                if (item.Container == ContainerKind.Array)
+                if (item.Container == ContainerKind.Rectangular)
+                {
+                    w.Line(Codec + ".AddRectangular<" + item.ElementType + ">" + head + member + ");");
+                }
+                else if (item.Container == ContainerKind.Array)
                 {
                     // A null array is "no value": like spead2's item with value None, it is not sent.
                     w.Open("if (" + member + " is { } array)");
-                    w.Line(string.Format(CultureInfo.InvariantCulture, call, "array"));
+                    w.Line(Codec + ".AddArray<" + item.ElementType + ">" + head + "array);");
                     w.Close();
                 }
                 else
                 {
-                    w.Line(string.Format(CultureInfo.InvariantCulture, call, member));
+                    w.Line(Codec + ".AddArray<" + item.ElementType + ">" + head + member + ");");
                 }
 
                 break;
@@ -176,37 +198,42 @@ internal static class Emitter
     private const string NotNullWhenFalse = "[global::System.Diagnostics.CodeAnalysis.NotNullWhen(false)] ";
 
     /// <summary>
-    /// The decode side: two public <c>TryRead</c> overloads (item group values, or a heap's raw bytes) that
-    /// share one body, <c>__SpeadRead</c>, reading the members in order and then building the value.
+    /// The decode side: the public <c>TryRead</c> overloads (item group values, or a heap's raw bytes; declared or
+    /// resolved layout) and <c>TryReadInto</c>, sharing <c>__SpeadRead</c> / <c>__SpeadReadInto</c>, which read the
+    /// members in order and then build the value.
     /// </summary>
     private static void EmitRead(SourceWriter w, SpeadTypeModel model)
     {
         var self = model.FullyQualifiedName;
         var outValue = MaybeNullWhenFalse + "out " + self + " value, " + NotNullWhenFalse + "out string? error";
         var readable = model.ReadProblem.Length == 0;
-        if (readable)
-        {
-            w.Line(GeneratedCode);
-            var names = new StringBuilder();
-            foreach (var item in model.Items)
-            {
-                names.Append(names.Length == 0 ? "" : ", ").Append(Literal(item.MemberName.TrimStart('@')));
-            }
-
-            w.Line("private static readonly string[] __speadMembers = new string[] { " + names + " };");
-            w.Line();
-        }
+        const string Group = "global::Spead2.ItemGroup";
+        const string Received = "global::Spead2.Recv.ReceivedHeap";
 
         w.Line("/// <summary>Reads a value from an item group that received heaps were applied to; the group's descriptors must match this type's.</summary>");
         w.Line(GeneratedCode);
-        w.Open("public static bool TryRead(global::Spead2.ItemGroup items, " + outValue + ")");
-        EmitReadBody(w, model, readable, Reader + ".ForItemGroup(items, __speadDescriptors, ");
+        w.Line("public static bool TryRead(" + Group + " items, " + outValue + ") => TryRead(items, __speadLayout, out value, out error);");
+        w.Line();
+        w.Line("/// <summary>Reads a value from an item group that received heaps were applied to; the group's descriptors must match <paramref name=\"layout\"/>.</summary>");
+        w.Line(GeneratedCode);
+        w.Open("public static bool TryRead(" + Group + " items, " + Layout + " layout, " + outValue + ")");
+        EmitReadBody(w, model, readable, Reader + ".ForItemGroup(items, " + Codec + ".CheckLayout(layout, __speadLayout))", "__SpeadRead(ref reader, out value)", true);
         w.Close();
         w.Line();
         w.Line("/// <summary>Reads a value from a received heap's item bytes, under the descriptors received so far; they must match this type's.</summary>");
         w.Line(GeneratedCode);
-        w.Open("public static bool TryRead(global::Spead2.Recv.ReceivedHeap heap, global::Spead2.ItemGroup descriptors, " + outValue + ")");
-        EmitReadBody(w, model, readable, Reader + ".ForHeap(heap, descriptors, __speadDescriptors, ");
+        w.Line("public static bool TryRead(" + Received + " heap, " + Group + " descriptors, " + outValue + ") => TryRead(heap, descriptors, __speadLayout, out value, out error);");
+        w.Line();
+        w.Line("/// <summary>Reads a value from a received heap's item bytes, under the descriptors received so far; they must match <paramref name=\"layout\"/>.</summary>");
+        w.Line(GeneratedCode);
+        w.Open("public static bool TryRead(" + Received + " heap, " + Group + " descriptors, " + Layout + " layout, " + outValue + ")");
+        EmitReadBody(w, model, readable, Reader + ".ForHeap(heap, descriptors, " + Codec + ".CheckLayout(layout, __speadLayout))", "__SpeadRead(ref reader, out value)", true);
+        w.Close();
+        w.Line();
+        w.Line("/// <summary>Reads a value from a received heap into the arrays and memory <paramref name=\"value\"/> already holds (see <c>HeapReader&lt;T&gt;.TryReadInto</c>).</summary>");
+        w.Line(GeneratedCode);
+        w.Open("public static bool TryReadInto(" + Received + " heap, " + Group + " descriptors, " + Layout + " layout, ref " + self + " value, " + NotNullWhenFalse + "out string? error)");
+        EmitReadBody(w, model, readable, Reader + ".ForHeap(heap, descriptors, " + Codec + ".CheckLayout(layout, __speadLayout))", "__SpeadReadInto(ref reader, ref value)", false);
         w.Close();
         if (!readable)
         {
@@ -214,12 +241,26 @@ internal static class Emitter
         }
 
         w.Line();
+        EmitReadCore(w, model, into: false);
+        w.Line();
+        EmitReadCore(w, model, into: true);
+    }
+
+    private static void EmitReadCore(SourceWriter w, SpeadTypeModel model, bool into)
+    {
+        var self = model.FullyQualifiedName;
         w.Line(GeneratedCode);
-        w.Open("private static bool __SpeadRead(ref " + Reader + " reader, " + MaybeNullWhenFalse + "out " + self + " value)");
-        w.Line("value = default!;");
+        w.Open(into
+            ? "private static bool __SpeadReadInto(ref " + Reader + " reader, ref " + self + " value)"
+            : "private static bool __SpeadRead(ref " + Reader + " reader, " + MaybeNullWhenFalse + "out " + self + " value)");
+        if (!into)
+        {
+            w.Line("value = default!;");
+        }
+
         for (var i = 0; i < model.Items.Count; i++)
         {
-            w.Line("if (!reader." + ReadCall(model.Items[i], i) + ") return false;");
+            w.Line("if (!reader." + ReadCall(model.Items[i], i, into) + ") return false;");
         }
 
         // Constructor arguments in parameter order (a `[property: SpeadItem]` positional member is listed with
@@ -268,19 +309,23 @@ internal static class Emitter
         w.Close();
     }
 
-    private static void EmitReadBody(SourceWriter w, SpeadTypeModel model, bool readable, string createReader)
+    private static void EmitReadBody(SourceWriter w, SpeadTypeModel model, bool readable, string createReader, string readCall, bool resetValue)
     {
         if (!readable)
         {
             // The type cannot be built from its items; say why at run time rather than fail the user's build.
-            w.Line("value = default!;");
+            if (resetValue)
+            {
+                w.Line("value = default!;");
+            }
+
             w.Line("error = " + Literal("Spead2.Typed cannot build " + model.Name + " from received items: " + model.ReadProblem + ".") + ";");
             w.Line("return false;");
             return;
         }
 
-        w.Line("var reader = " + createReader + Literal(model.Name) + ", __speadMembers);");
-        w.Open("if (__SpeadRead(ref reader, out value))");
+        w.Line("var reader = " + createReader + ";");
+        w.Open("if (" + readCall + ")");
         w.Line("error = null;");
         w.Line("return true;");
         w.Close();
@@ -288,30 +333,62 @@ internal static class Emitter
         w.Line("return false;");
     }
 
-    private static string ReadCall(SpeadItemModel item, int index)
+    private static string ReadCall(SpeadItemModel item, int index, bool into)
     {
         var n = index.ToString(CultureInfo.InvariantCulture);
         var optional = item.IsOptional ? "true" : "false";
-        return item.Encoding switch
+        var output = ", out var __item" + n + ")";
+        switch (item.Encoding)
         {
-            ItemEncoding.UnsignedField => "ReadUnsigned(" + n + ", out var __item" + n + ")",
-            ItemEncoding.SignedField => "ReadSigned(" + n + ", out var __item" + n + ")",
-            ItemEncoding.BooleanField => "ReadBoolean(" + n + ", out var __item" + n + ")",
-            ItemEncoding.FloatField => (item.Bits == 32 ? "ReadSingle(" : "ReadDouble(") + n + ", out var __item" + n + ")",
-            ItemEncoding.DtypeScalar => (item.Code == 'c' ? "ReadComplex(" : "ReadHalf(") + n + ", out var __item" + n + ")",
-            ItemEncoding.String => "ReadString(" + n + ", " + optional + ", out var __item" + n + ")",
-            _ => "ReadArray<" + item.ElementType + ">(" + n + ", " + optional + ", out var __item" + n + ")",
-        };
+            case ItemEncoding.UnsignedField: return "ReadUnsigned(" + n + output;
+            case ItemEncoding.SignedField: return "ReadSigned(" + n + output;
+            case ItemEncoding.BooleanField: return "ReadBoolean(" + n + output;
+            case ItemEncoding.FloatField: return (item.Bits == 32 ? "ReadSingle(" : "ReadDouble(") + n + output;
+            case ItemEncoding.DtypeScalar: return (item.Code == 'c' ? "ReadComplex(" : "ReadHalf(") + n + output;
+            case ItemEncoding.String: return "ReadString(" + n + ", " + optional + output;
+        }
+
+        var element = item.ElementType;
+        if (item.Container == ContainerKind.Rectangular)
+        {
+            return into
+                ? "ReadRectangularInto<" + element + ">(" + n + ", " + optional + ", value." + item.MemberName + output
+                : "ReadRectangular<" + element + ">(" + n + ", " + optional + ", static l => new " + RectangularNew(item) + output;
+        }
+
+        return into
+            ? "ReadInto<" + element + ">(" + n + ", " + optional + ", value." + item.MemberName + output
+            : "ReadArray<" + element + ">(" + n + ", " + optional + output;
     }
+
+    /// <summary><c>T[l[0], l[1]]</c> for a rank-2 member (with an array element type, the brackets go first).</summary>
+    private static string RectangularNew(SpeadItemModel item)
+    {
+        var sb = new StringBuilder(item.ElementType).Append('[');
+        for (var d = 0; d < item.Rank; d++)
+        {
+            sb.Append(d == 0 ? "" : ", ").Append("l[").Append(d.ToString(CultureInfo.InvariantCulture)).Append(']');
+        }
+
+        return sb.Append(']').ToString();
+    }
+
+    private static string RectangularType(SpeadItemModel item) =>
+        item.ElementType + "[" + new string(',', item.Rank - 1) + "]" + (item.IsOptional ? "?" : "");
 
     private static string ReadValue(SpeadItemModel item, int index)
     {
         var local = "__item" + index.ToString(CultureInfo.InvariantCulture);
+        if (item.Container == ContainerKind.Rectangular)
+        {
+            return "(" + RectangularType(item) + ")" + local + (item.IsOptional ? "" : "!");
+        }
+
         return item.Encoding switch
         {
             // The descriptor check guarantees the field fits the member's width; enums convert explicitly.
             ItemEncoding.UnsignedField or ItemEncoding.SignedField => "unchecked((" + item.ElementType + ")" + local + ")",
-            ItemEncoding.String or ItemEncoding.DtypeSequence or ItemEncoding.FormatSequence => item.IsOptional ? local : local + "!",
+            ItemEncoding.String or ItemEncoding.DtypeSequence or ItemEncoding.FormatSequence => item.IsOptional || item.Container != ContainerKind.Array && item.Container != ContainerKind.String ? local : local + "!",
             _ => local,
         };
     }

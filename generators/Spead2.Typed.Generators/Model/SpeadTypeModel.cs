@@ -49,6 +49,9 @@ internal sealed record SpeadTypeModel(
 /// <param name="Container">How the value is held.</param>
 /// <param name="ParameterIndex">Position among the primary constructor's parameters (also for a <c>[property: SpeadItem]</c> positional member), or -1 for a property set in an object initializer.</param>
 /// <param name="IsOptional">A nullable-annotated string or array: a missing item reads as null.</param>
+/// <param name="ByteOrder">SpeadByteOrder of a dtype item: 0 native, 1 little-endian, 2 big-endian.</param>
+/// <param name="Order">ArrayOrder: 0 C, 1 Fortran.</param>
+/// <param name="Rank">Rank of a rectangular array member (1 otherwise).</param>
 internal sealed record SpeadItemModel(
     string MemberName,
     long Id,
@@ -63,4 +66,7 @@ internal sealed record SpeadItemModel(
     string IntegerType,
     ContainerKind Container,
     int ParameterIndex,
-    bool IsOptional);
+    bool IsOptional,
+    int ByteOrder,
+    int Order,
+    int Rank);

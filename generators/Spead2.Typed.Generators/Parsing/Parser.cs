@@ -80,6 +80,13 @@ internal static class Parser
         }
 
         var members = SpeadMembers.Collect(type);
+        if (SpeadRecordChecks.HasErrors(type, members))
+        {
+            // Any SPEAD error (duplicate or reserved ID, non-ASCII text, a clash with generated members...): emit
+            // nothing rather than code that sends two items on one ID or fails to compile; the analyzers say why.
+            return null;
+        }
+
         var items = new List<SpeadItemModel>(members.Length);
         var primary = SpeadMembers.FindPrimaryConstructor(type);
         foreach (var member in members)
@@ -115,107 +122,7 @@ internal static class Parser
             fullName,
             HintName(fullName),
             new EquatableArray<SpeadItemModel>(items.ToArray()),
-            ReadProblem(type, members));
-    }
-
-    /// <summary>The member's position among the primary constructor's parameters, or -1.</summary>
-    private static int ParameterIndex(SpeadMember member, IMethodSymbol? primary)
-    {
-        if (member.Symbol is IParameterSymbol parameter)
-        {
-            return parameter.Ordinal;
-        }
-
-        // `[property: SpeadItem]` on a positional parameter lands on the property, which the constructor sets.
-        if (primary is not null)
-        {
-            foreach (var p in primary.Parameters)
-            {
-                if (p.Name == member.Name)
-                {
-                    return p.Ordinal;
-                }
-            }
-        }
-
-        return -1;
-    }
-
-    /// <summary>
-    /// Why a value cannot be built from its items, or empty. Generated <c>TryRead</c> calls the primary
-    /// constructor with the positional items and sets the property items in an object initializer, so every
-    /// constructor parameter must be an item, every property item settable, and no other member required.
-    /// </summary>
-    private static string ReadProblem(INamedTypeSymbol type, System.Collections.Immutable.ImmutableArray<SpeadMember> members)
-    {
-        if (type.IsAbstract)
-        {
-            return "the record is abstract";
-        }
-
-        var primary = SpeadMembers.FindPrimaryConstructor(type);
-        if (primary is not null)
-        {
-            foreach (var parameter in primary.Parameters)
-            {
-                var isItem = false;
-                foreach (var member in members)
-                {
-                    isItem |= member.Name == parameter.Name;
-                }
-
-                if (!isItem)
-                {
-                    return "its positional parameter '" + parameter.Name + "' is not a [SpeadItem]";
-                }
-            }
-        }
-        else if (!type.IsValueType)
-        {
-            var parameterless = false;
-            foreach (var ctor in type.InstanceConstructors)
-            {
-                parameterless |= ctor.Parameters.Length == 0;
-            }
-
-            if (!parameterless)
-            {
-                return "it has no parameterless constructor";
-            }
-        }
-
-        var itemProperties = new HashSet<string>(System.StringComparer.Ordinal);
-        foreach (var member in members)
-        {
-            if (member.Symbol is IPropertySymbol property && (primary is null || ParameterIndex(member, primary) < 0))
-            {
-                if (property.SetMethod is null)
-                {
-                    return "its property '" + property.Name + "' has no set or init accessor";
-                }
-
-                itemProperties.Add(property.Name);
-            }
-        }
-
-        for (var t = type; t is not null; t = t.BaseType)
-        {
-            foreach (var member in t.GetMembers())
-            {
-                var required = member switch
-                {
-                    IPropertySymbol p => p.IsRequired,
-                    IFieldSymbol f => f.IsRequired,
-                    _ => false,
-                };
-                if (required && !(SymbolEqualityComparer.Default.Equals(t, type) && itemProperties.Contains(member.Name)))
-                {
-                    return "its required member '" + member.Name + "' is not a [SpeadItem]";
-                }
-            }
-        }
-
-        return "";
+            SpeadRecordChecks.ReadProblem(type, members));
     }
 
     private static SpeadItemModel? ParseItem(SpeadMember member, IMethodSymbol? primary)
@@ -257,8 +164,11 @@ internal static class Parser
             info.ElementTypeName,
             integerType,
             info.Container,
-            ParameterIndex(member, primary),
-            (info.Container is ContainerKind.String or ContainerKind.Array) && member.Type.NullableAnnotation == NullableAnnotation.Annotated);
+            SpeadRecordChecks.ParameterIndex(member, primary),
+            (info.Container is ContainerKind.String or ContainerKind.Array or ContainerKind.Rectangular) && member.Type.NullableAnnotation == NullableAnnotation.Annotated,
+            plan.ByteOrder,
+            plan.Order,
+            info.Rank);
     }
 
     private static string Escape(string name) =>

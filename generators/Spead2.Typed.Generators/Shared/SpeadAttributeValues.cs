@@ -9,8 +9,10 @@ internal readonly struct SpeadAttributeValues
     /// <summary>Metadata name of the attribute in the runtime library.</summary>
     public const string AttributeMetadataName = "Spead2.Typed.SpeadItemAttribute";
 
-    private SpeadAttributeValues(bool valid, long id, string? name, string? description, ImmutableArray<long>? shape, int? bits)
+    private SpeadAttributeValues(bool valid, long id, string? name, string? description, ImmutableArray<long>? shape, int? bits, int byteOrder, int order)
     {
+        ByteOrder = byteOrder;
+        Order = order;
         IsValid = valid;
         Id = id;
         Name = name;
@@ -29,6 +31,10 @@ internal readonly struct SpeadAttributeValues
     public ImmutableArray<long>? Shape { get; }
     /// <summary>The declared width, or null when <c>Bits</c> was not given.</summary>
     public int? Bits { get; }
+    /// <summary><c>SpeadByteOrder</c>: 0 native, 1 little-endian, 2 big-endian.</summary>
+    public int ByteOrder { get; }
+    /// <summary><c>ArrayOrder</c>: 0 C, 1 Fortran.</summary>
+    public int Order { get; }
 
     public static SpeadAttributeValues Read(AttributeData attribute)
     {
@@ -49,6 +55,8 @@ internal readonly struct SpeadAttributeValues
         string? description = null;
         ImmutableArray<long>? shape = null;
         int? bits = null;
+        var byteOrder = 0;
+        var order = 0;
         foreach (var pair in attribute.NamedArguments)
         {
             switch (pair.Key)
@@ -63,6 +71,20 @@ internal readonly struct SpeadAttributeValues
                     if (pair.Value.Value is int b)
                     {
                         bits = b;
+                    }
+
+                    break;
+                case "ByteOrder":
+                    if (pair.Value.Value is int bo)
+                    {
+                        byteOrder = bo;
+                    }
+
+                    break;
+                case "Order":
+                    if (pair.Value.Value is int o)
+                    {
+                        order = o;
                     }
 
                     break;
@@ -93,6 +115,6 @@ internal readonly struct SpeadAttributeValues
             }
         }
 
-        return new SpeadAttributeValues(true, id, name, description, shape, bits);
+        return new SpeadAttributeValues(true, id, name, description, shape, bits, byteOrder, order);
     }
 }

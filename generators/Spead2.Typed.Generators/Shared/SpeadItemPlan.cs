@@ -14,13 +14,16 @@ internal enum ItemEncoding
     BooleanField,
     /// <summary>Scalar float or double: format <c>('f', 32|64)</c>, IEEE big-endian.</summary>
     FloatField,
-    /// <summary>Scalar Half or Complex: numpy dtype in machine byte order, shape <c>()</c> (format 'f' has no 16-bit width, and no complex code).</summary>
+    /// <summary>Scalar Half or Complex: numpy dtype, shape <c>()</c> (format 'f' has no 16-bit width, and no complex code).</summary>
     DtypeScalar,
     /// <summary>ASCII string: format <c>('c', 8)</c>, shape <c>(-1)</c> or a fixed length.</summary>
     String,
-    /// <summary>Array or memory with a fixed shape: numpy dtype in machine byte order, referenced zero copy.</summary>
+    /// <summary>Array, memory or rectangular array with no variable dimension: numpy dtype in the declared byte order.</summary>
     DtypeSequence,
-    /// <summary>Array or memory of one-byte elements with a variable dimension: format <c>(u|i|b, 8)</c>, referenced zero copy.</summary>
+    /// <summary>
+    /// Array, memory or rectangular array on the format path: a variable dimension (any element but Half and Complex,
+    /// big-endian fields like spead2), or <c>Bits</c> below 8 on one-byte integers (packed MSB first).
+    /// </summary>
     FormatSequence,
 }
 
@@ -34,10 +37,14 @@ internal enum ItemProblem
     StringShapeRank,
     ShapeNegative,
     ShapeMultipleVariable,
-    ShapeVariableNeedsByteElements,
+    ShapeVariableNeedsFormatElements,
     ShapeTooLarge,
+    ShapeRankMismatch,
     BitsNotApplicable,
     BitsOutOfRange,
+    ByteOrderNotApplicable,
+    OrderNotApplicable,
+    FortranNeedsRectangular,
 }
 
 /// <summary>
@@ -46,7 +53,11 @@ internal enum ItemProblem
 /// </summary>
 internal readonly struct SpeadItemPlan
 {
-    private SpeadItemPlan(ItemProblem problem, ItemEncoding encoding, ImmutableArray<long> shape, char code, int bits, long fixedElements, bool hasVariable)
+    /// <summary>The shape value of a dimension given at run time (<c>SpeadDimension.RunTime</c>).</summary>
+    public const long RunTime = -2;
+
+    private SpeadItemPlan(ItemProblem problem, ItemEncoding encoding, ImmutableArray<long> shape, char code, int bits, long fixedElements, bool hasVariable,
+        int byteOrder = 0, int order = 0)
     {
         Problem = problem;
         Encoding = encoding;
@@ -55,19 +66,36 @@ internal readonly struct SpeadItemPlan
         Bits = bits;
         FixedElements = fixedElements;
         HasVariableDimension = hasVariable;
+        ByteOrder = byteOrder;
+        Order = order;
+        var runTime = false;
+        if (!shape.IsDefault)
+        {
+            foreach (var d in shape)
+            {
+                runTime |= d == RunTime;
+            }
+        }
+
+        HasRunTimeDimension = runTime;
     }
 
     public ItemProblem Problem { get; }
     public ItemEncoding Encoding { get; }
-    /// <summary>The shape sent in the descriptor, with -1 for the variable dimension.</summary>
+    /// <summary>The declared shape, with -1 for the variable dimension and -2 for run-time ones.</summary>
     public ImmutableArray<long> Shape { get; }
     /// <summary>Format code (<c>u i f b c</c>) on the format path, or dtype kind letter on the dtype path.</summary>
     public char Code { get; }
     /// <summary>Format width in bits on the format path, or the dtype item size in bytes on the dtype path.</summary>
     public int Bits { get; }
-    /// <summary>Product of the fixed dimensions (the element count when no dimension is variable).</summary>
+    /// <summary>Product of the fixed compile-time dimensions.</summary>
     public long FixedElements { get; }
     public bool HasVariableDimension { get; }
+    public bool HasRunTimeDimension { get; }
+    /// <summary>SpeadByteOrder of a dtype item (0 native, 1 little, 2 big).</summary>
+    public int ByteOrder { get; }
+    /// <summary>ArrayOrder (0 C, 1 Fortran).</summary>
+    public int Order { get; }
 
     private static SpeadItemPlan Fail(ItemProblem problem) => new(problem, ItemEncoding.None, ImmutableArray<long>.Empty, '\0', 0, 0, false);
 
@@ -78,17 +106,43 @@ internal readonly struct SpeadItemPlan
             return Fail(ItemProblem.UnsupportedType);
         }
 
+        var packed = false;
         if (attribute.Bits is { } bits)
         {
-            if (type.Container != ContainerKind.Scalar || type.Element != ElementKind.Integer)
+            if (type.Element != ElementKind.Integer || type.Container == ContainerKind.String)
             {
                 return Fail(ItemProblem.BitsNotApplicable);
             }
 
-            if (bits < 1 || bits > type.ElementBytes * 8)
+            if (type.Container != ContainerKind.Scalar)
+            {
+                // Packed sub-byte fields: only one-byte integer elements hold one field each.
+                if (type.ElementBytes != 1)
+                {
+                    return Fail(ItemProblem.BitsNotApplicable);
+                }
+
+                if (bits < 1 || bits > 7)
+                {
+                    return Fail(ItemProblem.BitsOutOfRange);
+                }
+
+                packed = true;
+            }
+            else if (bits < 1 || bits > type.ElementBytes * 8)
             {
                 return Fail(ItemProblem.BitsOutOfRange);
             }
+        }
+
+        if (attribute.Order is not (0 or 1))
+        {
+            return Fail(ItemProblem.OrderNotApplicable);
+        }
+
+        if (attribute.ByteOrder is not (0 or 1 or 2))
+        {
+            return Fail(ItemProblem.ByteOrderNotApplicable);
         }
 
         var declared = attribute.Shape;
@@ -99,6 +153,17 @@ internal readonly struct SpeadItemPlan
                 return Fail(ItemProblem.ShapeOnScalar);
             }
 
+            if (attribute.Order != 0)
+            {
+                return Fail(ItemProblem.OrderNotApplicable);
+            }
+
+            // Byte order is a dtype matter: format fields are big-endian by definition.
+            if (attribute.ByteOrder != 0 && type.Element is not (ElementKind.Half or ElementKind.Complex))
+            {
+                return Fail(ItemProblem.ByteOrderNotApplicable);
+            }
+
             var empty = ImmutableArray<long>.Empty;
             return type.Element switch
             {
@@ -106,19 +171,20 @@ internal readonly struct SpeadItemPlan
                     type.IsSigned ? 'i' : 'u', attribute.Bits ?? type.ElementBytes * 8, 1, false),
                 ElementKind.Boolean => new SpeadItemPlan(ItemProblem.None, ItemEncoding.BooleanField, empty, 'b', 8, 1, false),
                 ElementKind.Float => new SpeadItemPlan(ItemProblem.None, ItemEncoding.FloatField, empty, 'f', type.ElementBytes * 8, 1, false),
-                ElementKind.Half => new SpeadItemPlan(ItemProblem.None, ItemEncoding.DtypeScalar, empty, 'f', 2, 1, false),
-                ElementKind.Complex => new SpeadItemPlan(ItemProblem.None, ItemEncoding.DtypeScalar, empty, 'c', 16, 1, false),
+                ElementKind.Half => new SpeadItemPlan(ItemProblem.None, ItemEncoding.DtypeScalar, empty, 'f', 2, 1, false, attribute.ByteOrder),
+                ElementKind.Complex => new SpeadItemPlan(ItemProblem.None, ItemEncoding.DtypeScalar, empty, 'c', 16, 1, false, attribute.ByteOrder),
                 _ => Fail(ItemProblem.UnsupportedType),
             };
         }
 
-        // Strings and sequences: default shape is one variable dimension where the encoding allows it.
+        // Strings and sequences: the default shape is one variable dimension where the encoding allows it.
+        var formatCapable = type.Element is not (ElementKind.Half or ElementKind.Complex);
         ImmutableArray<long> shape;
         if (declared is { Length: > 0 } given)
         {
             shape = given;
         }
-        else if (type.Container == ContainerKind.String || type.ElementBytes == 1)
+        else if (type.Container == ContainerKind.String || (formatCapable && type.Container != ContainerKind.Rectangular))
         {
             shape = ImmutableArray.Create(-1L);
         }
@@ -134,6 +200,11 @@ internal readonly struct SpeadItemPlan
             if (d == -1)
             {
                 variable++;
+                continue;
+            }
+
+            if (d == RunTime)
+            {
                 continue;
             }
 
@@ -161,24 +232,54 @@ internal readonly struct SpeadItemPlan
             return Fail(ItemProblem.ShapeTooLarge);
         }
 
+        if (type.Container == ContainerKind.Rectangular && type.Rank != shape.Length)
+        {
+            return Fail(ItemProblem.ShapeRankMismatch);
+        }
+
         if (type.Container == ContainerKind.String)
         {
+            if (attribute.ByteOrder != 0 || attribute.Order != 0)
+            {
+                return Fail(attribute.ByteOrder != 0 ? ItemProblem.ByteOrderNotApplicable : ItemProblem.OrderNotApplicable);
+            }
+
             return shape.Length != 1
                 ? Fail(ItemProblem.StringShapeRank)
                 : new SpeadItemPlan(ItemProblem.None, ItemEncoding.String, shape, 'c', 8, product, variable == 1);
         }
 
-        if (variable == 1)
+        if (variable == 1 || packed)
         {
-            // A numpy dtype cannot carry a variable dimension (spead2 rejects it), and the format path is
-            // big-endian: only one-byte elements are the same bytes either way, so only they stay zero copy.
-            if (type.ElementBytes != 1)
+            // The format path: a numpy dtype cannot carry a variable dimension (spead2 rejects it), and only the
+            // format path has sub-byte fields. Its fields are big-endian, so byte order and memory order do not apply.
+            if (!formatCapable)
             {
-                return Fail(ItemProblem.ShapeVariableNeedsByteElements);
+                return Fail(ItemProblem.ShapeVariableNeedsFormatElements);
             }
 
-            var code = type.Element == ElementKind.Boolean ? 'b' : type.IsSigned ? 'i' : 'u';
-            return new SpeadItemPlan(ItemProblem.None, ItemEncoding.FormatSequence, shape, code, 8, product, true);
+            if (attribute.ByteOrder != 0)
+            {
+                return Fail(ItemProblem.ByteOrderNotApplicable);
+            }
+
+            if (attribute.Order != 0)
+            {
+                return Fail(ItemProblem.OrderNotApplicable);
+            }
+
+            var code = type.Element switch
+            {
+                ElementKind.Boolean => 'b',
+                ElementKind.Float => 'f',
+                _ => type.IsSigned ? 'i' : 'u',
+            };
+            return new SpeadItemPlan(ItemProblem.None, ItemEncoding.FormatSequence, shape, code, attribute.Bits ?? type.ElementBytes * 8, product, variable == 1);
+        }
+
+        if (attribute.Order == 1 && shape.Length > 1 && type.Container != ContainerKind.Rectangular)
+        {
+            return Fail(ItemProblem.FortranNeedsRectangular);
         }
 
         var kind = type.Element switch
@@ -188,6 +289,6 @@ internal readonly struct SpeadItemPlan
             ElementKind.Float or ElementKind.Half => 'f',
             _ => 'c',
         };
-        return new SpeadItemPlan(ItemProblem.None, ItemEncoding.DtypeSequence, shape, kind, type.ElementBytes, product, false);
+        return new SpeadItemPlan(ItemProblem.None, ItemEncoding.DtypeSequence, shape, kind, type.ElementBytes, product, false, attribute.ByteOrder, attribute.Order);
     }
 }

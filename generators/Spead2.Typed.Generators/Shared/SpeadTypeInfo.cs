@@ -17,6 +17,8 @@ internal enum ContainerKind
     Memory,
     /// <summary><c>ReadOnlyMemory&lt;T&gt;</c>.</summary>
     ReadOnlyMemory,
+    /// <summary>A rectangular array <c>T[,]</c>, <c>T[,,]</c>...: C-indexed like a numpy array; its rank is the shape's.</summary>
+    Rectangular,
 }
 
 /// <summary>The numeric family of a scalar or of an array's elements.</summary>
@@ -36,8 +38,9 @@ internal enum ElementKind
 /// </summary>
 internal readonly struct SpeadTypeInfo
 {
-    public SpeadTypeInfo(ContainerKind container, ElementKind element, bool isSigned, int elementBytes, bool isEnum, string elementTypeName, string integerTypeName)
+    public SpeadTypeInfo(ContainerKind container, ElementKind element, bool isSigned, int elementBytes, bool isEnum, string elementTypeName, string integerTypeName, int rank = 1)
     {
+        Rank = rank;
         Container = container;
         Element = element;
         IsSigned = isSigned;
@@ -61,8 +64,11 @@ internal readonly struct SpeadTypeInfo
     /// <summary>For integers and enums, the C# keyword of the (underlying) integer type, e.g. <c>ulong</c>; else empty.</summary>
     public string IntegerTypeName { get; }
 
+    /// <summary>Number of dimensions of a rectangular array (1 for other containers).</summary>
+    public int Rank { get; }
+
     public bool IsSupported => Container != ContainerKind.Unsupported;
-    public bool IsSequence => Container is ContainerKind.Array or ContainerKind.Memory or ContainerKind.ReadOnlyMemory;
+    public bool IsSequence => Container is ContainerKind.Array or ContainerKind.Memory or ContainerKind.ReadOnlyMemory or ContainerKind.Rectangular;
 
     /// <summary>
     /// Classifies a member type. Anything not listed in the supported set gives <see cref="Unsupported"/>;
@@ -77,7 +83,15 @@ internal readonly struct SpeadTypeInfo
 
         if (type is IArrayTypeSymbol array)
         {
-            return array.Rank == 1 ? Sequence(ContainerKind.Array, array.ElementType) : Unsupported;
+            if (array.Rank == 1)
+            {
+                return Sequence(ContainerKind.Array, array.ElementType);
+            }
+
+            var element = Classify(ContainerKind.Rectangular, array.ElementType);
+            return element.IsSupported
+                ? new SpeadTypeInfo(ContainerKind.Rectangular, element.Element, element.IsSigned, element.ElementBytes, element.IsEnum, element.ElementTypeName, element.IntegerTypeName, array.Rank)
+                : Unsupported;
         }
 
         if (type is INamedTypeSymbol named && named.IsGenericType && named.TypeArguments.Length == 1

@@ -23,21 +23,42 @@ public sealed class HeapGenerator<T>
     private readonly bool[] _pending;
     // Heaps reused by the send extensions: one per send in flight, so steady state allocates none.
     private readonly Stack<Heap> _spareHeaps = new();
+    private readonly SpeadLayout _layout;
     private long _calls;
 
-    /// <summary>Creates a generator.</summary>
+    /// <summary>Creates a generator for a type whose shapes are all fixed at compile time.</summary>
     /// <param name="descriptorFrequency">If set, resend each descriptor once every this many heaps; null sends each once.</param>
     /// <param name="flavour">The flavour of the heaps this generator creates; <see cref="Flavour.Default"/> if null.</param>
+    /// <exception cref="ArgumentException"><typeparamref name="T"/> has <see cref="SpeadDimension.RunTime"/> dimensions (the message names the member): use the constructor that takes <see cref="SpeadShapes"/>.</exception>
     public HeapGenerator(int? descriptorFrequency = null, Flavour? flavour = null)
+        : this(T.Layout.WithShapes(null), descriptorFrequency, flavour)
+    {
+    }
+
+    /// <summary>
+    /// Creates a generator for a type with <see cref="SpeadDimension.RunTime"/> dimensions: <paramref name="shapes"/>
+    /// gives them once, the descriptors carry the concrete shapes, and every value is checked against them.
+    /// </summary>
+    /// <param name="shapes">The full shape of each member with run-time dimensions (copied: later changes have no effect).</param>
+    /// <param name="descriptorFrequency">If set, resend each descriptor once every this many heaps; null sends each once.</param>
+    /// <param name="flavour">The flavour of the heaps this generator creates; <see cref="Flavour.Default"/> if null.</param>
+    /// <exception cref="ArgumentException">A run-time dimension is left unset, or a shape does not fit its declaration; the message names <c>Record.Member</c>.</exception>
+    public HeapGenerator(SpeadShapes shapes, int? descriptorFrequency = null, Flavour? flavour = null)
+        : this(T.Layout.WithShapes(shapes ?? throw new ArgumentNullException(nameof(shapes))), descriptorFrequency, flavour)
+    {
+    }
+
+    private HeapGenerator(SpeadLayout layout, int? descriptorFrequency, Flavour? flavour)
     {
         if (descriptorFrequency is { } frequency)
         {
             ArgumentOutOfRangeException.ThrowIfLessThan(frequency, 1, nameof(descriptorFrequency));
         }
 
+        _layout = layout;
         DescriptorFrequency = descriptorFrequency;
         Flavour = flavour ?? Flavour.Default;
-        _descriptorSentAt = new long[T.Descriptors.Count];
+        _descriptorSentAt = new long[layout.Count];
         _pending = new bool[_descriptorSentAt.Length];
         Array.Fill(_descriptorSentAt, -1L);
     }
@@ -45,11 +66,21 @@ public sealed class HeapGenerator<T>
     /// <summary>The flavour of heaps created by <see cref="GetHeap"/>, <see cref="GetStart"/> and <see cref="GetEnd"/>.</summary>
     public Flavour Flavour { get; }
 
+    /// <summary>
+    /// Whether the heaps this generator builds for values (<see cref="GetHeap"/> and the send extensions) repeat every
+    /// item pointer in every packet (<see cref="Heap.RepeatPointers"/>), as katgpucbf's data heaps do so that each
+    /// packet can be placed on its own. False by default, like spead2.
+    /// </summary>
+    public bool RepeatPointers { get; init; }
+
     /// <summary>Resend period of descriptors in heaps, or null to send each descriptor once.</summary>
     public int? DescriptorFrequency { get; }
 
-    /// <summary>The descriptors of <typeparamref name="T"/>, in send order.</summary>
-    public IReadOnlyList<Descriptor> Descriptors => T.Descriptors;
+    /// <summary>The descriptors of <typeparamref name="T"/>, in send order, with the concrete shapes.</summary>
+    public IReadOnlyList<Descriptor> Descriptors => _layout.Descriptors;
+
+    /// <summary>The resolved layout of <typeparamref name="T"/> this generator checks values against.</summary>
+    public SpeadLayout Layout => _layout;
 
     /// <summary>Creates a new heap holding the value and the descriptors due. Allocates the heap: reuse one with <see cref="AddToHeap"/> on hot paths.</summary>
     /// <param name="value">The value.</param>
@@ -57,7 +88,7 @@ public sealed class HeapGenerator<T>
     /// <returns>The new heap.</returns>
     public Heap GetHeap(in T value, HeapContents descriptors = HeapContents.Stale)
     {
-        var heap = new Heap(Flavour);
+        var heap = new Heap(Flavour) { RepeatPointers = RepeatPointers };
         AddToHeap(value, heap, descriptors);
         return heap;
     }
@@ -66,13 +97,13 @@ public sealed class HeapGenerator<T>
     /// <param name="value">The value; its arrays are referenced, so leave them unchanged until the heap is sent.</param>
     /// <param name="heap">The heap (usually cleared and reused).</param>
     /// <param name="descriptors"><see cref="HeapContents.Stale"/>: only descriptors not yet sent or due again; <see cref="HeapContents.All"/>; <see cref="HeapContents.None"/>.</param>
-    /// <exception cref="ArgumentException">A value does not fit its item (array length, non-ASCII string, integer
-    /// wider than its bits). The heap then holds the items added before it: clear it before reuse. The descriptor
+    /// <exception cref="ArgumentException">A value does not fit its item (array length or shape, non-ASCII string, integer
+    /// wider than its bits); the message names <c>Record.Member</c>, and for arrays the expected and actual shapes. The heap then holds the items added before it: clear it before reuse. The descriptor
     /// tracking is left as it was, so the descriptors stay due.</exception>
     public void AddToHeap(in T value, Heap heap, HeapContents descriptors = HeapContents.Stale)
     {
         ArgumentNullException.ThrowIfNull(heap);
-        var list = T.Descriptors;
+        var list = _layout.Descriptors;
         for (var i = 0; i < list.Count; i++)
         {
             var due = IsDue(i, descriptors);
@@ -82,7 +113,7 @@ public sealed class HeapGenerator<T>
                 heap.AddDescriptor(list[i]);
             }
 
-            T.AddItem(value, i, heap);
+            T.AddItem(value, i, heap, _layout);
         }
 
         Commit();
@@ -94,7 +125,7 @@ public sealed class HeapGenerator<T>
     public void AddDescriptorsToHeap(Heap heap, HeapContents descriptors = HeapContents.All)
     {
         ArgumentNullException.ThrowIfNull(heap);
-        var list = T.Descriptors;
+        var list = _layout.Descriptors;
         for (var i = 0; i < list.Count; i++)
         {
             var due = IsDue(i, descriptors);
@@ -128,11 +159,12 @@ public sealed class HeapGenerator<T>
         {
             if (_spareHeaps.TryPop(out var heap))
             {
+                heap.RepeatPointers = RepeatPointers;
                 return heap;
             }
         }
 
-        return new Heap(Flavour);
+        return new Heap(Flavour) { RepeatPointers = RepeatPointers };
     }
 
     /// <summary>Clears a heap (dropping its references to user arrays) and keeps it for the next send.</summary>

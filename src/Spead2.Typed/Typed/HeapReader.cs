@@ -20,6 +20,24 @@ public sealed class HeapReader<T>
     where T : ISpeadHeap<T>
 {
     private readonly ItemGroup _descriptors = new();
+    private readonly SpeadLayout _layout;
+
+    /// <summary>Creates a reader for a type whose shapes are all fixed at compile time.</summary>
+    /// <exception cref="ArgumentException"><typeparamref name="T"/> has <see cref="SpeadDimension.RunTime"/> dimensions (the message names the member): use the constructor that takes <see cref="SpeadShapes"/>.</exception>
+    public HeapReader()
+        => _layout = T.Layout.WithShapes(null);
+
+    /// <summary>Creates a reader for a type with <see cref="SpeadDimension.RunTime"/> dimensions, expecting the given shapes.</summary>
+    /// <param name="shapes">The full shape of each member with run-time dimensions (copied).</param>
+    /// <exception cref="ArgumentException">A run-time dimension is left unset, or a shape does not fit its declaration; the message names <c>Record.Member</c>.</exception>
+    public HeapReader(SpeadShapes shapes)
+    {
+        ArgumentNullException.ThrowIfNull(shapes);
+        _layout = T.Layout.WithShapes(shapes);
+    }
+
+    /// <summary>The resolved layout values are read with (descriptors must match its shapes).</summary>
+    public SpeadLayout Layout => _layout;
 
     /// <summary>The descriptors received so far (values are never set in it).</summary>
     public ItemGroup Descriptors => _descriptors;
@@ -51,6 +69,42 @@ public sealed class HeapReader<T>
     {
         ArgumentNullException.ThrowIfNull(heap);
         value = default;
+        if (!Accept(heap))
+            return false;
+        if (!T.TryRead(heap, _descriptors, _layout, out value, out var error))
+            throw new InvalidDataException(error);
+        return true;
+    }
+
+    /// <summary>
+    /// Like <see cref="TryRead"/>, but fills the buffers <paramref name="value"/> already holds instead of allocating:
+    /// scalars are replaced and every array, <c>Memory</c> and rectangular-array member is overwritten in place
+    /// (strings are still new strings). For a record struct without strings nothing is allocated per heap.
+    /// </summary>
+    /// <remarks>
+    /// Ownership: the buffers stay the caller's. The reader copies into them and keeps no reference; the heap may be
+    /// disposed as soon as this returns. Each buffer must have exactly the received shape: a wrong size or a null
+    /// buffer throws <see cref="ArgumentException"/> naming <c>Record.Member</c> (nothing is resized or allocated
+    /// behind your back). The next call overwrites the same buffers: copy what you keep, or rotate several values.
+    /// When this returns false, <paramref name="value"/> is unchanged.
+    /// </remarks>
+    /// <param name="heap">A received heap.</param>
+    /// <param name="value">In: the buffers. Out: the value read into them.</param>
+    /// <returns>Whether the heap held a value.</returns>
+    /// <exception cref="ArgumentException">A buffer is null or has another shape than the received value.</exception>
+    /// <exception cref="InvalidDataException">As for <see cref="TryRead"/>.</exception>
+    public bool TryReadInto(ReceivedHeap heap, ref T value)
+    {
+        ArgumentNullException.ThrowIfNull(heap);
+        if (!Accept(heap))
+            return false;
+        if (!T.TryReadInto(heap, _descriptors, _layout, ref value, out var error))
+            throw new InvalidDataException(error);
+        return true;
+    }
+
+    private bool Accept(ReceivedHeap heap)
+    {
         ApplyDescriptors(heap);
         if (!heap.IsComplete)
         {
@@ -64,8 +118,6 @@ public sealed class HeapReader<T>
             HeapsBeforeDescriptors++;
             return false;
         }
-        if (!T.TryRead(heap, _descriptors, out value, out var error))
-            throw new InvalidDataException(error);
         return true;
     }
 
@@ -92,12 +144,11 @@ public sealed class HeapReader<T>
         }
     }
 
-    private static bool IsOwnItem(long id)
+    private bool IsOwnItem(long id)
     {
-        var declared = T.Descriptors;
-        for (int i = 0; i < declared.Count; i++)
+        for (int i = 0; i < _layout.Count; i++)
         {
-            if (declared[i].Id == id)
+            if (_layout.Items[i].Id == id)
                 return true;
         }
         return false;
@@ -105,10 +156,9 @@ public sealed class HeapReader<T>
 
     private bool HasAnyDescriptor()
     {
-        var declared = T.Descriptors;
-        for (int i = 0; i < declared.Count; i++)
+        for (int i = 0; i < _layout.Count; i++)
         {
-            if (_descriptors.ContainsId(declared[i].Id))
+            if (_descriptors.ContainsId(_layout.Items[i].Id))
                 return true;
         }
         return false;

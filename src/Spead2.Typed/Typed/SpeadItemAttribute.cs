@@ -28,11 +28,31 @@ public sealed class SpeadItemAttribute : Attribute
     public string? Description { get; set; }
 
     /// <summary>
-    /// Dimensions of an array, <c>Memory</c> or string item; -1 marks the (single) variable dimension.
-    /// Required for arrays of multi-byte elements; one-byte element arrays and strings default to one variable dimension.
+    /// Dimensions of an array, <c>Memory</c> or string item. <see cref="SpeadDimension.Variable"/> (-1) marks the
+    /// (single) variable dimension, sent on spead2's format path; <see cref="SpeadDimension.RunTime"/> marks a
+    /// dimension fixed for a stream but given at run time (<see cref="SpeadShapes"/>). Arrays default to one
+    /// variable dimension, strings too; a rectangular array (<c>T[,]</c>) needs a shape of its rank.
     /// </summary>
     public int[]? Shape { get; set; }
 
-    /// <summary>Width in bits of an integer or enum scalar, narrower than its type (e.g. 48 for 48-bit timestamps).</summary>
+    /// <summary>
+    /// Width in bits: of an integer or enum scalar, narrower than its type (e.g. 48 for 48-bit timestamps); or, from
+    /// 1 to 7, of each element of a <c>byte</c>/<c>sbyte</c> array, which then travels packed MSB first as format
+    /// <c>[('u'|'i', Bits)]</c> (e.g. 4 for two signed 4-bit samples per byte), as spead2 packs it.
+    /// </summary>
     public int Bits { get; set; }
+
+    /// <summary>
+    /// Byte order of a dtype item's multi-byte elements on the wire (e.g. <see cref="SpeadByteOrder.LittleEndian"/>
+    /// for katgpucbf's <c>&lt;i4</c>); <see cref="SpeadByteOrder.Native"/> by default. Not for items on the format
+    /// path (a variable dimension, or <see cref="Bits"/>), which are big-endian by definition.
+    /// </summary>
+    public SpeadByteOrder ByteOrder { get; set; }
+
+    /// <summary>
+    /// Memory order of a multi-dimensional dtype item; <see cref="ArrayOrder.C"/> by default. A Fortran-order item
+    /// of more than one dimension must be a rectangular array member (<c>T[,]</c>, indexed like numpy), which is
+    /// transposed on the way out and in.
+    /// </summary>
+    public ArrayOrder Order { get; set; }
 }

@@ -70,6 +70,28 @@ public ref struct SpeadReader
         return new(descriptors, heap, declared, typeName, members);
     }
 
+    /// <summary>A reader of the values an updated <see cref="ItemGroup"/> holds, checked against a resolved layout.</summary>
+    /// <param name="items">The group.</param>
+    /// <param name="layout">The record's resolved layout.</param>
+    /// <returns>The reader.</returns>
+    public static SpeadReader ForItemGroup(ItemGroup items, SpeadLayout layout)
+    {
+        ArgumentNullException.ThrowIfNull(layout);
+        return new(items, null, layout.Descriptors, layout.TypeName, layout.MemberNames);
+    }
+
+    /// <summary>A reader of a received heap's raw item bytes, checked against a resolved layout.</summary>
+    /// <param name="heap">The heap (apply its descriptors to <paramref name="descriptors"/> first).</param>
+    /// <param name="descriptors">The descriptors received so far.</param>
+    /// <param name="layout">The record's resolved layout.</param>
+    /// <returns>The reader.</returns>
+    public static SpeadReader ForHeap(ReceivedHeap heap, ItemGroup descriptors, SpeadLayout layout)
+    {
+        ArgumentNullException.ThrowIfNull(heap);
+        ArgumentNullException.ThrowIfNull(layout);
+        return new(descriptors, heap, layout.Descriptors, layout.TypeName, layout.MemberNames);
+    }
+
     /// <summary>Reads an integer item of format <c>('u', bits)</c>.</summary>
     /// <param name="index">The member's position in the record's descriptors.</param>
     /// <param name="value">The value.</param>
@@ -210,19 +232,259 @@ public ref struct SpeadReader
             return false;
         if (_heap is not null)
         {
-            if (!TryBytes(index, received, item, out var bytes))
+            if (!TryBytes(index, received, item, out var bytes, out long elements))
                 return false;
-            var result = new T[bytes.Length / Unsafe.SizeOf<T>()];
-            var destination = MemoryMarshal.AsBytes(result.AsSpan());
-            bytes.Slice(0, destination.Length).CopyTo(destination);
-            if (received.NumpyType is { } dtype && dtype.IsBigEndian == BitConverter.IsLittleEndian)
-                SwapEndianness(destination, Unsafe.SizeOf<T>());
-            if (typeof(T) == typeof(bool))
-                NormaliseBooleans(destination);
+            var result = new T[elements];
+            Decode(received, bytes, result.AsSpan(), default);
             value = result;
             return true;
         }
         return FromBoxedArray(index, boxed, out value);
+    }
+
+    /// <summary>
+    /// Reads an array item into a new rectangular array (<c>T[,]</c>...) of the received shape, indexed like the
+    /// numpy array (a Fortran-order item is transposed).
+    /// </summary>
+    /// <typeparam name="T">Element type.</typeparam>
+    /// <param name="index">The member's position in the record's descriptors.</param>
+    /// <param name="optional">True for a nullable member: a missing item gives null instead of an error.</param>
+    /// <param name="create">Creates the array for given lengths (generated code: <c>static l =&gt; new T[l[0], l[1]]</c>).</param>
+    /// <param name="value">A new array (null only for a missing optional item).</param>
+    /// <returns>False with <see cref="Error"/> set if the item is missing (and not optional), described differently or malformed.</returns>
+    public bool ReadRectangular<T>(int index, bool optional, Func<int[], Array> create, out Array? value)
+        where T : unmanaged
+    {
+        value = null;
+        var state = Locate(index, out var received, out var item, out var boxed, optional);
+        if (state == Found.Missing)
+            return true;
+        if (state != Found.Value)
+            return false;
+        var shape = received.ShapeArray;
+        if (_heap is not null)
+        {
+            if (!TryBytes(index, received, item, out var bytes, out long elements))
+                return false;
+            var lengths = Lengths(shape, elements);
+            var result = create(lengths);
+            Decode(received, bytes, ArraySpan<T>(result), received.Order == ArrayOrder.Fortran ? LongLengths(lengths) : default);
+            value = result;
+            return true;
+        }
+        if (boxed is null)
+        {
+            value = create(Lengths(shape, 0));
+            return true;
+        }
+        if (boxed is Array array && array.Rank == shape.Length
+            && (array.GetType().GetElementType() == typeof(T) || (typeof(T).IsEnum && array.GetType().GetElementType() == Enum.GetUnderlyingType(typeof(T)))))
+        {
+            var lengths = new int[array.Rank];
+            for (int d = 0; d < lengths.Length; d++)
+                lengths[d] = array.GetLength(d);
+            var result = create(lengths);
+            MemoryMarshal.CreateReadOnlySpan(ref MemoryMarshal.GetArrayDataReference(array), array.Length * Unsafe.SizeOf<T>())
+                .CopyTo(MemoryMarshal.AsBytes(ArraySpan<T>(result)));
+            value = result;
+            return true;
+        }
+        return BoxedType(index, boxed);
+    }
+
+    /// <summary>
+    /// Reads an array item from a heap into <paramref name="buffer"/>, which must have exactly the received number of
+    /// elements (nothing is allocated).
+    /// </summary>
+    /// <typeparam name="T">Element type.</typeparam>
+    /// <param name="index">The member's position in the record's descriptors.</param>
+    /// <param name="optional">True for a nullable member: a missing item gives null.</param>
+    /// <param name="buffer">The caller's buffer.</param>
+    /// <param name="value"><paramref name="buffer"/>, filled (null for a missing optional item).</param>
+    /// <returns>False with <see cref="Error"/> set if the item is missing (and not optional), described differently or malformed.</returns>
+    /// <exception cref="ArgumentException"><paramref name="buffer"/> is null or has another length.</exception>
+    public bool ReadInto<T>(int index, bool optional, T[]? buffer, out T[]? value)
+        where T : unmanaged
+    {
+        value = null;
+        if (!LocateInto(index, optional, out var received, out var bytes, out long elements, out bool missing))
+            return false;
+        if (missing)
+            return true;
+        if (buffer is null)
+            ThrowBuffer(index, $"the value holds no buffer (null) for it; give an array of {elements} elements");
+        CheckBuffer(index, buffer.Length, elements);
+        Decode(received, bytes, buffer.AsSpan(), default);
+        value = buffer;
+        return true;
+    }
+
+    /// <summary>Reads an array item from a heap into <paramref name="buffer"/> (see <see cref="ReadInto{T}(int, bool, T[], out T[])"/>).</summary>
+    /// <typeparam name="T">Element type.</typeparam>
+    /// <param name="index">The member's position in the record's descriptors.</param>
+    /// <param name="optional">Unused for memory members (they cannot be null).</param>
+    /// <param name="buffer">The caller's buffer.</param>
+    /// <param name="value"><paramref name="buffer"/>, filled.</param>
+    /// <returns>False with <see cref="Error"/> set if the item is missing, described differently or malformed.</returns>
+    /// <exception cref="ArgumentException"><paramref name="buffer"/> has another length.</exception>
+    public bool ReadInto<T>(int index, bool optional, Memory<T> buffer, out Memory<T> value)
+        where T : unmanaged
+    {
+        value = default;
+        if (!LocateInto(index, optional, out var received, out var bytes, out long elements, out bool missing))
+            return false;
+        if (missing)
+            return true;
+        CheckBuffer(index, buffer.Length, elements);
+        Decode(received, bytes, buffer.Span, default);
+        value = buffer;
+        return true;
+    }
+
+    /// <summary>Reads an array item from a heap into the memory behind <paramref name="buffer"/> (which the caller owns).</summary>
+    /// <typeparam name="T">Element type.</typeparam>
+    /// <param name="index">The member's position in the record's descriptors.</param>
+    /// <param name="optional">Unused for memory members (they cannot be null).</param>
+    /// <param name="buffer">The caller's buffer, written through <see cref="MemoryMarshal.AsMemory{T}(ReadOnlyMemory{T})"/>.</param>
+    /// <param name="value"><paramref name="buffer"/>, filled.</param>
+    /// <returns>False with <see cref="Error"/> set if the item is missing, described differently or malformed.</returns>
+    /// <exception cref="ArgumentException"><paramref name="buffer"/> has another length.</exception>
+    public bool ReadInto<T>(int index, bool optional, ReadOnlyMemory<T> buffer, out ReadOnlyMemory<T> value)
+        where T : unmanaged
+    {
+        bool ok = ReadInto(index, optional, MemoryMarshal.AsMemory(buffer), out Memory<T> written);
+        value = written;
+        return ok;
+    }
+
+    /// <summary>Reads an array item from a heap into a rectangular array of exactly the received shape.</summary>
+    /// <typeparam name="T">Element type.</typeparam>
+    /// <param name="index">The member's position in the record's descriptors.</param>
+    /// <param name="optional">True for a nullable member: a missing item gives null.</param>
+    /// <param name="buffer">The caller's array.</param>
+    /// <param name="value"><paramref name="buffer"/>, filled (null for a missing optional item).</param>
+    /// <returns>False with <see cref="Error"/> set if the item is missing (and not optional), described differently or malformed.</returns>
+    /// <exception cref="ArgumentException"><paramref name="buffer"/> is null or has another shape.</exception>
+    public bool ReadRectangularInto<T>(int index, bool optional, Array? buffer, out Array? value)
+        where T : unmanaged
+    {
+        value = null;
+        if (!LocateInto(index, optional, out var received, out var bytes, out long elements, out bool missing))
+            return false;
+        if (missing)
+            return true;
+        var lengths = Lengths(received.ShapeArray, elements);
+        if (buffer is null)
+            ThrowBuffer(index, $"the value holds no buffer (null) for it; give an array of shape {SpeadItemLayout.ShapeText(LongLengths(lengths))}");
+        bool same = buffer.Rank == lengths.Length && buffer.GetType().GetElementType() == typeof(T);
+        for (int d = 0; same && d < lengths.Length; d++)
+            same = buffer.GetLength(d) == lengths[d];
+        if (!same)
+            ThrowBuffer(index, $"its buffer has shape {SpeadCodec.ArrayShapeText(buffer)}, but the received value has shape {SpeadItemLayout.ShapeText(LongLengths(lengths))}");
+        Span<long> fortran = stackalloc long[lengths.Length];
+        for (int d = 0; d < lengths.Length; d++)
+            fortran[d] = lengths[d];
+        Decode(received, bytes, ArraySpan<T>(buffer), received.Order == ArrayOrder.Fortran ? fortran : default);
+        value = buffer;
+        return true;
+    }
+
+    private bool LocateInto(int index, bool optional, out Descriptor received, out ReadOnlySpan<byte> bytes, out long elements, out bool missing)
+    {
+        bytes = default;
+        elements = 0;
+        missing = false;
+        if (_heap is null)
+            throw new InvalidOperationException("Reading into buffers needs a heap reader (SpeadReader.ForHeap).");
+        var state = Locate(index, out received, out var item, out _, optional);
+        if (state == Found.Missing)
+        {
+            missing = true;
+            return true;
+        }
+        return state == Found.Value && TryBytes(index, received, item, out bytes, out elements);
+    }
+
+    private void CheckBuffer(int index, long length, long elements)
+    {
+        if (length != elements)
+            ThrowBuffer(index, string.Create(CultureInfo.InvariantCulture,
+                $"its buffer has {length} elements, but the received value has {elements}; give a buffer of exactly that length (or read with TryRead, which allocates)"));
+    }
+
+    [System.Diagnostics.CodeAnalysis.DoesNotReturn]
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private void ThrowBuffer(int index, string message) =>
+        throw new ArgumentException($"{Subject(index)}: {message}.", "value");
+
+    private static int[] Lengths(long[] shape, long elements)
+    {
+        long known = 1;
+        foreach (long d in shape)
+        {
+            if (d != Descriptor.VariableDimension)
+                known *= d;
+        }
+        var lengths = new int[shape.Length];
+        for (int d = 0; d < shape.Length; d++)
+            lengths[d] = (int)(shape[d] == Descriptor.VariableDimension ? (known == 0 ? 0 : elements / known) : shape[d]);
+        return lengths;
+    }
+
+    private static long[] LongLengths(int[] lengths)
+    {
+        var result = new long[lengths.Length];
+        for (int d = 0; d < lengths.Length; d++)
+            result[d] = lengths[d];
+        return result;
+    }
+
+    private static Span<T> ArraySpan<T>(Array array) =>
+        MemoryMarshal.CreateSpan(ref Unsafe.As<byte, T>(ref MemoryMarshal.GetArrayDataReference(array)), array.Length);
+
+    /// <summary>
+    /// Decodes the wire bytes of an array item into <paramref name="destination"/> (C order): unpacks sub-byte fields
+    /// (sign-extending <c>i</c>), reorders a Fortran-order value, swaps bytes that are not in this machine's order.
+    /// </summary>
+    private static void Decode<T>(Descriptor received, ReadOnlySpan<byte> bytes, Span<T> destination, ReadOnlySpan<long> fortranLengths)
+        where T : unmanaged
+    {
+        int size = Unsafe.SizeOf<T>();
+        if (received.FormatArray is { } format && format[0].Bits < 8 * size)
+        {
+            Unpack(bytes, format[0].Bits, format[0].Code == 'i', MemoryMarshal.AsBytes(destination));
+            return;
+        }
+        var source = bytes.Slice(0, destination.Length * size);
+        if (fortranLengths.Length > 1)
+            ArrayTransposition.FortranToC(MemoryMarshal.Cast<byte, T>(source), destination, fortranLengths);
+        else
+            source.CopyTo(MemoryMarshal.AsBytes(destination));
+        bool bigEndian = received.NumpyType is not { } dtype || dtype.IsBigEndian;
+        if (size > 1 && bigEndian == BitConverter.IsLittleEndian)
+            SwapEndianness(MemoryMarshal.AsBytes(destination), size);
+        if (typeof(T) == typeof(bool))
+            NormaliseBooleans(MemoryMarshal.AsBytes(destination));
+    }
+
+    /// <summary>spead2's bit reader: <paramref name="bits"/>-bit fields MSB first, one per destination byte.</summary>
+    private static void Unpack(ReadOnlySpan<byte> bytes, int bits, bool signed, Span<byte> destination)
+    {
+        int current = 0;
+        int have = 0;
+        int position = 0;
+        for (int i = 0; i < destination.Length; i++)
+        {
+            while (have < bits)
+            {
+                current = (current << 8) | bytes[position++];
+                have += 8;
+            }
+            int field = (current >> (have - bits)) & ((1 << bits) - 1);
+            have -= bits;
+            current &= (1 << have) - 1;
+            destination[i] = signed ? (byte)((field << (32 - bits)) >> (32 - bits)) : (byte)field;
+        }
     }
 
     private bool FromBoxedArray<T>(int index, object? boxed, out T[]? value)
@@ -366,7 +628,10 @@ public ref struct SpeadReader
     /// shape (a variable dimension taking the whole elements the bytes hold) and element size call for. Like
     /// <see cref="ItemValueDecoder.GetValueBytes"/>, without its allocation: the descriptor was already checked.
     /// </summary>
-    private bool TryBytes(int index, Descriptor received, in ReceivedItem item, out ReadOnlySpan<byte> bytes)
+    private bool TryBytes(int index, Descriptor received, scoped in ReceivedItem item, out ReadOnlySpan<byte> bytes) =>
+        TryBytes(index, received, item, out bytes, out _);
+
+    private bool TryBytes(int index, Descriptor received, scoped in ReceivedItem item, out ReadOnlySpan<byte> bytes, out long elements)
     {
         var raw = item.Span;
         long bitsPerElement = received.NumpyType is { } dtype ? dtype.ItemSize * 8L : received.FormatArray![0].Bits;
@@ -380,7 +645,7 @@ public ref struct SpeadReader
             else
                 known *= dimension;   // the declared shape, whose size the generator bounded
         }
-        long elements = variable ? (known == 0 ? 0 : available / known * known) : known;
+        elements = variable ? (known == 0 ? 0 : available / known * known) : known;
         if (elements > available)
         {
             bytes = default;
@@ -461,7 +726,7 @@ public ref struct SpeadReader
         return value >> (count * 8 - bits);
     }
 
-    private static void SwapEndianness(Span<byte> data, int elementSize)
+    internal static void SwapEndianness(Span<byte> data, int elementSize)
     {
         switch (elementSize)
         {

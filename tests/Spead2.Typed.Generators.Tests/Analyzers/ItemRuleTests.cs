@@ -84,7 +84,7 @@ public class ItemRuleTests
         public partial record Dump(
             [{|SPEAD0008:SpeadItem(0x1000)|}] decimal Money,
             [{|SPEAD0008:SpeadItem(0x1001)|}] List<int> Values,
-            [{|SPEAD0008:SpeadItem(0x1002, Shape = new[] { 2, 2 })|}] int[,] Grid,
+            [{|SPEAD0008:SpeadItem(0x1002, Shape = new[] { 2, 2 })|}] string[,] Grid,
             [{|SPEAD0008:SpeadItem(0x1003)|}] string[] Names,
             [{|SPEAD0008:SpeadItem(0x1004)|}] int? Maybe,
             [{|SPEAD0008:SpeadItem(0x1005)|}] char Letter,
@@ -112,10 +112,12 @@ public class ItemRuleTests
         using Spead2.Typed;
         public partial record Dump(
             [{|SPEAD0009:SpeadItem(0x1000, Shape = new[] { 3 })|}] int ScalarWithShape,
-            [{|SPEAD0009:SpeadItem(0x1001)|}] float[] MissingShape,
+            [{|SPEAD0009:SpeadItem(0x1001)|}] Half[] MissingShape,
             [{|SPEAD0009:SpeadItem(0x1002, Shape = new[] { -1, -1 })|}] byte[] TwoVariable,
-            [{|SPEAD0009:SpeadItem(0x1003, Shape = new[] { -2 })|}] byte[] Negative,
-            [{|SPEAD0009:SpeadItem(0x1004, Shape = new[] { -1 })|}] ReadOnlyMemory<int> VariableMultiByte,
+            [{|SPEAD0009:SpeadItem(0x1003, Shape = new[] { -3 })|}] byte[] Negative,
+            [{|SPEAD0009:SpeadItem(0x1004, Shape = new[] { -1 })|}] ReadOnlyMemory<System.Numerics.Complex> VariableComplex,
+            [{|SPEAD0009:SpeadItem(0x1007, Shape = new[] { 2 })|}] int[,] RankMismatch,
+            [{|SPEAD0009:SpeadItem(0x1008)|}] int[,] RectangularWithoutShape,
             [{|SPEAD0009:SpeadItem(0x1005, Shape = new[] { 2, 3 })|}] string TwoDimensionalString,
             [{|SPEAD0009:SpeadItem(0x1006, Shape = new[] { 1 << 30, 1 << 30, 1 << 30 })|}] double[] Huge);
         """, new ItemTypeAnalyzer());

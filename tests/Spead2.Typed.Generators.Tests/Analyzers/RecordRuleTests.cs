@@ -89,6 +89,11 @@ public class RecordRuleTests
         using Spead2.Typed;
         public abstract record Manual : ISpeadHeap<Manual>
         {
+            public static SpeadLayout Layout => null!;
+            public static void AddItem(in Manual value, int index, Heap heap, SpeadLayout layout) { }
+            public static bool TryRead(ItemGroup items, SpeadLayout layout, out Manual value, out string? error) { value = null!; error = "no"; return false; }
+            public static bool TryRead(Spead2.Recv.ReceivedHeap heap, ItemGroup descriptors, SpeadLayout layout, out Manual value, out string? error) { value = null!; error = "no"; return false; }
+            public static bool TryReadInto(Spead2.Recv.ReceivedHeap heap, ItemGroup descriptors, SpeadLayout layout, ref Manual value, out string? error) { error = "no"; return false; }
             public static IReadOnlyList<Descriptor> Descriptors => new Descriptor[0];
             public static void AddItems(in Manual value, Heap heap) { }
             public static void AddItem(in Manual value, int index, Heap heap) { }

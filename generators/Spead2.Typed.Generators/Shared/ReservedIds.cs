@@ -1,4 +1,4 @@
-namespace Spead2.Typed.Analyzers;
+namespace Spead2.Typed.Generators.Shared;
 
 /// <summary>The item IDs the SPEAD protocol assigns a meaning to.</summary>
 internal static class ReservedIds
