@@ -78,7 +78,8 @@ public class CliTests
         Assert.Equal(3, items.Length);
         Assert.All(items, i => Assert.Equal(332, i.Data.Length));
         Assert.Equal("<u2", items[0].Descriptor.Dtype);
-        Assert.Throws<ArgumentOutOfRangeException>(() => SendCommand.MakeItems(SendOptions("127.0.0.1:1", heapSize: 1, items: 3)));
+        var e = Assert.Throws<UsageException>(() => SendCommand.MakeItems(SendOptions("127.0.0.1:1", heapSize: 5, items: 3) with { Dtype = "<u2" }));
+        Assert.Equal("--heap-size must be >= 6 bytes for 3 items of 2-byte <u2 elements, got 5", e.Message);
     }
 
     [Fact]
