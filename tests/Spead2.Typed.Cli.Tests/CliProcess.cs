@@ -1,6 +1,5 @@
 using System.Diagnostics;
 using System.Runtime.InteropServices;
-using System.Text;
 
 namespace Spead2.Cli.Tests;
 
@@ -15,7 +14,7 @@ internal sealed class CliProcess : IDisposable
 
     private readonly Process _process;
     private readonly List<string> _stdout = [];
-    private readonly StringBuilder _stderr = new();
+    private readonly List<string> _stderr = [];
     private readonly Lock _lock = new();
 
     private CliProcess(Process process)
@@ -60,7 +59,7 @@ internal sealed class CliProcess : IDisposable
             if (e.Data is not null)
             {
                 lock (result._lock)
-                    result._stderr.AppendLine(e.Data);
+                    result._stderr.Add(e.Data);
             }
         };
         process.Start();
@@ -90,19 +89,20 @@ internal sealed class CliProcess : IDisposable
         get
         {
             lock (_lock)
-                return _stderr.ToString();
+                return string.Join('\n', _stderr);
         }
     }
 
-    /// <summary>Waits for a line of standard output that satisfies <paramref name="match"/> and returns it.</summary>
-    public async Task<string> WaitForLineAsync(Func<string, bool> match, TimeSpan timeout)
+    /// <summary>Waits for a line of standard output (or error) that satisfies <paramref name="match"/> and returns it.</summary>
+    public async Task<string> WaitForLineAsync(Func<string, bool> match, TimeSpan timeout, bool stderr = false)
     {
+        var lines = stderr ? _stderr : _stdout;
         var clock = Stopwatch.StartNew();
         while (true)
         {
             lock (_lock)
             {
-                foreach (var line in _stdout)
+                foreach (var line in lines)
                 {
                     if (match(line))
                         return line;

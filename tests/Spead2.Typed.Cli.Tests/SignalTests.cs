@@ -63,6 +63,27 @@ public partial class SignalTests
     }
 
     [Fact]
+    public async Task Send_SecondSignalEndsAtOnce()
+    {
+        using var recv = CliProcess.Start("recv", "127.0.0.1:0");
+        string listening = await recv.WaitForLineAsync(l => l.StartsWith("Listening on", StringComparison.Ordinal), Timeout);
+        string port = ListeningPort().Match(listening).Groups[1].Value;
+        // The 1M burst lets heap 1 (768K) out at once and stops heap 2 a third of the way: at 0.0001 Gb/s its rest
+        // would take about 40 s, and a heap that has started is always finished, so the first signal cannot stop it.
+        using var send = CliProcess.Start("send", $"127.0.0.1:{port}", "--heap-size", "768K", "--burst", "1M", "--rate", "0.0001");
+        await recv.WaitForLineAsync(l => l.StartsWith("Heap 1", StringComparison.Ordinal), Timeout);
+        send.Signal(CliProcess.SIGINT);
+        await send.WaitForLineAsync(l => l.Contains("SIGINT: stopping", StringComparison.Ordinal), Timeout, stderr: true);
+        var clock = Stopwatch.StartNew();
+        send.Signal(CliProcess.SIGINT);
+        // Ended by the signal itself: the runtime reports 128 + 2, the code a shell shows for Ctrl-C.
+        Assert.Equal(130, await send.WaitForExitAsync(Timeout));
+        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(1), $"took {clock.Elapsed}");
+        Assert.DoesNotContain("Sent", send.Stdout);
+        Assert.DoesNotContain("did not stop", send.Stderr);
+    }
+
+    [Fact]
     public async Task BadOption_ReportsItInTheUnitsTyped()
     {
         using var send = CliProcess.Start("send", "127.0.0.1:1", "--rate", "-1", "--heap-size", "1M");
