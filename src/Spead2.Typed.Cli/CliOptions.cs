@@ -99,6 +99,24 @@ internal static class CliOptions
     }
 
     /// <summary>
+    /// The library's own words from an <see cref="ArgumentException"/>, without the " (Parameter 'x')" and
+    /// "Actual value was" that name its parameters rather than the command line; the value, if any, in brackets.
+    /// </summary>
+    public static string LibraryMessage(ArgumentException e)
+    {
+        string message = e.Message;
+        int newline = message.IndexOf('\n', StringComparison.Ordinal);
+        if (newline >= 0)
+            message = message[..newline];
+        string suffix = $" (Parameter '{e.ParamName}')";
+        if (e.ParamName is not null && message.EndsWith(suffix, StringComparison.Ordinal))
+            message = message[..^suffix.Length];
+        if (e is ArgumentOutOfRangeException { ActualValue: { } actual })
+            message = $"{message.TrimEnd('.')} (value {Convert.ToString(actual, CultureInfo.InvariantCulture)}).";
+        return message;
+    }
+
+    /// <summary>
     /// Adds a check to <paramref name="option"/>: when the user gave it and <paramref name="valid"/> is false, parsing
     /// fails with "NAME must be REQUIREMENT, got TEXT", TEXT being the token as typed.
     /// </summary>

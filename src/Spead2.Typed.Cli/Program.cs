@@ -40,10 +40,16 @@ public static class Program
             await Console.Error.WriteLineAsync($"spead2-typed: {e.Message}").ConfigureAwait(false);
             return 2;
         }
-        catch (Exception e) when (e is ArgumentException or FormatException or IOException or System.Net.Sockets.SocketException)
+        catch (ArgumentException e)
+        {
+            // A limit the options did not check first: the library's words, without its parameter names.
+            await Console.Error.WriteLineAsync($"spead2-typed: {CliOptions.LibraryMessage(e)}").ConfigureAwait(false);
+            return 2;
+        }
+        catch (Exception e) when (e is FormatException or IOException or System.Net.Sockets.SocketException)
         {
             await Console.Error.WriteLineAsync($"spead2-typed: {e.Message}").ConfigureAwait(false);
-            return e is ArgumentException or FormatException ? 2 : 1;
+            return e is FormatException ? 2 : 1;
         }
     }
 

@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Diagnostics;
 using System.Net;
+using System.Net.Sockets;
 using Spead2.Send;
 
 namespace Spead2.Cli;
@@ -107,20 +108,28 @@ internal static class SendCommand
         foreach (var d in o.Destinations)
             endpoints.Add(Endpoints.Resolve(d));
         IPAddress? bind = o.Bind is null ? null : IPAddress.Parse(o.Bind);
-        if (o.Tcp)
+        if (o.Tcp && endpoints.Count != 1)
+            throw new UsageException($"--tcp sends to exactly one destination, got {endpoints.Count}");
+        if (o.Ttl is not null && endpoints.Find(e => !Endpoints.IsMulticast(e.Address)) is { } unicast)
+            throw new UsageException($"--ttl {o.Ttl} needs multicast destinations, got {unicast}");
+        try
         {
-            if (endpoints.Count != 1)
-                throw new ArgumentException("TCP sends to exactly one destination.", nameof(o.Destinations));
-            return await TcpStream.ConnectAsync(endpoints[0], config, o.Buffer ?? TcpStream.DefaultBufferSize, bind, cancellationToken: ct).ConfigureAwait(false);
+            if (o.Tcp)
+                return await TcpStream.ConnectAsync(endpoints[0], config, o.Buffer ?? TcpStream.DefaultBufferSize, bind, cancellationToken: ct).ConfigureAwait(false);
+            int buffer = o.Buffer ?? UdpStream.DefaultBufferSize;
+            if (o.Ttl is { } ttl)
+            {
+                return bind is null
+                    ? new UdpStream(endpoints, config, buffer, ttl)
+                    : new UdpStream(endpoints, config, buffer, ttl, bind);
+            }
+            return new UdpStream(endpoints, config, buffer, bind);
         }
-        int buffer = o.Buffer ?? UdpStream.DefaultBufferSize;
-        if (o.Ttl is { } ttl)
+        catch (SocketException e) when (bind is not null && e.SocketErrorCode == SocketError.AddressNotAvailable)
         {
-            return bind is null
-                ? new UdpStream(endpoints, config, buffer, ttl)
-                : new UdpStream(endpoints, config, buffer, ttl, bind);
+            // The bare "Cannot assign requested address" does not say which address.
+            throw new IOException($"--bind {o.Bind}: {e.Message}", e);
         }
-        return new UdpStream(endpoints, config, buffer, bind);
     }
 
     /// <summary>Why <paramref name="text"/> is not a dtype the library supports, or null if it is one.</summary>
@@ -230,17 +239,28 @@ internal static class SendCommand
                     }
                 }
                 var heap = heaps[slot];
-                heap.Clear();
-                bool withDescriptors = n == 0 || (o.Descriptors > 0 && n % o.Descriptors == 0);
-                foreach (var (descriptor, data) in items)
+                try
                 {
-                    if (withDescriptors)
-                        heap.AddDescriptor(descriptor);
-                    heap.AddItem(descriptor.Id, data);
+                    heap.Clear();
+                    bool withDescriptors = n == 0 || (o.Descriptors > 0 && n % o.Descriptors == 0);
+                    foreach (var (descriptor, data) in items)
+                    {
+                        if (withDescriptors)
+                            heap.AddDescriptor(descriptor);
+                        heap.AddItem(descriptor.Id, data);
+                    }
+                    // The token lets a signal drop the heaps that are still queued instead of waiting for them, which
+                    // at a low --rate could take seconds.
+                    pending[slot] = stream.SendHeapAsync(heap, substreamIndex: (int)(n % stream.NumSubstreams), cancellationToken: ct);
                 }
-                // The token lets a signal drop the heaps that are still queued instead of waiting for them, which at
-                // a low --rate could take seconds.
-                pending[slot] = stream.SendHeapAsync(heap, substreamIndex: (int)(n % stream.NumSubstreams), cancellationToken: ct);
+                catch (ArgumentException e) when (n == 0)
+                {
+                    // The heap and the stream check the first heap before it is queued; every later heap has the same
+                    // items, so this is where the options are found not to fit the flavour (item IDs or shapes wider
+                    // than --addr-bits allows). Say it with the options the user typed.
+                    throw new UsageException(
+                        $"--heap-size {CliOptions.FormatSize(o.HeapSize)} with --items {o.Items} and --dtype {o.Dtype} does not fit --addr-bits {o.AddrBits}: {CliOptions.LibraryMessage(e)}");
+                }
                 inFlight[slot] = true;
                 if (live && clock.Elapsed.TotalSeconds - lastProgress >= 0.5)
                 {
