@@ -13,7 +13,7 @@ namespace Spead2.Cli;
 internal static class CliOptions
 {
     /// <summary>What a size option accepts, for help texts and errors.</summary>
-    public const string SizeSyntax = "bytes, or with a K, M or G suffix (x1024, x1024^2, x1024^3)";
+    public const string SizeSyntax = "bytes; a K, M or G suffix multiplies by 1024, 1024^2 or 1024^3";
 
     /// <summary>
     /// Parses a byte count: digits, optionally followed by K, M or G (either case) for binary multiples, as in
@@ -81,7 +81,7 @@ internal static class CliOptions
         string text = result.Tokens[^1].Value;
         if (!TryParseSize(text, out long bytes))
         {
-            result.AddError($"{name} must be a size in {SizeSyntax}, got '{text}'");
+            result.AddError($"{name} must be a whole number of bytes, optionally with a K, M or G suffix, got '{text}'");
             return null;
         }
         if (bytes < min)

@@ -47,7 +47,7 @@ internal static class SendCommand
                 }
             }
         });
-        var heapSize = CliOptions.Size("--heap-size", "Payload bytes per heap", 4194304, min: 1);
+        var heapSize = CliOptions.Size("--heap-size", "Payload per heap", 4194304, min: 1);
         var items = new Option<int>("--items") { Description = "Items per heap (the heap size is split between them)", DefaultValueFactory = _ => 1 }.AtLeast(1);
         var heaps = new Option<long>("--heaps") { Description = "Number of data heaps to send; -1 sends until Ctrl-C or SIGTERM", DefaultValueFactory = _ => -1 }
             .Require(v => v >= -1, ">= -1 (-1 sends until Ctrl-C)");

@@ -76,7 +76,7 @@ public class OptionTests
     [InlineData("send 127.0.0.1:1 --rate -0.5", "--rate must be >= 0 Gb/s, got -0.5")]
     [InlineData("send 127.0.0.1:1 --rate NaN", "--rate must be a finite number, got NaN")]
     [InlineData("send 127.0.0.1:1 --rate Infinity", "--rate must be a finite number, got Infinity")]
-    [InlineData("send 127.0.0.1:1 --heap-size 1X", "--heap-size must be a size in bytes, or with a K, M or G suffix (x1024, x1024^2, x1024^3), got '1X'")]
+    [InlineData("send 127.0.0.1:1 --heap-size 1X", "--heap-size must be a whole number of bytes, optionally with a K, M or G suffix, got '1X'")]
     [InlineData("send 127.0.0.1:1 --heap-size 0", "--heap-size must be >= 1 byte, got 0")]
     [InlineData("send 127.0.0.1:1 --packet 10", "--packet must be >= 56 bytes, got 10")]
     [InlineData("send 127.0.0.1:1 --packet 2G", "--packet must be <= 2147483647 bytes, got 2G")]
@@ -92,8 +92,9 @@ public class OptionTests
     [InlineData("send 127.0.0.1:1 --bind nowhere", "--bind must be an IP address, got nowhere")]
     [InlineData("send 127.0.0.1:1 --dtype <u3", "--dtype: Unsupported dtype '<u3': supported kinds and sizes are b1, i1/2/4/8, u1/2/4/8, f2/4/8, c8/16 and S<n> (n >= 1)")]
     [InlineData("send localhost", "destination 'localhost' is not HOST:PORT.")]
-    [InlineData("recv 127.0.0.1:1 --buffer 1Q", "--buffer must be a size in bytes, or with a K, M or G suffix (x1024, x1024^2, x1024^3), got '1Q'")]
+    [InlineData("recv 127.0.0.1:1 --buffer 1Q", "--buffer must be a whole number of bytes, optionally with a K, M or G suffix, got '1Q'")]
     [InlineData("recv 127.0.0.1:1 --max-heaps 0", "--max-heaps must be >= 1, got 0")]
+    [InlineData("recv 127.0.0.1:1 --bind eth0", "--bind must be an IP address, got eth0")]
     [InlineData("recv 127.0.0.1:1 --heaps -3", "--heaps must be >= -1 (-1 runs until the end of the stream), got -3")]
     public void BadValue_IsReportedAsTyped(string args, string message)
     {
@@ -117,7 +118,7 @@ public class OptionTests
         result.InvocationConfiguration.Output = help;
         Assert.Equal(0, result.Invoke());
         string text = help.ToString();
-        Assert.Contains("Payload bytes per heap (bytes, or with a K, M or G suffix", text);
+        Assert.Contains("Payload per heap (bytes; a K, M or G suffix multiplies by 1024, 1024^2 or 1024^3)", text);
         Assert.Contains("Transmission rate in Gb/s", text);
         Assert.Contains("Ctrl-C or SIGTERM", text);
     }
