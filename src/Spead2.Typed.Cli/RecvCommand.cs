@@ -17,7 +17,7 @@ internal static class RecvCommand
         var source = new Argument<string>("source") { Description = "HOST:PORT to listen on (a multicast group joins it)" };
         var tcp = new Option<bool>("--tcp") { Description = "Receive over TCP (accepts one sender)" };
         var maxHeaps = new Option<int>("--max-heaps") { Description = "Heaps being assembled at once", DefaultValueFactory = _ => ReceiveStreamConfig.DefaultMaxHeaps }.AtLeast(1);
-        var buffer = CliOptions.OptionalSize("--buffer", "Socket receive buffer size [default: the reader's]", min: 1, max: int.MaxValue);
+        var buffer = CliOptions.OptionalSize("--buffer", "Socket receive buffer size, if not the reader's default", min: 1, max: int.MaxValue);
         var bind = new Option<string?>("--bind") { Description = "Interface address for a multicast join" }.Require(v => IPAddress.TryParse(v, out _), "an IP address");
         var heaps = new Option<long>("--heaps") { Description = "Stop after this many heaps; -1 runs until the stream ends or Ctrl-C/SIGTERM (which print the statistics too)", DefaultValueFactory = _ => -1 }
             .Require(v => v >= -1, ">= -1 (-1 runs until the end of the stream)");

@@ -66,7 +66,7 @@ internal static class SendCommand
         var ttl = new Option<int?>("--ttl") { Description = "Multicast TTL (destinations must be multicast groups)" }.Between(0, 255);
         var bind = new Option<string?>("--bind") { Description = "Local address to send from (multicast: the interface address)" }
             .Require(v => IPAddress.TryParse(v, out _), "an IP address");
-        var buffer = CliOptions.OptionalSize("--buffer", "Socket send buffer size [default: 512K for UDP, 208K for TCP]", min: 1, max: int.MaxValue);
+        var buffer = CliOptions.OptionalSize("--buffer", "Socket send buffer size, if not 512K (UDP) or 208K (TCP)", min: 1, max: int.MaxValue);
         var descriptors = new Option<int>("--descriptors") { Description = "Resend descriptors every N heaps; 0 sends them with the first heap only", DefaultValueFactory = _ => 0 }.AtLeast(0);
         var dtype = new Option<string>("--dtype") { Description = "numpy dtype of the items", DefaultValueFactory = _ => "|u1" };
         dtype.Validators.Add(result =>
