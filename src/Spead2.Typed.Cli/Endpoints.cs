@@ -20,6 +20,9 @@ internal static class Endpoints
         return (host, port);
     }
 
+    public static bool IsMulticast(IPAddress a) =>
+        a.IsIPv6Multicast || (a.AddressFamily == AddressFamily.InterNetwork && (a.GetAddressBytes()[0] & 0xF0) == 224);
+
     public static IPEndPoint Resolve(string text)
     {
         var (host, port) = Split(text);

@@ -16,10 +16,11 @@ internal static class RecvCommand
     {
         var source = new Argument<string>("source") { Description = "HOST:PORT to listen on (a multicast group joins it)" };
         var tcp = new Option<bool>("--tcp") { Description = "Receive over TCP (accepts one sender)" };
-        var maxHeaps = new Option<int>("--max-heaps") { Description = "Heaps being assembled at once", DefaultValueFactory = _ => ReceiveStreamConfig.DefaultMaxHeaps };
-        var buffer = new Option<int?>("--buffer") { Description = "Socket receive buffer size in bytes [default: the reader's]" };
-        var bind = new Option<string?>("--bind") { Description = "Interface address for a multicast join" };
-        var heaps = new Option<long>("--heaps") { Description = "Stop after this many heaps; -1 runs until the stream ends or Ctrl-C", DefaultValueFactory = _ => -1 };
+        var maxHeaps = new Option<int>("--max-heaps") { Description = "Heaps being assembled at once", DefaultValueFactory = _ => ReceiveStreamConfig.DefaultMaxHeaps }.AtLeast(1);
+        var buffer = CliOptions.OptionalSize("--buffer", "Socket receive buffer size, if not the reader's default", min: 1, max: int.MaxValue);
+        var bind = new Option<string?>("--bind") { Description = "Interface address for a multicast join" }.Require(v => IPAddress.TryParse(v, out _), "an IP address");
+        var heaps = new Option<long>("--heaps") { Description = "Stop after this many heaps; -1 runs until the stream ends or Ctrl-C/SIGTERM (which print the statistics too)", DefaultValueFactory = _ => -1 }
+            .Require(v => v >= -1, ">= -1 (-1 runs until the end of the stream)");
         var quiet = new Option<bool>("--quiet") { Description = "Print only statistics" };
         var addrBits = new Option<int>("--addr-bits") { Description = "Heap address bits expected (informational; packets carry their flavour)", DefaultValueFactory = _ => 40 };
         var pyspead = new Option<bool>("--pyspead") { Description = "PySPEAD 0.5.2 bug compatibility for descriptors" };
@@ -27,7 +28,7 @@ internal static class RecvCommand
         {
             source, tcp, maxHeaps, buffer, bind, heaps, quiet, addrBits, pyspead,
         };
-        command.SetAction((r, ct) => RunAsync(new Options(r.GetValue(source)!, r.GetValue(tcp), r.GetValue(maxHeaps), r.GetValue(buffer),
+        command.SetAction((r, ct) => RunAsync(new Options(r.GetValue(source)!, r.GetValue(tcp), r.GetValue(maxHeaps), (int?)r.GetValue(buffer),
             r.GetValue(bind), r.GetValue(heaps), r.GetValue(quiet), r.GetValue(addrBits), r.GetValue(pyspead)), Console.Out, null, ct));
         return command;
     }

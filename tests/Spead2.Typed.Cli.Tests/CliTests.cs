@@ -78,7 +78,49 @@ public class CliTests
         Assert.Equal(3, items.Length);
         Assert.All(items, i => Assert.Equal(332, i.Data.Length));
         Assert.Equal("<u2", items[0].Descriptor.Dtype);
-        Assert.Throws<ArgumentOutOfRangeException>(() => SendCommand.MakeItems(SendOptions("127.0.0.1:1", heapSize: 1, items: 3)));
+        var e = Assert.Throws<UsageException>(() => SendCommand.MakeItems(SendOptions("127.0.0.1:1", heapSize: 5, items: 3) with { Dtype = "<u2" }));
+        Assert.Equal("--heap-size must be >= 6 bytes for 3 items of 2-byte <u2 elements, got 5", e.Message);
+    }
+
+    [Theory]
+    [InlineData(8, 1024, "--heap-size 1K with --items 1 and --dtype |u1 does not fit --addr-bits 8: Item ID out of range for SPEAD-64-8: the largest a descriptor can carry is 0xFF (value 4096).")]
+    [InlineData(16, 65536, "--heap-size 64K with --items 1 and --dtype |u1 does not fit --addr-bits 16: Shape dimension 0 does not fit the 2-byte field of SPEAD-64-16 (value 65536).")]
+    public async Task Send_OptionsThatDoNotFitTheFlavour_AreNamed(int addrBits, long heapSize, string message)
+    {
+        var options = SendOptions("127.0.0.1:9", heapSize: heapSize, items: 1) with { AddrBits = addrBits };
+        var e = await Assert.ThrowsAsync<UsageException>(() => SendCommand.RunAsync(options, new StringWriter(), CancellationToken.None));
+        Assert.Equal(message, e.Message);
+    }
+
+    [Fact]
+    public async Task Send_DestinationRules_AreNamed()
+    {
+        var twoTcp = SendOptions("127.0.0.1:9", tcp: true) with { Destinations = ["127.0.0.1:9", "127.0.0.1:10"] };
+        var e = await Assert.ThrowsAsync<UsageException>(() => SendCommand.RunAsync(twoTcp, new StringWriter(), CancellationToken.None));
+        Assert.Equal("--tcp sends to exactly one destination, got 2", e.Message);
+        var ttl = SendOptions("127.0.0.1:9") with { Ttl = 3 };
+        e = await Assert.ThrowsAsync<UsageException>(() => SendCommand.RunAsync(ttl, new StringWriter(), CancellationToken.None));
+        Assert.Equal("--ttl 3 needs multicast destinations, got 127.0.0.1:9", e.Message);
+    }
+
+    [Fact]
+    public void LibraryMessage_DropsParameterNamesAndKeepsTheValue()
+    {
+        Assert.Equal("The rate must be at least 0 (value -1).",
+            CliOptions.LibraryMessage(new ArgumentOutOfRangeException("Rate", -1.0, "The rate must be at least 0.")));
+        Assert.Equal("Endpoint x is not a multicast address.",
+            CliOptions.LibraryMessage(new ArgumentException("Endpoint x is not a multicast address.", "endpoints")));
+        Assert.Equal("No parameter here.", CliOptions.LibraryMessage(new ArgumentException("No parameter here.")));
+    }
+
+    [Fact]
+    public async Task Send_CancelledBeforeStarting_SendsOnlyTheEndAndSaysSo()
+    {
+        var output = new StringWriter();
+        Assert.Equal(0, await SendCommand.RunAsync(SendOptions("127.0.0.1:9", heaps: -1), output, new CancellationToken(canceled: true)));
+        string text = output.ToString();
+        Assert.Contains("Stopped by a signal; the end-of-stream heap was sent.", text);
+        Assert.Contains("Sent 0 heaps", text);
     }
 
     [Fact]
