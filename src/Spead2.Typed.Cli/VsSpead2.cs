@@ -17,7 +17,7 @@ internal static partial class VsSpead2
     internal readonly record struct Case(long HeapSize, int Packet, long Heaps)
     {
         public override string ToString() =>
-            string.Create(CultureInfo.InvariantCulture, $"{FormatSize(HeapSize)} heaps / {Packet} B packets × {Units.Count(Heaps)}");
+            string.Create(CultureInfo.InvariantCulture, $"{CliOptions.FormatSize(HeapSize)} heaps / {Packet} B packets × {Units.Count(Heaps)}");
     }
 
     /// <summary>What one run of one sender measured.</summary>
@@ -37,7 +37,10 @@ internal static partial class VsSpead2
             {
                 throw new ArgumentException($"--cases: '{item}' is not SIZE/PACKETxHEAPS (for example 1M/1472x8000).", "cases");
             }
-            long heapSize = ParseSize(m.Groups[1].Value);
+            if (!CliOptions.TryParseSize(m.Groups[1].Value, out long heapSize))
+            {
+                throw new ArgumentException($"--cases: '{m.Groups[1].Value}' in '{item}' is not a size (bytes, optionally with a K, M or G suffix).", "cases");
+            }
             int packet = int.Parse(m.Groups[2].Value, CultureInfo.InvariantCulture);
             long heaps = long.Parse(m.Groups[3].Value, CultureInfo.InvariantCulture);
             if (heapSize < 1 || packet < 64 || heaps < 1)
@@ -60,9 +63,11 @@ internal static partial class VsSpead2
     /// <param name="oursCommand">Our sender's command prefix (before <c>send ...</c>); null for this program.</param>
     /// <param name="oursExtra">Extra arguments for our sender.</param>
     /// <param name="output">Where the report goes.</param>
-    public static async Task<int> RunAsync(IReadOnlyList<Case> cases, int runs, int maxHeaps, string? oursCommand, string? oursExtra, TextWriter output)
+    /// <param name="lookForSpead2">False to run ours alone even when spead2_send is on PATH (tests).</param>
+    public static async Task<int> RunAsync(IReadOnlyList<Case> cases, int runs, int maxHeaps, string? oursCommand, string? oursExtra, TextWriter output,
+        bool lookForSpead2 = true)
     {
-        string? spead2 = FindOnPath("spead2_send");
+        string? spead2 = lookForSpead2 ? FindOnPath("spead2_send") : null;
         string[] ours = oursCommand is { Length: > 0 } ? Split(oursCommand) : OwnCommand();
         string[] extra = oursExtra is { Length: > 0 } ? Split(oursExtra) : [];
         int port = FreeUdpPort();
@@ -143,21 +148,6 @@ internal static partial class VsSpead2
         return new Run(seconds, bytes, cpu, wallSeconds);
     }
 
-    private static long ParseSize(string text)
-    {
-        char suffix = char.ToUpperInvariant(text[^1]);
-        long scale = suffix switch { 'K' => 1L << 10, 'M' => 1L << 20, 'G' => 1L << 30, _ => 1 };
-        string number = scale == 1 ? text : text[..^1];
-        return (long)(double.Parse(number, CultureInfo.InvariantCulture) * scale);
-    }
-
-    private static string FormatSize(long bytes) => bytes switch
-    {
-        _ when bytes % (1L << 20) == 0 => $"{bytes >> 20} MiB",
-        _ when bytes % (1L << 10) == 0 => $"{bytes >> 10} KiB",
-        _ => $"{bytes} B",
-    };
-
     private static double Median(List<Run> runs, Func<Run, double> value)
     {
         var values = new double[runs.Count];
@@ -235,7 +225,7 @@ internal static partial class VsSpead2
     [LibraryImport("libc", EntryPoint = "getrusage")]
     private static unsafe partial int GetRusage(int who, long* usage);
 
-    [GeneratedRegex(@"^\s*(\d+(?:\.\d+)?[KMG]?)/(\d+)x(\d+)\s*$", RegexOptions.IgnoreCase)]
+    [GeneratedRegex(@"^\s*(\w+)/(\d+)x(\d+)\s*$")]
     private static partial Regex CaseRegex();
 
     // spead2_send: "Sent 107790656 bytes in 0.136002 seconds, 6.3 Gb/s"; ours: "Sent 100 heaps, 107,790,656 bytes in 0.136 s: ...".

@@ -141,3 +141,34 @@ public class CliTests
         Assert.Contains("raw med", output.ToString());
     }
 }
+
+/// <summary><c>bench --vs-spead2</c>: the cases it parses and the table it prints without spead2.</summary>
+public class VsSpead2Tests
+{
+    [Fact]
+    public void CasesAreParsedWithSizeSuffixes()
+    {
+        var cases = VsSpead2.ParseCases("1M/1472x8000, 8K/9000x200000,100/64x1");
+        Assert.Equal(
+            [new VsSpead2.Case(1 << 20, 1472, 8000), new VsSpead2.Case(8192, 9000, 200_000), new VsSpead2.Case(100, 64, 1)],
+            cases);
+        Assert.Throws<ArgumentException>(() => VsSpead2.ParseCases("1M/1472"));
+        Assert.Throws<ArgumentException>(() => VsSpead2.ParseCases("1Q/1472x10"));
+        Assert.Throws<ArgumentException>(() => VsSpead2.ParseCases("1K/10x10"));
+        Assert.Throws<ArgumentException>(() => VsSpead2.ParseCases(""));
+    }
+
+    [Fact]
+    public async Task WithoutSpead2ItSaysSoAndMeasuresOursAlone()
+    {
+        string dll = Path.Combine(AppContext.BaseDirectory, "spead2-typed.dll");
+        string dotnet = Environment.ProcessPath!;
+        var output = new StringWriter();
+        int rc = await VsSpead2.RunAsync(VsSpead2.ParseCases("1K/1472x2000"), runs: 2, maxHeaps: 4,
+            oursCommand: $"{dotnet} {dll}", oursExtra: null, output, lookForSpead2: false);
+        string text = output.ToString();
+        Assert.Equal(0, rc);
+        Assert.Contains("spead2_send is not on PATH: running ours alone", text);
+        Assert.Contains("| 1K heaps / 1472 B packets × 2,000 |", text);
+    }
+}
