@@ -27,13 +27,24 @@ internal static class BenchCommand
         var cases = new Option<string>("--cases") { Description = "With --vs-spead2: SIZE/PACKETxHEAPS cases, comma-separated", DefaultValueFactory = _ => VsSpead2.DefaultCases };
         var maxHeaps = new Option<int>("--max-heaps") { Description = "With --vs-spead2: MaxHeaps of both senders", DefaultValueFactory = _ => StreamConfig.DefaultMaxHeaps };
         var oursCommand = new Option<string?>("--ours-command") { Description = "With --vs-spead2: the command that runs our CLI (default: this program), e.g. to compare an older build" };
+        var poolStreams = new Option<string?>("--pool-streams") { Description = "Aggregate throughput of N streams on one IOThreadPool vs a thread each instead, e.g. 1,2,8 (uses --heap-size, --packet, --heaps per stream, --runs)" };
+        var poolThreads = new Option<int>("--pool-threads") { Description = "With --pool-streams: threads of the shared pool", DefaultValueFactory = _ => 2 };
         var oursArgs = new Option<string?>("--ours-args") { Description = "With --vs-spead2: extra arguments for our send, e.g. --sync-continuations" };
         var command = new Command("bench", "Benchmark the sender against a raw-socket baseline on 127.0.0.1 (like spead2_bench)")
         {
-            heapSize, packet, heaps, runs, mode, sink, ours, batch, pace, paceSeconds, vsSpead2, cases, maxHeaps, oursCommand, oursArgs,
+            heapSize, packet, heaps, runs, mode, sink, ours, batch, pace, paceSeconds, vsSpead2, cases, maxHeaps, oursCommand, oursArgs, poolStreams, poolThreads,
         };
         command.SetAction(r =>
         {
+            if (r.GetValue(poolStreams) is { Length: > 0 } counts)
+            {
+                if (!CliOptions.TryParseSize(r.GetValue(heapSize)!, out long poolHeapSize) || poolHeapSize is < 1 or > int.MaxValue)
+                {
+                    throw new ArgumentException($"--heap-size must be a size from 1 byte to 2G, got '{r.GetValue(heapSize)}'.", "heap-size");
+                }
+                return PoolBench.RunAsync(PoolBench.ParseCounts(counts), r.GetValue(poolThreads), (int)poolHeapSize, r.GetValue(packet),
+                    r.GetValue(heaps), r.GetValue(runs), Console.Out).GetAwaiter().GetResult();
+            }
             if (r.GetValue(vsSpead2))
             {
                 // Claims need medians of at least 5: that is the default here unless --runs is given.
