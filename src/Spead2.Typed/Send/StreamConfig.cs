@@ -124,12 +124,13 @@ public sealed class StreamConfig
     /// the continuation does, at the cost of waking a pool thread for every completed heap.
     /// </summary>
     /// <remarks>
-    /// Turn it on when what follows <c>await stream.SendHeapAsync(...)</c> is short (typically: refill a heap and
-    /// queue it again). It saves a thread hand-off per heap, which is worth several percent of throughput for large
-    /// heaps of small packets. While a continuation runs, no packet is sent, so anything slow in it stalls the whole
-    /// stream. Blocking calls that wait for the same stream (<see cref="SendStream.SendHeap"/>,
-    /// <see cref="SendStream.SendHeaps"/>, <see cref="SendStream.Flush"/>) throw
-    /// <see cref="InvalidOperationException"/> on the writer thread instead of deadlocking. A captured
+    /// By default the continuations of all the heaps one batch of packets finished run one after another in a single
+    /// .NET thread-pool work item (one hand-off per batch, not per heap). Turn this on when what follows
+    /// <c>await stream.SendHeapAsync(...)</c> is short (typically: refill a heap and queue it again): it saves that
+    /// hand-off too. While a continuation runs, the I/O thread sends nothing (for any stream of its pool), so
+    /// anything slow in it stalls them. Blocking calls that wait for a stream of the same pool
+    /// (<see cref="SendStream.SendHeap"/>, <see cref="SendStream.SendHeaps"/>, <see cref="SendStream.Flush"/>) throw
+    /// <see cref="InvalidOperationException"/> on the I/O thread instead of deadlocking. A captured
     /// <see cref="SynchronizationContext"/> or <see cref="TaskScheduler"/> is still honoured.
     /// </remarks>
     public bool AllowSynchronousContinuations { get; set; }
