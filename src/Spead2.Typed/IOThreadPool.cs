@@ -38,6 +38,9 @@ public sealed class IOThreadPool : IDisposable
     private const int IdleSpins = 10;
     private const int IdleSpinIterations = 30;
 
+    /// <summary>While a completion drain runs, an idle thread looks at the run queue at least this often.</summary>
+    internal const int DrainPollMilliseconds = 1;
+
     [ThreadStatic]
     private static IOThreadPool? t_current;
 
@@ -100,7 +103,7 @@ public sealed class IOThreadPool : IDisposable
         }
     }
 
-    /// <summary>Hands completed sends to the .NET thread pool, a batch at a time.</summary>
+    /// <summary>Completes the sends of the pool's streams on the pool's completion thread, a batch at a time.</summary>
     internal CompletionDispatcher Completions { get; }
 
     /// <summary>Whether the calling thread is one of this pool's I/O threads.</summary>
@@ -138,6 +141,7 @@ public sealed class IOThreadPool : IDisposable
         {
             t.Join();
         }
+        Completions.Dispose();
     }
 
     /// <summary>
@@ -159,6 +163,7 @@ public sealed class IOThreadPool : IDisposable
                 idle.Sleeper.Wake();
             }
         }
+        Completions.Stop(join: false);
     }
 
     /// <summary>Adds a work item (a stream's writer); it starts idle.</summary>
@@ -217,29 +222,35 @@ public sealed class IOThreadPool : IDisposable
     }
 
     /// <summary>Work arrived for an item that reported <see cref="IOWorkResult.Idle"/>: run it again.</summary>
-    internal void Schedule(IOWork work)
+    /// <param name="work">The item.</param>
+    /// <param name="wakeThread">False to queue it without waking a sleeping thread: the caller (a completion drain)
+    /// means to run it itself (<see cref="TryRunInline"/>); threads that are awake may still take it, and sleeping
+    /// ones look at the queue at least every <see cref="DrainPollMilliseconds"/> while a drain runs.</param>
+    /// <returns>True when the item was queued by this call.</returns>
+    internal bool Schedule(IOWork work, bool wakeThread = true)
     {
         lock (_lock)
         {
             switch (work.State)
             {
                 case IOWorkState.Idle:
-                    Enqueue(work);
-                    break;
+                    Enqueue(work, wakeThread);
+                    return true;
                 case IOWorkState.Running:
                     // It is about to report Idle (or is still busy): run it once more afterwards.
                     work.ScheduleRequested = true;
                     break;
             }
+            return false;
         }
     }
 
-    private void Enqueue(IOWork work)
+    private void Enqueue(IOWork work, bool wakeThread = true)
     {
         work.State = IOWorkState.Queued;
         _runQueue.Enqueue(work);
         Volatile.Write(ref _runQueueCount, _runQueue.Count);
-        if (_idle.Count > 0)
+        if (wakeThread && _idle.Count > 0)
         {
             IdleThread idle = _idle[^1];
             _idle.RemoveAt(_idle.Count - 1);
@@ -299,62 +310,89 @@ public sealed class IOThreadPool : IDisposable
             }
 
             IOWorkResult result = work.Run(out long wakeTimestamp);
+            AfterRun(work, result, wakeTimestamp);
 
-            bool finishDetach = false;
-            lock (_lock)
+        }
+    }
+
+    /// <summary>Puts a work item where its run said it belongs: the run queue, the timers, or idle.</summary>
+    private void AfterRun(IOWork work, IOWorkResult result, long wakeTimestamp)
+    {
+        bool finishDetach = false;
+        lock (_lock)
+        {
+            if (work.DetachRequested)
             {
-                if (work.DetachRequested)
+                work.State = IOWorkState.Detached;
+                if (work.DetachDeferred)
                 {
-                    work.State = IOWorkState.Detached;
-                    if (work.DetachDeferred)
-                    {
-                        // Detached from inside this very run (see Detach): finish the removal once the lock is free.
-                        _attached--;
-                        finishDetach = true;
-                    }
-                    else
-                    {
-                        // A Detach on another thread is waiting for this run to end; it finishes the removal.
-                        Monitor.PulseAll(_lock);
-                    }
+                    // Detached from inside this very run (see Detach): finish the removal once the lock is free.
+                    _attached--;
+                    finishDetach = true;
                 }
                 else
                 {
-                    switch (result)
-                    {
-                        case IOWorkResult.Continue:
-                            Enqueue(work);
-                            break;
-                        case IOWorkResult.Sleep:
-                            work.State = IOWorkState.Sleeping;
-                            work.WakeTimestamp = wakeTimestamp;
-                            _timers.Add(work);
-                            WakeIdleThreadSleepingPast(wakeTimestamp);
-                            break;
-                        default:
-                            if (work.ScheduleRequested)
-                            {
-                                work.ScheduleRequested = false;
-                                Enqueue(work);
-                            }
-                            else
-                            {
-                                work.State = IOWorkState.Idle;
-                            }
-                            break;
-                    }
-                    work.ScheduleRequested = false;
+                    // A Detach on another thread is waiting for this run to end; it finishes the removal.
+                    Monitor.PulseAll(_lock);
                 }
             }
-            if (finishDetach)
+            else
             {
-                work.OnDetached();
+                switch (result)
+                {
+                    case IOWorkResult.Continue:
+                        Enqueue(work);
+                        break;
+                    case IOWorkResult.Sleep:
+                        work.State = IOWorkState.Sleeping;
+                        work.WakeTimestamp = wakeTimestamp;
+                        _timers.Add(work);
+                        WakeIdleThreadSleepingPast(wakeTimestamp);
+                        break;
+                    default:
+                        if (work.ScheduleRequested)
+                        {
+                            Enqueue(work);
+                        }
+                        else
+                        {
+                            work.State = IOWorkState.Idle;
+                        }
+                        break;
+                }
+                work.ScheduleRequested = false;
             }
         }
+        if (finishDetach)
+        {
+            work.OnDetached();
+        }
+    }
+
+    /// <summary>
+    /// Runs a queued work item once on the calling thread (a completion drain, right after the continuations that
+    /// queued its heaps), if no pool thread has taken it yet; false when one has.
+    /// </summary>
+    internal bool TryRunInline(IOWork work)
+    {
+        lock (_lock)
+        {
+            if (work.State != IOWorkState.Queued || work.DetachRequested || !ReferenceEquals(work.Pool, this))
+            {
+                return false;
+            }
+            RemoveFromRunQueue(work);
+            work.State = IOWorkState.Running;
+            work.RunningThread = Environment.CurrentManagedThreadId;
+        }
+        IOWorkResult result = work.Run(out long wakeTimestamp);
+        AfterRun(work, result, wakeTimestamp);
+        return true;
     }
 
     private void WaitForWork(IdleThread self, long deadline)
     {
+
         if (deadline == long.MaxValue)
         {
             for (int i = 0; i < IdleSpins; i++)
@@ -375,7 +413,17 @@ public sealed class IOThreadPool : IDisposable
             self.Deadline = deadline;
             _idle.Add(self);
         }
-        self.Sleeper.SleepUntil(deadline);
+        // A drain may queue work without waking anyone (see Schedule): while one runs, look again every millisecond
+        // (a coarse wait, no spinning), so that work is never stranded behind a continuation that blocks.
+        if (Completions.IsDraining
+            && (deadline == long.MaxValue || deadline - TimeProvider.GetTimestamp() > TimeProvider.TimestampFrequency * DrainPollMilliseconds / 1000))
+        {
+            self.Sleeper.WaitCoarse(DrainPollMilliseconds);
+        }
+        else
+        {
+            self.Sleeper.SleepUntil(deadline);
+        }
         lock (_lock)
         {
             _idle.Remove(self);

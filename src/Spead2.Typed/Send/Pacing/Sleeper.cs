@@ -36,6 +36,29 @@ internal abstract class Sleeper : IDisposable
         return reached;
     }
 
+    /// <summary>
+    /// Waits up to <paramref name="milliseconds"/> of real time (coarsely, without spinning) or until
+    /// <see cref="Wake"/>; false when woken.
+    /// </summary>
+    public bool WaitCoarse(int milliseconds)
+    {
+        if (WakeRequested)
+        {
+            Interlocked.Exchange(ref _wakeRequested, 0);
+            return false;
+        }
+        WaitCoarseCore(milliseconds);
+        if (WakeRequested)
+        {
+            Interlocked.Exchange(ref _wakeRequested, 0);
+            return false;
+        }
+        return true;
+    }
+
+    /// <summary>Waits about <paramref name="milliseconds"/> of real time, or less when signalled.</summary>
+    protected abstract void WaitCoarseCore(int milliseconds);
+
     /// <summary>Ends the current sleep (or the next one, if none is in progress).</summary>
     public void Wake()
     {
@@ -118,6 +141,15 @@ internal sealed class TimerSleeper : Sleeper
     }
 
     protected override void Signal() => _fired.Set();
+
+    protected override void WaitCoarseCore(int milliseconds)
+    {
+        _fired.Reset();
+        if (!WakeRequested)
+        {
+            _fired.Wait(milliseconds);
+        }
+    }
 
     public override void Dispose()
     {

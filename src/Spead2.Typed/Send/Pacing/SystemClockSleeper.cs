@@ -88,6 +88,17 @@ internal sealed partial class SystemClockSleeper : Sleeper
         return false;
     }
 
+    protected override void WaitCoarseCore(int milliseconds)
+    {
+        lock (_gate)
+        {
+            if (!WakeRequested)
+            {
+                Monitor.Wait(_gate, milliseconds);
+            }
+        }
+    }
+
     protected override void Signal()
     {
         lock (_gate)

@@ -582,7 +582,16 @@ public abstract class SendStream : IDisposable, IAsyncDisposable
         }
         if (wake)
         {
-            _pool.Schedule(_feed);
+            if (!blocking && !_config.AllowSynchronousContinuations && _pool.Completions.IsDrainingOnCurrentThread)
+            {
+                // Queued by a continuation of this pool's drain: the drain sends it when its batch of continuations
+                // is done (no thread hand-off either way).
+                _pool.Completions.ScheduleFromDrain(_pool, _feed);
+            }
+            else
+            {
+                _pool.Schedule(_feed);
+            }
         }
         rejected = null;
         return source;
