@@ -392,7 +392,6 @@ public sealed class IOThreadPool : IDisposable
 
     private void WaitForWork(IdleThread self, long deadline)
     {
-
         if (deadline == long.MaxValue)
         {
             for (int i = 0; i < IdleSpins; i++)
@@ -406,10 +405,14 @@ public sealed class IOThreadPool : IDisposable
         }
         lock (_lock)
         {
+            // Timers added since the caller looked (by a drain that ran a feed inline) count too, or this thread
+            // would sleep past them.
+            PromoteDueTimers();
             if (_runQueue.Count > 0 || _disposed)
             {
                 return;
             }
+            deadline = EarliestTimer();
             self.Deadline = deadline;
             _idle.Add(self);
         }
