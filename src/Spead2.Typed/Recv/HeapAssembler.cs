@@ -11,15 +11,16 @@ namespace Spead2.Recv;
 /// </summary>
 public sealed class HeapAssembler
 {
-    private static readonly Action<ILogger, long, long, long, Exception?> LogDroppedIncomplete =
-        LoggerMessage.Define<long, long, long>(LogLevel.Warning, new EventId(1, "DroppedIncompleteHeap"),
-            "Dropped incomplete heap {Cnt} ({Received} of {Length} bytes received)");
+    private static readonly Action<ILogger, long, long, long, string, Exception?> LogDroppedIncomplete =
+        LoggerMessage.Define<long, long, long, string>(LogLevel.Warning, new EventId(1, "DroppedIncompleteHeap"),
+            "Dropped incomplete heap {Cnt} ({Received} of {Length} bytes received; {Reason})");
 
     private readonly ReceiveStreamConfig _config;
     // Substream k owns slots [k * MaxHeaps, (k + 1) * MaxHeaps); _heads[k] is the slot it used last.
     private readonly LiveHeap[] _slots;
     private readonly int[] _heads;
     private readonly Dictionary<long, int> _index;
+    private readonly HeapPool _pool;
 
     private long _heaps, _incompleteHeaps, _evicted, _flushed, _packets, _bytes, _malformed, _rejected, _skipped;
 
@@ -32,8 +33,11 @@ public sealed class HeapAssembler
             throw new ArgumentOutOfRangeException(nameof(config), _config.MaxHeaps * (long)_config.Substreams,
                 $"MaxHeaps × Substreams may not exceed {ReceiveStreamConfig.MaxMaxHeaps} slots.");
         _slots = new LiveHeap[_config.MaxHeaps * _config.Substreams];
+        // Enough free memory for every slot and every heap waiting in the ring to be recycled, plus
+        // a few the consumer may be holding.
+        _pool = new HeapPool(Math.Min(_slots.Length + _config.RingHeaps + 8, 4096));
         for (int i = 0; i < _slots.Length; i++)
-            _slots[i] = new LiveHeap();
+            _slots[i] = new LiveHeap(_pool);
         _heads = new int[_config.Substreams];
         for (int k = 0; k < _heads.Length; k++)
             _heads[k] = _config.MaxHeaps - 1;   // the first heap of each substream takes its first slot
@@ -126,7 +130,7 @@ public sealed class HeapAssembler
             {
                 _evicted++;
                 Unindex(occupant.Cnt, slot);
-                Retire(occupant, ready);
+                Retire(occupant, ready, HeapIncompleteReason.Evicted);
             }
             occupant.Start(packet);
             _index[packet.HeapCnt] = slot;
@@ -176,7 +180,7 @@ public sealed class HeapAssembler
                     continue;
                 _flushed++;
                 Unindex(heap.Cnt, slot);
-                Retire(heap, ready);
+                Retire(heap, ready, HeapIncompleteReason.Flushed);
             }
         }
     }
@@ -203,6 +207,9 @@ public sealed class HeapAssembler
         }
     }
 
+    /// <summary>The receiver's memory pool (for tests).</summary>
+    internal HeapPool Pool => _pool;
+
     /// <summary>Counts a packet or framing loss found by a reader before assembly.</summary>
     internal void CountMalformed() => _malformed++;
 
@@ -215,7 +222,7 @@ public sealed class HeapAssembler
             _index.Remove(cnt);
     }
 
-    private void Retire(LiveHeap heap, ICollection<ReceivedHeap> ready)
+    private void Retire(LiveHeap heap, ICollection<ReceivedHeap> ready, HeapIncompleteReason reason)
     {
         if (heap.IsContiguous)
         {
@@ -226,11 +233,12 @@ public sealed class HeapAssembler
         _incompleteHeaps++;
         if (_config.DeliverIncompleteHeaps)
         {
-            ready.Add(heap.Freeze(keepAddressed: false, _config.BugCompat));
+            ready.Add(heap.Freeze(keepAddressed: false, _config.BugCompat, reason));
             return;
         }
         if (_config.Logger is { } logger)
-            LogDroppedIncomplete(logger, heap.Cnt, heap.ReceivedLength, heap.HeapLength, null);
+            LogDroppedIncomplete(logger, heap.Cnt, heap.ReceivedLength, heap.HeapLength,
+                reason == HeapIncompleteReason.Evicted ? "evicted by a newer heap" : "still open when the stream stopped", null);
         heap.Release();
     }
 }
