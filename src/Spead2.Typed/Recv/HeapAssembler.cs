@@ -22,7 +22,9 @@ public sealed class HeapAssembler
     private readonly Dictionary<long, int> _index;
     private readonly HeapPool _pool;
 
-    private long _heaps, _incompleteHeaps, _evicted, _flushed, _packets, _bytes, _malformed, _rejected, _skipped;
+    private long _heaps, _incompleteHeaps, _evicted, _flushed, _packets, _bytes, _malformed, _rejected, _skipped, _kernelDrops;
+    // Rejections by reason, indexed by PacketRejection.
+    private readonly long[] _rejections = new long[(int)PacketRejection.TooFragmented + 1];
 
     /// <summary>Creates an assembler.</summary>
     /// <param name="config">Settings; copied, so later changes have no effect. Defaults if null.</param>
@@ -52,7 +54,17 @@ public sealed class HeapAssembler
 
     /// <summary>The counters so far.</summary>
     public ReceiveStatistics Statistics => new(
-        _heaps, _incompleteHeaps, _evicted, _flushed, _packets, _bytes, _malformed, _rejected, _skipped);
+        _heaps, _incompleteHeaps, _evicted, _flushed, _packets, _bytes, _malformed, _rejected, _skipped)
+    {
+        RejectedOutOfOrder = _rejections[(int)PacketRejection.OutOfOrder],
+        RejectedDuplicates = _rejections[(int)PacketRejection.Duplicate],
+        RejectedInconsistent = _rejections[(int)PacketRejection.InconsistentHeapLength]
+            + _rejections[(int)PacketRejection.HeapLengthTooSmall] + _rejections[(int)PacketRejection.InconsistentFlavour],
+        RejectedOverLimits = _rejections[(int)PacketRejection.HeapTooLarge]
+            + _rejections[(int)PacketRejection.TooManyPointers] + _rejections[(int)PacketRejection.TooFragmented],
+        RejectedUnsized = _rejections[(int)PacketRejection.Unsized],
+        KernelDroppedPackets = _kernelDrops,
+    };
 
     /// <summary>
     /// Decodes one packet and adds it. Heaps that leave the assembler as a result (completed,
@@ -90,7 +102,10 @@ public sealed class HeapAssembler
         _bytes += packet.Size;
         var rejection = AddCore(data, packet, ready);
         if (rejection != PacketRejection.None)
+        {
             _rejected++;
+            _rejections[(int)rejection]++;
+        }
         return rejection;
     }
 
@@ -212,6 +227,9 @@ public sealed class HeapAssembler
 
     /// <summary>Counts a packet or framing loss found by a reader before assembly.</summary>
     internal void CountMalformed() => _malformed++;
+
+    /// <summary>Counts datagrams the OS reported dropping for a reader's socket.</summary>
+    internal void CountKernelDrops(long datagrams) => _kernelDrops += datagrams;
 
     /// <summary>Counts bytes a byte-stream reader skipped.</summary>
     internal void CountSkipped(long bytes) => _skipped += bytes;

@@ -15,11 +15,13 @@ internal sealed class PacketFramer
     private long _toSkip;
     private bool _resyncing;
 
-    public PacketFramer(int maxPacketSize)
+    /// <param name="maxPacketSize">Largest packet accepted.</param>
+    /// <param name="minimumBuffer">Smallest buffer (readers ask for large reads).</param>
+    public PacketFramer(int maxPacketSize, int minimumBuffer = 64 * 1024)
     {
         _maxPacketSize = maxPacketSize;
         // Room for two full packets, so that a packet straddling two reads fits after compaction.
-        _buffer = new byte[Math.Max(2 * maxPacketSize, 64 * 1024)];
+        _buffer = new byte[Math.Max(2L * maxPacketSize, minimumBuffer)];
     }
 
     /// <summary>Bytes handed to the assembler as packets so far.</summary>

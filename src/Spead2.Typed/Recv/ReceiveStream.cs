@@ -341,6 +341,79 @@ public sealed class ReceiveStream : IAsyncEnumerable<ReceivedHeap>, IAsyncDispos
             resource.Dispose();
     }
 
+    /// <summary>
+    /// Runs a reader's receive loop on a thread of its own (blocking system calls, no thread-pool
+    /// hand-off per datagram); the task ends with the loop, faulted or cancelled as the loop ended.
+    /// </summary>
+    internal static Task RunOnThread(string name, Action body)
+    {
+        var done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var thread = new Thread(static state =>
+        {
+            var (work, completion) = ((Action, TaskCompletionSource))state!;
+            try
+            {
+                work();
+                completion.SetResult();
+            }
+            catch (OperationCanceledException e)
+            {
+                completion.SetCanceled(e.CancellationToken);
+            }
+            catch (Exception e)
+            {
+                completion.SetException(e);
+            }
+        })
+        {
+            IsBackground = true,
+            Name = name,
+        };
+        thread.Start((body, done));
+        return done.Task;
+    }
+
+    /// <summary>
+    /// Adds the datagrams of one <c>recvmmsg</c> batch under one acquisition of the lock (GRO runs are
+    /// cut into their datagrams; one over <paramref name="maxPacketSize"/> is malformed). True once stopped.
+    /// </summary>
+    internal bool AddDatagrams(Native.UdpBatchReceiver batch, int count, int maxPacketSize, List<ReceivedHeap> ready)
+    {
+        bool stopped;
+        lock (_lock)
+        {
+            for (int i = 0; i < count && !_assembler.IsStopped; i++)
+            {
+                var message = batch.GetMessage(i, out int segment);
+                if (segment <= 0 || segment >= message.Length)
+                {
+                    AddDatagram(message, maxPacketSize, ready);
+                    continue;
+                }
+                for (int offset = 0; offset < message.Length && !_assembler.IsStopped; offset += segment)
+                    AddDatagram(message.Slice(offset, Math.Min(segment, message.Length - offset)), maxPacketSize, ready);
+            }
+            long drops = batch.KernelDrops;
+            if (drops > batch.CountedDrops)
+            {
+                _assembler.CountKernelDrops(drops - batch.CountedDrops);
+                batch.CountedDrops = drops;
+            }
+            stopped = _assembler.IsStopped;
+        }
+        if (stopped)
+            RequestStop();
+        return stopped;
+    }
+
+    private void AddDatagram(ReadOnlySpan<byte> datagram, int maxPacketSize, List<ReceivedHeap> ready)
+    {
+        if (datagram.Length > maxPacketSize)
+            _assembler.CountMalformed();
+        else
+            _assembler.AddPacket(datagram, ready, requireExactLength: true);
+    }
+
     /// <summary>Adds one packet under the stream's lock; returns true once the stream has stopped.</summary>
     internal bool AddPacket(ReadOnlySpan<byte> packet, List<ReceivedHeap> ready, bool requireExactLength)
     {
@@ -387,6 +460,33 @@ public sealed class ReceiveStream : IAsyncEnumerable<ReceivedHeap>, IAsyncDispos
             for (int i = 0; i < ready.Count; i++)
             {
                 await _ring.Writer.WriteAsync(ready[i], _disposeCts.Token).ConfigureAwait(false);
+                ready[i] = null!;
+            }
+        }
+        catch
+        {
+            foreach (var heap in ready)
+                heap?.Dispose();
+            throw;
+        }
+        finally
+        {
+            ready.Clear();
+        }
+    }
+
+    /// <summary>
+    /// <see cref="DeliverAsync"/> for a reader thread: blocks while the ring is full (as spead2's
+    /// reader does), so no allocation unless the consumer falls behind.
+    /// </summary>
+    internal void DeliverBlocking(List<ReceivedHeap> ready)
+    {
+        try
+        {
+            for (int i = 0; i < ready.Count; i++)
+            {
+                if (!_ring.Writer.TryWrite(ready[i]))
+                    _ring.Writer.WriteAsync(ready[i], _disposeCts.Token).AsTask().GetAwaiter().GetResult();
                 ready[i] = null!;
             }
         }
