@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using Microsoft.Extensions.Logging;
 
 namespace Spead2.Recv;
@@ -78,6 +79,9 @@ public sealed class HeapAssembler
     /// has stopped, packets are ignored (not decoded, not counted) and the result is
     /// <see cref="PacketStatus.Ok"/>. To walk concatenated packets, take each one's size from
     /// <see cref="PacketDecoder.Decode"/>.</returns>
+    // The receive path runs fully optimised from the first packet: with tiered compilation it would
+    // start as unoptimised code, drop datagrams while it warms up and spend CPU recompiling.
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public PacketStatus AddPacket(ReadOnlySpan<byte> packet, ICollection<ReceivedHeap> ready, bool requireExactLength = true)
     {
         ArgumentNullException.ThrowIfNull(ready);
@@ -94,6 +98,7 @@ public sealed class HeapAssembler
     }
 
     /// <summary>Adds a decoded packet; returns why it was refused, if it was.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     internal PacketRejection Add(ReadOnlySpan<byte> data, in PacketHeader packet, ICollection<ReceivedHeap> ready)
     {
         if (IsStopped)
@@ -109,6 +114,7 @@ public sealed class HeapAssembler
         return rejection;
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private PacketRejection AddCore(ReadOnlySpan<byte> data, in PacketHeader packet, ICollection<ReceivedHeap> ready)
     {
         if (packet.HeapLength < 0 && !_config.AllowUnsizedHeaps)

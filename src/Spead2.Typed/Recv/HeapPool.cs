@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 namespace Spead2.Recv;
 
 /// <summary>
@@ -43,6 +44,9 @@ internal sealed class HeapPool
     /// heap does not sit on a big buffer, which would defeat the memory bounds of the assembler),
     /// from the free list if one fits, else newly allocated. Contents are undefined.
     /// </summary>
+    // The receive path runs fully optimised from the first packet: with tiered compilation it would
+    // start as unoptimised code, drop datagrams while it warms up and spend CPU recompiling.
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public byte[] RentBuffer(int minimum)
     {
         long upper = Math.Max(2L * minimum, Granularity);
@@ -68,6 +72,7 @@ internal sealed class HeapPool
     }
 
     /// <summary>Takes a buffer back. When the list is full the smallest buffer goes to the collector.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public void ReturnBuffer(byte[] buffer)
     {
         lock (_lock)

@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Buffers;
 using System.Buffers.Binary;
 
@@ -77,6 +78,9 @@ internal sealed class LiveHeap(HeapPool pool)
     }
 
     /// <summary>Adds a packet; on rejection nothing changes.</summary>
+    // The receive path runs fully optimised from the first packet: with tiered compilation it would
+    // start as unoptimised code, drop datagrams while it warms up and spend CPU recompiling.
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public PacketRejection AddPacket(ReadOnlySpan<byte> data, in PacketHeader packet, bool allowOutOfOrder, int maxPointers)
     {
         if (HeapLength >= 0 && packet.HeapLength >= 0 && packet.HeapLength != HeapLength)
@@ -127,6 +131,7 @@ internal sealed class LiveHeap(HeapPool pool)
         return PacketRejection.None;
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void AddPointers(ReadOnlySpan<byte> pointers)
     {
         int hab = HeapAddressBits;
@@ -166,6 +171,7 @@ internal sealed class LiveHeap(HeapPool pool)
         return count;
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private bool Contains(ulong pointer)
     {
         if (_pointerCount <= LinearPointerLimit)
@@ -231,6 +237,7 @@ internal sealed class LiveHeap(HeapPool pool)
         return PacketRejection.None;
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void EnsurePayload(long needed)
     {
         int current = _payload?.Length ?? 0;
@@ -259,6 +266,7 @@ internal sealed class LiveHeap(HeapPool pool)
     /// only immediates survive. Leaves this object free for reuse. The payload buffer moves to
     /// the delivered heap as it is: addressed items are views of it, never copies.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public ReceivedHeap Freeze(bool keepAddressed, BugCompat bugCompat, HeapIncompleteReason reason = HeapIncompleteReason.None)
     {
         int hab = HeapAddressBits;

@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 namespace Spead2.Recv;
 
 /// <summary>
@@ -50,6 +51,9 @@ internal sealed class PacketFramer
     /// Consumes <paramref name="received"/> newly written bytes, feeding whole packets to the
     /// assembler until more bytes are needed or the assembler stops.
     /// </summary>
+    // The receive path runs fully optimised from the first packet: with tiered compilation it would
+    // start as unoptimised code, drop datagrams while it warms up and spend CPU recompiling.
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public void Process(int received, HeapAssembler assembler, ICollection<ReceivedHeap> ready)
     {
         _tail += received;

@@ -377,6 +377,9 @@ public sealed class ReceiveStream : IAsyncEnumerable<ReceivedHeap>, IAsyncDispos
     /// Adds the datagrams of one <c>recvmmsg</c> batch under one acquisition of the lock (GRO runs are
     /// cut into their datagrams; one over <paramref name="maxPacketSize"/> is malformed). True once stopped.
     /// </summary>
+    // The receive path runs fully optimised from the first packet: with tiered compilation it would
+    // start as unoptimised code, drop datagrams while it warms up and spend CPU recompiling.
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     internal bool AddDatagrams(Native.UdpBatchReceiver batch, int count, int maxPacketSize, List<ReceivedHeap> ready)
     {
         bool stopped;
@@ -406,6 +409,7 @@ public sealed class ReceiveStream : IAsyncEnumerable<ReceivedHeap>, IAsyncDispos
         return stopped;
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void AddDatagram(ReadOnlySpan<byte> datagram, int maxPacketSize, List<ReceivedHeap> ready)
     {
         if (datagram.Length > maxPacketSize)
@@ -429,6 +433,7 @@ public sealed class ReceiveStream : IAsyncEnumerable<ReceivedHeap>, IAsyncDispos
     }
 
     /// <summary>Feeds bytes a byte-stream reader received through its framer; true once stopped.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     internal bool Frame(PacketFramer framer, int received, List<ReceivedHeap> ready)
     {
         bool stopped;
@@ -479,6 +484,7 @@ public sealed class ReceiveStream : IAsyncEnumerable<ReceivedHeap>, IAsyncDispos
     /// <see cref="DeliverAsync"/> for a reader thread: blocks while the ring is full (as spead2's
     /// reader does), so no allocation unless the consumer falls behind.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     internal void DeliverBlocking(List<ReceivedHeap> ready)
     {
         try

@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Net;
 using System.Net.Sockets;
 
@@ -84,6 +85,9 @@ public sealed class TcpReader : IDisposable
         await ReceiveStream.RunOnThread("spead2 recv tcp", () => ReadLoop(peer, stream, cancellationToken)).ConfigureAwait(false);
     }
 
+    // The receive path runs fully optimised from the first packet: with tiered compilation it would
+    // start as unoptimised code, drop datagrams while it warms up and spend CPU recompiling.
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void ReadLoop(Socket peer, ReceiveStream stream, CancellationToken cancellationToken)
     {
         var framer = new PacketFramer(_maxPacketSize, ReadSize);

@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Net;
 using System.Net.Sockets;
 using Microsoft.Extensions.Logging;
@@ -169,6 +170,9 @@ public sealed class UdpReader : IDisposable
             : ReceiveStream.RunOnThread("spead2 recv udp (portable)", () => RunPortable(stream, cancellationToken));
     }
 
+    // The receive path runs fully optimised from the first packet: with tiered compilation it would
+    // start as unoptimised code, drop datagrams while it warms up and spend CPU recompiling.
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void RunBatched(UdpBatchReceiver batch, ReceiveStream stream, CancellationToken cancellationToken)
     {
         var handle = _socket.SafeHandle;
@@ -201,6 +205,7 @@ public sealed class UdpReader : IDisposable
         }
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void RunPortable(ReceiveStream stream, CancellationToken cancellationToken)
     {
         // One byte more than the limit, so that an oversized datagram shows up as too long

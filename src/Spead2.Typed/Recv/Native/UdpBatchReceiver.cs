@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using static Spead2.Recv.Native.LinuxRecvInterop;
 
@@ -86,6 +87,9 @@ internal sealed unsafe class UdpBatchReceiver : IDisposable
     /// caller can look at its stop conditions.
     /// </summary>
     /// <exception cref="IOException">The socket failed (not a transient condition).</exception>
+    // The receive path runs fully optimised from the first packet: with tiered compilation it would
+    // start as unoptimised code, drop datagrams while it warms up and spend CPU recompiling.
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public int Receive()
     {
         while (true)
@@ -130,6 +134,7 @@ internal sealed unsafe class UdpBatchReceiver : IDisposable
     /// Message <paramref name="index"/> of the last <see cref="Receive"/>: its bytes and, with GRO, the
     /// size of the datagrams merged into it (0 when it is a single datagram).
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public ReadOnlySpan<byte> GetMessage(int index, out int segmentSize)
     {
         ref var message = ref _messages[index];
@@ -180,6 +185,7 @@ internal sealed unsafe class UdpBatchReceiver : IDisposable
         }
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static int FindInt(ref MMsgHdr message, int level, int type)
     {
         byte* control = (byte*)message.Header.Control;
