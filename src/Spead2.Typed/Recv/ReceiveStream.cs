@@ -189,6 +189,8 @@ public sealed class ReceiveStream : IAsyncEnumerable<ReceivedHeap>, IAsyncDispos
     /// <param name="cancellationToken">Cancels the wait (not the stream).</param>
     /// <returns>The next heap, or null at the end.</returns>
     /// <exception cref="IOException">A reader failed; earlier heaps were all returned first.</exception>
+    // A pooled state machine: a consumer that waits for every heap would otherwise allocate one per heap.
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     public async ValueTask<ReceivedHeap?> ReadAsync(CancellationToken cancellationToken = default)
     {
         while (await _ring.Reader.WaitToReadAsync(cancellationToken).ConfigureAwait(false))
@@ -202,10 +204,29 @@ public sealed class ReceiveStream : IAsyncEnumerable<ReceivedHeap>, IAsyncDispos
     /// <summary>Enumerates the heaps until the stream stops (see <see cref="ReadAsync"/>).</summary>
     /// <param name="cancellationToken">Cancels the enumeration (not the stream).</param>
     /// <returns>The enumerator.</returns>
-    public async IAsyncEnumerator<ReceivedHeap> GetAsyncEnumerator(CancellationToken cancellationToken = default)
+    public IAsyncEnumerator<ReceivedHeap> GetAsyncEnumerator(CancellationToken cancellationToken = default) =>
+        new HeapEnumerator(this, cancellationToken);
+
+    /// <summary>
+    /// The enumerator of <c>await foreach</c>, written out rather than an async iterator: a compiler
+    /// iterator allocates a state-machine box each time it has to wait, that is for nearly every heap of
+    /// a consumer that keeps up.
+    /// </summary>
+    private sealed class HeapEnumerator(ReceiveStream stream, CancellationToken cancellationToken) : IAsyncEnumerator<ReceivedHeap>
     {
-        while (await ReadAsync(cancellationToken).ConfigureAwait(false) is { } heap)
-            yield return heap;
+        public ReceivedHeap Current { get; private set; } = null!;
+
+        [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
+        public async ValueTask<bool> MoveNextAsync()
+        {
+            var heap = await stream.ReadAsync(cancellationToken).ConfigureAwait(false);
+            if (heap is null)
+                return false;
+            Current = heap;
+            return true;
+        }
+
+        public ValueTask DisposeAsync() => default;
     }
 
     /// <summary>Stops the stream, closes the readers and drops heaps not yet read.</summary>
