@@ -414,20 +414,35 @@ public sealed class ReceiveStream : IAsyncEnumerable<ReceivedHeap>, IAsyncDispos
                     AddDatagram(message, maxPacketSize, ready);
                     continue;
                 }
+                batch.MergedMessages++;
                 for (int offset = 0; offset < message.Length && !_assembler.IsStopped; offset += segment)
                     AddDatagram(message.Slice(offset, Math.Min(segment, message.Length - offset)), maxPacketSize, ready);
             }
-            long drops = batch.KernelDrops;
-            if (drops > batch.CountedDrops)
-            {
-                _assembler.CountKernelDrops(drops - batch.CountedDrops);
-                batch.CountedDrops = drops;
-            }
+            CountKernelDropsLocked(batch);
             stopped = _assembler.IsStopped;
         }
         if (stopped)
             RequestStop();
         return stopped;
+    }
+
+    /// <summary>Adds what the OS newly reported dropping for a batched reader's socket.</summary>
+    internal void CountKernelDrops(Native.UdpBatchReceiver batch)
+    {
+        if (batch.KernelDrops == batch.CountedDrops)
+            return;
+        lock (_lock)
+            CountKernelDropsLocked(batch);
+    }
+
+    private void CountKernelDropsLocked(Native.UdpBatchReceiver batch)
+    {
+        long drops = batch.KernelDrops;
+        if (drops > batch.CountedDrops)
+        {
+            _assembler.CountKernelDrops(drops - batch.CountedDrops);
+            batch.CountedDrops = drops;
+        }
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]

@@ -70,6 +70,9 @@ public sealed class UdpReader : IDisposable
     /// <summary>True if the kernel merges runs of datagrams for this reader (UDP GRO).</summary>
     public bool UsesGro => _batch?.UsesGro ?? false;
 
+    /// <summary>Messages that held several datagrams merged by GRO so far (tests).</summary>
+    internal long MergedMessages => _batch?.MergedMessages ?? 0;
+
     internal static UdpReader Create(IPEndPoint endpoint, IPAddress? group, IPAddress? interfaceAddress,
         int maxPacketSize, int bufferSize, ILogger? logger)
     {
@@ -189,7 +192,11 @@ public sealed class UdpReader : IDisposable
                 ObjectDisposedException.ThrowIf(_closed, this);
                 int count = batch.Receive();
                 if (count == 0)
-                    continue;   // woken: look at the stop conditions
+                {
+                    // Woken, idle with news of drops, or a poll timeout: count drops, look at the stop conditions.
+                    stream.CountKernelDrops(batch);
+                    continue;
+                }
                 bool stopped = stream.AddDatagrams(batch, count, _maxPacketSize, ready);
                 if (ready.Count > 0)
                     stream.DeliverBlocking(ready);

@@ -22,6 +22,8 @@ namespace Spead2.Recv.Native;
 // - SO_RXQ_OVFL (Linux 2.6.33+): each message carries (SOL_SOCKET, SO_RXQ_OVFL, uint32) = the socket's
 //   drop counter when the datagram was queued, if that counter is not zero. The counter counts the
 //   datagrams the kernel dropped for this socket, chiefly because its receive buffer was full.
+// - SO_MEMINFO (Linux 4.6+; the drop counter at index 8 since 4.17) reads the same drop counter at any
+//   time, so the count is exact even when no datagram follows the last drop.
 // - poll on an eventfd reports POLLIN once something was written to it; the reader uses one to be
 //   woken from poll when the stream stops.
 // - errno values are the asm-generic ones, shared by x86-64 and arm64; so are the flag values below.
@@ -29,6 +31,8 @@ internal static unsafe partial class LinuxRecvInterop
 {
     public const int SolSocket = 1;
     public const int SoRxqOvfl = 40;
+    public const int SoMemInfo = 55;
+    public const int SkMemInfoDrops = 8;   // index of the drop counter in SO_MEMINFO's uint32 array
     public const int SolUdp = 17;          // SOL_UDP == IPPROTO_UDP
     public const int UdpGro = 104;
     public const int MsgDontWait = 0x40;
@@ -101,6 +105,9 @@ internal static unsafe partial class LinuxRecvInterop
 
     [LibraryImport("libc", EntryPoint = "setsockopt", SetLastError = true)]
     public static partial int SetSockOpt(int fd, int level, int name, void* value, uint length);
+
+    [LibraryImport("libc", EntryPoint = "getsockopt", SetLastError = true)]
+    public static partial int GetSockOpt(int fd, int level, int name, void* value, uint* length);
 
     [LibraryImport("libc", EntryPoint = "eventfd", SetLastError = true)]
     public static partial int EventFd(uint initial, int flags);

@@ -78,6 +78,9 @@ internal sealed unsafe class UdpBatchReceiver : IDisposable
     /// <summary>The socket's drop counter as last reported by the kernel (datagrams dropped before we could read them).</summary>
     public long KernelDrops { get; private set; }
 
+    /// <summary>Messages that held a run of datagrams merged by GRO (for tests and diagnostics).</summary>
+    public long MergedMessages { get; set; }
+
     /// <summary>How much of <see cref="KernelDrops"/> the stream has counted already.</summary>
     public long CountedDrops { get; set; }
 
@@ -111,6 +114,10 @@ internal sealed unsafe class UdpBatchReceiver : IDisposable
             switch (errno)
             {
                 case EAGAIN:
+                    // Idle: bring the drop count up to date before sleeping (the datagrams that would
+                    // carry it in a control message may never come), and let the caller count it.
+                    if (ReportsDrops && RefreshDrops())
+                        return 0;
                     if (!WaitReadable())
                         return 0;
                     continue;
@@ -171,6 +178,18 @@ internal sealed unsafe class UdpBatchReceiver : IDisposable
         if (r == 0 || fds[1].Revents != 0)
             return false;
         // POLLERR (a queued ICMP error) or data: either way recvmmsg has something to say.
+        return true;
+    }
+
+    private bool RefreshDrops()
+    {
+        var info = stackalloc uint[16];
+        uint length = 16 * sizeof(uint);
+        if (GetSockOpt(_fd, SolSocket, SoMemInfo, info, &length) != 0 || length < (SkMemInfoDrops + 1) * sizeof(uint))
+            return false;
+        if (info[SkMemInfoDrops] <= KernelDrops)
+            return false;
+        KernelDrops = info[SkMemInfoDrops];
         return true;
     }
 
