@@ -138,49 +138,6 @@ public partial class BatchedReceiveTests
     }
 
     [Fact]
-    public async Task SteadyReceiveOverUdpAllocatesNothingPerHeap()
-    {
-        await using var stream = new ReceiveStream();
-        var reader = stream.AddUdpReader(new IPEndPoint(IPAddress.Loopback, 0));
-        using var socket = new Socket(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp);
-        socket.Connect(reader.LocalEndPoint);
-        var payload = new byte[16 * 1000];
-        var heaps = Enumerable.Range(1, 400).Select(c => Heap(40, c, [HeapItem.Addressed(0x1000, payload), HeapItem.Imm(0x1001, c)], chunk: 1000)).ToList();
-        var enumerator = stream.GetAsyncEnumerator();
-        // A watchdog instead of a timeout per heap (a per-await timeout allocates): stopping the
-        // stream ends the enumeration, which fails the pass.
-        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(60));
-        using var watchdog = cts.Token.Register(stream.Stop);
-
-        async Task<long> Pass(int from, int to)
-        {
-            long start = GC.GetTotalAllocatedBytes(precise: true);
-            for (int h = from; h < to; h++)
-            {
-                foreach (var p in heaps[h])
-                    socket.Send(p);
-                if (!await enumerator.MoveNextAsync())
-                    throw new TimeoutException($"heap {h + 1} never came");
-                var heap = enumerator.Current;
-                if (heap.Cnt != h + 1)
-                    throw new InvalidOperationException($"heap {heap.Cnt} instead of {h + 1}");
-                heap.Dispose();
-            }
-            return GC.GetTotalAllocatedBytes(precise: true) - start;
-        }
-
-        await Pass(0, 100);   // warm-up: pool, JIT, first thread-pool work items
-        // Whole-process bytes (every thread: reader, thread pool, this one), so the best of three
-        // passes: a runtime timer or tiering on a loaded machine may add a few hundred bytes once, a
-        // per-heap allocation of even 24 bytes adds 2,400 to every pass.
-        long best = long.MaxValue;
-        for (int pass = 0; pass < 3; pass++)
-            best = Math.Min(best, await Pass(100 + pass * 100, 200 + pass * 100));
-        Assert.True(best < 100 * 8, $"{best} bytes for 100 heaps");
-        await enumerator.DisposeAsync();
-    }
-
-    [Fact]
     public void DisposedHeapsGiveTheirMemoryBackToTheReceiver()
     {
         var assembler = new HeapAssembler();
@@ -297,5 +254,59 @@ public partial class BatchedReceiveTests
         await using var small = new ReceiveStream(new ReceiveStreamConfig { Logger = quiet });
         small.AddUdpReader(new IPEndPoint(IPAddress.Loopback, 0), bufferSize: 64 * 1024);
         Assert.DoesNotContain(quiet.Messages, m => m.Contains("socket buffer"));
+    }
+}
+
+[CollectionDefinition(Name, DisableParallelization = true)]
+public sealed class AllocationCollection
+{
+    public const string Name = "Receive allocation (alone: it counts every thread's bytes)";
+}
+
+/// <summary>The whole receiver in steady state, counted across all threads; runs alone.</summary>
+[Collection(AllocationCollection.Name)]
+public class ReceiveAllocationTests
+{
+    [Fact]
+    public async Task SteadyReceiveOverUdpAllocatesNothingPerHeap()
+    {
+        await using var stream = new ReceiveStream();
+        var reader = stream.AddUdpReader(new IPEndPoint(IPAddress.Loopback, 0));
+        using var socket = new Socket(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp);
+        socket.Connect(reader.LocalEndPoint);
+        var payload = new byte[16 * 1000];
+        var heaps = Enumerable.Range(1, 400).Select(c => Heap(40, c, [HeapItem.Addressed(0x1000, payload), HeapItem.Imm(0x1001, c)], chunk: 1000)).ToList();
+        var enumerator = stream.GetAsyncEnumerator();
+        // A watchdog instead of a timeout per heap (a per-await timeout allocates): stopping the
+        // stream ends the enumeration, which fails the pass.
+        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+        using var watchdog = cts.Token.Register(stream.Stop);
+
+        async Task<long> Pass(int from, int to)
+        {
+            long start = GC.GetTotalAllocatedBytes(precise: true);
+            for (int h = from; h < to; h++)
+            {
+                foreach (var p in heaps[h])
+                    socket.Send(p);
+                if (!await enumerator.MoveNextAsync())
+                    throw new TimeoutException($"heap {h + 1} never came");
+                var heap = enumerator.Current;
+                if (heap.Cnt != h + 1)
+                    throw new InvalidOperationException($"heap {heap.Cnt} instead of {h + 1}");
+                heap.Dispose();
+            }
+            return GC.GetTotalAllocatedBytes(precise: true) - start;
+        }
+
+        await Pass(0, 100);   // warm-up: pool, JIT, first thread-pool work items
+        // Whole-process bytes (every thread: reader, thread pool, this one), so the best of three
+        // passes: a runtime timer or tiering on a loaded machine may add a few hundred bytes once, a
+        // per-heap allocation of even 24 bytes adds 2,400 to every pass.
+        long best = long.MaxValue;
+        for (int pass = 0; pass < 3; pass++)
+            best = Math.Min(best, await Pass(100 + pass * 100, 200 + pass * 100));
+        Assert.True(best < 100 * 8, $"{best} bytes for 100 heaps");
+        await enumerator.DisposeAsync();
     }
 }
