@@ -2,7 +2,6 @@ using System.Diagnostics.Metrics;
 using System.Net;
 using System.Net.Sockets;
 using System.Runtime.CompilerServices;
-using System.Threading.Channels;
 using Microsoft.Extensions.Logging;
 
 namespace Spead2.Recv;
@@ -33,7 +32,7 @@ public sealed class ReceiveStream : IAsyncEnumerable<ReceivedHeap>, IAsyncDispos
 
     private readonly Lock _lock = new();
     private readonly HeapAssembler _assembler;
-    private readonly Channel<ReceivedHeap> _ring;
+    private readonly HeapRing _ring;
     private readonly CancellationTokenSource _stopCts = new();
     private readonly CancellationTokenSource _disposeCts = new();
     private readonly TaskCompletionSource _stopRequested = new(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -50,12 +49,7 @@ public sealed class ReceiveStream : IAsyncEnumerable<ReceivedHeap>, IAsyncDispos
     public ReceiveStream(ReceiveStreamConfig? config = null)
     {
         _assembler = new HeapAssembler(config);
-        _ring = Channel.CreateBounded<ReceivedHeap>(new BoundedChannelOptions(_assembler.Config.RingHeaps)
-        {
-            FullMode = BoundedChannelFullMode.Wait,
-            SingleReader = false,
-            SingleWriter = false,
-        });
+        _ring = new HeapRing(_assembler.Config.RingHeaps);
         _meter = CreateMeter();
         _completion = RunCompletionAsync();
         // The fault also reaches the consumer through the enumeration; observe it here so that a
@@ -189,17 +183,12 @@ public sealed class ReceiveStream : IAsyncEnumerable<ReceivedHeap>, IAsyncDispos
     /// <param name="cancellationToken">Cancels the wait (not the stream).</param>
     /// <returns>The next heap, or null at the end.</returns>
     /// <exception cref="IOException">A reader failed; earlier heaps were all returned first.</exception>
-    // A pooled state machine: a consumer that waits for every heap would otherwise allocate one per heap.
-    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
-    public async ValueTask<ReceivedHeap?> ReadAsync(CancellationToken cancellationToken = default)
-    {
-        while (await _ring.Reader.WaitToReadAsync(cancellationToken).ConfigureAwait(false))
-        {
-            if (_ring.Reader.TryRead(out var heap))
-                return heap;
-        }
-        return null;
-    }
+    /// <remarks>
+    /// A read that has to wait is completed on the stream's delivery thread, so the code after the
+    /// <c>await</c> runs there (unless a synchronization context or scheduler was captured) until it
+    /// awaits something that is not complete. Reads allocate nothing in steady state.
+    /// </remarks>
+    public ValueTask<ReceivedHeap?> ReadAsync(CancellationToken cancellationToken = default) => _ring.ReadAsync(cancellationToken);
 
     /// <summary>Enumerates the heaps until the stream stops (see <see cref="ReadAsync"/>).</summary>
     /// <param name="cancellationToken">Cancels the enumeration (not the stream).</param>
@@ -245,8 +234,8 @@ public sealed class ReceiveStream : IAsyncEnumerable<ReceivedHeap>, IAsyncDispos
         {
             // The fault was for the consumer; disposal only cleans up.
         }
-        while (_ring.Reader.TryRead(out var heap))
-            heap.Dispose();
+        while (_ring.TryRead(out var heap))
+            heap!.Dispose();
         DisposeResources();
         _meter.Dispose();
         _stopCts.Dispose();
@@ -345,7 +334,7 @@ public sealed class ReceiveStream : IAsyncEnumerable<ReceivedHeap>, IAsyncDispos
         {
             // Disposed while the consumer was not reading; DisposeAsync drains the ring.
         }
-        _ring.Writer.TryComplete(_fault);
+        _ring.Complete(_fault);
         if (_fault is not null)
             throw _fault;
     }
@@ -500,7 +489,7 @@ public sealed class ReceiveStream : IAsyncEnumerable<ReceivedHeap>, IAsyncDispos
         {
             for (int i = 0; i < ready.Count; i++)
             {
-                await _ring.Writer.WriteAsync(ready[i], _disposeCts.Token).ConfigureAwait(false);
+                await _ring.WriteAsync(ready[i], _disposeCts.Token).ConfigureAwait(false);
                 ready[i] = null!;
             }
         }
@@ -527,8 +516,8 @@ public sealed class ReceiveStream : IAsyncEnumerable<ReceivedHeap>, IAsyncDispos
         {
             for (int i = 0; i < ready.Count; i++)
             {
-                if (!_ring.Writer.TryWrite(ready[i]))
-                    _ring.Writer.WriteAsync(ready[i], _disposeCts.Token).AsTask().GetAwaiter().GetResult();
+                if (!_ring.TryWrite(ready[i]))
+                    _ring.WriteBlocking(ready[i], _disposeCts.Token);
                 ready[i] = null!;
             }
         }
