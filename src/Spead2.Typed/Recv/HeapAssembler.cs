@@ -21,6 +21,10 @@ public sealed class HeapAssembler
     private readonly LiveHeap[] _slots;
     private readonly int[] _heads;
     private readonly Dictionary<long, int> _index;
+    // The last entry looked up or added in _index (or -1): consecutive packets nearly always belong to
+    // the same heap, and this spares them the dictionary. Kept equal to _index[_lastCnt] whenever set.
+    private int _lastSlot = -1;
+    private long _lastCnt;
     private readonly HeapPool _pool;
 
     private long _heaps, _incompleteHeaps, _evicted, _flushed, _packets, _bytes, _malformed, _rejected, _skipped, _kernelDrops;
@@ -129,8 +133,19 @@ public sealed class HeapAssembler
         // A packet that is a whole heap by itself never joins an open heap (spead2 does the same).
         bool singlePacket = packet.HeapLength >= 0 && packet.PayloadLength == packet.HeapLength;
         int slot = -1;
-        if (!singlePacket && _index.TryGetValue(packet.HeapCnt, out int found))
-            slot = found;
+        if (!singlePacket)
+        {
+            if (_lastSlot >= 0 && _lastCnt == packet.HeapCnt)
+            {
+                slot = _lastSlot;
+            }
+            else if (_index.TryGetValue(packet.HeapCnt, out int found))
+            {
+                slot = found;
+                _lastSlot = found;
+                _lastCnt = packet.HeapCnt;
+            }
+        }
 
         // A single-packet heap may share its cnt with an open heap; remember that heap's slot so
         // the index can point at it again once the single-packet heap has left.
@@ -155,6 +170,8 @@ public sealed class HeapAssembler
             }
             occupant.Start(packet);
             _index[packet.HeapCnt] = slot;
+            _lastSlot = slot;
+            _lastCnt = packet.HeapCnt;
         }
 
         var heap = _slots[slot];
@@ -167,7 +184,10 @@ public sealed class HeapAssembler
         {
             Unindex(heap.Cnt, slot);
             if (shadowed >= 0 && shadowed != slot && _slots[shadowed].InUse && _slots[shadowed].Cnt == heap.Cnt)
+            {
                 _index[heap.Cnt] = shadowed;
+                _lastSlot = -1;
+            }
             if (endOfStream)
                 heap.Release();     // spead2 never delivers a complete stop heap
             else
@@ -243,7 +263,11 @@ public sealed class HeapAssembler
     private void Unindex(long cnt, int slot)
     {
         if (_index.TryGetValue(cnt, out int current) && current == slot)
+        {
             _index.Remove(cnt);
+            if (_lastSlot == slot)
+                _lastSlot = -1;
+        }
     }
 
     private void Retire(LiveHeap heap, ICollection<ReceivedHeap> ready, HeapIncompleteReason reason)
