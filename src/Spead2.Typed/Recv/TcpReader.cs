@@ -50,6 +50,7 @@ public sealed class TcpReader : IDisposable
         ArgumentOutOfRangeException.ThrowIfLessThan(maxPacketSize, 8, nameof(maxPacketSize));
         ArgumentOutOfRangeException.ThrowIfGreaterThan(maxPacketSize, MaxMaxPacketSize, nameof(maxPacketSize));
         ArgumentOutOfRangeException.ThrowIfNegative(bufferSize, nameof(bufferSize));
+        ReceiveWarmUp.EnsureDone();
         var listener = new Socket(endpoint.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
         try
         {

@@ -77,6 +77,7 @@ public sealed class UdpReader : IDisposable
         int maxPacketSize, int bufferSize, ILogger? logger)
     {
         ValidateSizes(maxPacketSize, bufferSize);
+        ReceiveWarmUp.EnsureDone();   // before the port opens, so no datagram waits for the JIT
         var socket = new Socket(endpoint.AddressFamily, SocketType.Dgram, ProtocolType.Udp);
         try
         {
