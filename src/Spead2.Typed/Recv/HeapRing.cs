@@ -21,6 +21,10 @@ internal sealed class HeapRing
     // Reader threads blocked on a full ring look at their cancellation token this often.
     private const int BlockedWriterPollMs = 50;
 
+    // The ring whose delivery thread is running a consumer continuation on this thread, if any.
+    [ThreadStatic]
+    private static HeapRing? t_delivering;
+
     private readonly object _sync = new();
     private readonly ReceivedHeap?[] _items;
     private readonly Queue<Waiter> _waiters = new();
@@ -58,6 +62,10 @@ internal sealed class HeapRing
             _spare = null;
             waiter.Core.RunContinuationsAsynchronously = false;
             waiter.Pending = true;
+            // A read made by a continuation on the delivery thread itself: if that code then blocked on
+            // it (sync over async), the delivery thread could never complete it. Such a read is
+            // completed by whoever writes the next heap, with its continuation on the thread pool.
+            waiter.Detached = t_delivering == this;
             _waiters.Enqueue(waiter);
             StartDeliveryLocked();
         }
@@ -70,6 +78,7 @@ internal sealed class HeapRing
     /// <exception cref="InvalidOperationException">The ring was completed.</exception>
     public bool TryWrite(ReceivedHeap heap)
     {
+        Waiter detached;
         lock (_sync)
         {
             if (_completed)
@@ -78,10 +87,20 @@ internal sealed class HeapRing
                 return false;
             _items[(_head + _count) % _items.Length] = heap;
             _count++;
-            if (_waiters.Count > 0)
+            if (_waiters.Count == 0)
+                return true;
+            if (!_waiters.Peek().Detached)
+            {
                 Monitor.PulseAll(_sync);
-            return true;
+                return true;
+            }
+            detached = _waiters.Dequeue();
+            detached.Pending = false;
+            heap = DequeueLocked();
         }
+        detached.Core.RunContinuationsAsynchronously = true;
+        detached.Core.SetResult(heap);
+        return true;
     }
 
     /// <summary>Adds a heap, blocking the calling (reader) thread while the ring is full.</summary>
@@ -137,6 +156,7 @@ internal sealed class HeapRing
     /// <summary>No more heaps will come: waiting reads end (null, or <paramref name="fault"/>) once the ring is empty.</summary>
     public void Complete(Exception? fault)
     {
+        List<Waiter>? detached = null;
         lock (_sync)
         {
             if (_completed)
@@ -144,6 +164,31 @@ internal sealed class HeapRing
             _completed = true;
             _fault = fault;
             Monitor.PulseAll(_sync);
+            // Reads the delivery thread may be blocked on (see ReadAsync) are ended here.
+            int n = _count == 0 ? _waiters.Count : 0;
+            for (int i = 0; i < n; i++)
+            {
+                var w = _waiters.Dequeue();
+                if (w.Detached)
+                {
+                    w.Pending = false;
+                    (detached ??= []).Add(w);
+                }
+                else
+                {
+                    _waiters.Enqueue(w);
+                }
+            }
+        }
+        if (detached is null)
+            return;
+        foreach (var w in detached)
+        {
+            w.Core.RunContinuationsAsynchronously = true;
+            if (fault is not null)
+                w.Core.SetException(fault);
+            else
+                w.Core.SetResult(null);
         }
     }
 
@@ -209,10 +254,19 @@ internal sealed class HeapRing
                 else
                     fault = _fault;
             }
-            if (fault is not null)
-                waiter.Core.SetException(fault);
-            else
-                waiter.Core.SetResult(heap);
+            waiter.Core.RunContinuationsAsynchronously = waiter.Detached;
+            t_delivering = this;
+            try
+            {
+                if (fault is not null)
+                    waiter.Core.SetException(fault);
+                else
+                    waiter.Core.SetResult(heap);
+            }
+            finally
+            {
+                t_delivering = null;
+            }
         }
     }
 
@@ -229,6 +283,8 @@ internal sealed class HeapRing
         public CancellationTokenRegistration Registration;
         // Under the ring's lock: true while queued, so that delivery and cancellation complete it once.
         public bool Pending;
+        // Made on the delivery thread: completed on the thread pool (see ReadAsync).
+        public bool Detached;
 
         public void Cancel(CancellationToken token)
         {
