@@ -80,6 +80,12 @@ run_one() {
   # The stop heap ends both receivers; if it was lost, interrupt the receiver (the child of time).
   for _ in $(seq 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.05; done
   if kill -0 "$pid" 2>/dev/null; then pkill -INT -P "$pid"; fi
+  # A receiver that ignores the interrupt is killed; its heaps then count as 0 and a note says so.
+  for _ in $(seq 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.05; done
+  if kill -0 "$pid" 2>/dev/null; then
+    pkill -KILL -P "$pid"
+    echo "note: $who receiver did not stop on SIGINT (packet $packet, rate $rate); killed" >&2
+  fi
   wait "$pid" 2>/dev/null
   local got cpu secs
   got=$(grep -o 'Received [0-9,]* heaps' "$work/out" | head -1 | tr -dc '0-9')

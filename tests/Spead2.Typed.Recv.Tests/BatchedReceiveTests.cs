@@ -1,3 +1,4 @@
+using System.Diagnostics.Metrics;
 using System.Net;
 using System.Net.Sockets;
 using System.Runtime.InteropServices;
@@ -377,5 +378,50 @@ public class HeapRingTests
         using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(20));
         using var heap = await stream.ReadAsync(timeout.Token);
         Assert.Equal(7, heap!.Cnt);
+    }
+}
+
+/// <summary>The meter publishes every counter of <see cref="ReceiveStatistics"/>.</summary>
+public class ReceiveMetricsTests
+{
+    [Fact]
+    public async Task EveryStatisticIsAMetricAndRejectionsCarryTheirReason()
+    {
+        await using var stream = new ReceiveStream();
+        var values = new Dictionary<string, long>();
+        var reasons = new Dictionary<string, long>();
+        using var listener = new MeterListener();
+        listener.InstrumentPublished = (instrument, l) =>
+        {
+            if (ReferenceEquals(instrument.Meter, stream.Meter))
+                l.EnableMeasurementEvents(instrument);
+        };
+        listener.SetMeasurementEventCallback<long>((instrument, value, tags, _) =>
+        {
+            if (instrument.Name == "spead2.recv.rejected_packets_by_reason")
+                reasons[(string)tags[0].Value!] = value;
+            else
+                values[instrument.Name] = value;
+        });
+        listener.Start();
+
+        // Heap 1 loses the packet at offset 100, so the one at 200 is refused (out of order).
+        var data = new byte[100];
+        stream.AddBufferReader(Concat([Packet(40, 1, 300, 0, data), Packet(40, 1, 300, 200, data)]));
+        await RoundTripTests.Collect(stream).WaitAsync(TimeSpan.FromSeconds(20));
+        listener.RecordObservableInstruments();
+
+        foreach (var property in typeof(ReceiveStatistics).GetProperties())
+        {
+            if (property.Name.StartsWith("Rejected", StringComparison.Ordinal) && property.Name != "RejectedPackets")
+                continue;   // published by reason
+            string name = "spead2.recv." + string.Concat(property.Name.Select((c, i) => char.IsUpper(c) && i > 0 ? "_" + char.ToLowerInvariant(c) : char.ToLowerInvariant(c).ToString()));
+            Assert.True(values.ContainsKey(name), $"no instrument {name} for ReceiveStatistics.{property.Name}");
+            Assert.Equal(Convert.ToInt64(property.GetValue(stream.Statistics), System.Globalization.CultureInfo.InvariantCulture), values[name]);
+        }
+        Assert.Equal(1, values["spead2.recv.rejected_packets"]);
+        Assert.Equal(1, reasons["out_of_order"]);
+        Assert.Equal(1, reasons.Values.Sum());
+        Assert.Equal(["duplicate", "inconsistent", "out_of_order", "over_limits", "unsized"], reasons.Keys.Order());
     }
 }

@@ -580,18 +580,50 @@ public sealed class ReceiveStream : IAsyncEnumerable<ReceivedHeap>, IAsyncDispos
         }
     }
 
+    private Measurement<long>[] ObserveRejections()
+    {
+        var s = Statistics;
+        return
+        [
+            new(s.RejectedOutOfOrder, new KeyValuePair<string, object?>("spead2.recv.reason", "out_of_order")),
+            new(s.RejectedDuplicates, new KeyValuePair<string, object?>("spead2.recv.reason", "duplicate")),
+            new(s.RejectedInconsistent, new KeyValuePair<string, object?>("spead2.recv.reason", "inconsistent")),
+            new(s.RejectedOverLimits, new KeyValuePair<string, object?>("spead2.recv.reason", "over_limits")),
+            new(s.RejectedUnsized, new KeyValuePair<string, object?>("spead2.recv.reason", "unsized")),
+        ];
+    }
+
     private Meter CreateMeter()
     {
         // One meter per stream, told apart by a tag, so that several receivers in a process can
         // be observed separately.
         var meter = new Meter("Spead2.Recv", null,
             [new KeyValuePair<string, object?>("spead2.recv.stream", Interlocked.Increment(ref s_streamCount))]);
-        meter.CreateObservableCounter("spead2.recv.heaps", () => Statistics.Heaps, "{heap}", "Heaps delivered whole");
-        meter.CreateObservableCounter("spead2.recv.incomplete_heaps", () => Statistics.IncompleteHeaps, "{heap}", "Heaps missing payload");
-        meter.CreateObservableCounter("spead2.recv.packets", () => Statistics.Packets, "{packet}", "Well-formed packets");
-        meter.CreateObservableCounter("spead2.recv.bytes", () => Statistics.Bytes, "By", "Bytes of well-formed packets");
-        meter.CreateObservableCounter("spead2.recv.malformed_packets", () => Statistics.MalformedPackets, "{packet}", "Packets that failed decoding");
-        meter.CreateObservableCounter("spead2.recv.rejected_packets", () => Statistics.RejectedPackets, "{packet}", "Packets refused by heap assembly");
+        // One instrument per ReceiveStatistics counter, described as there; rejections by reason as
+        // one instrument tagged spead2.recv.reason, so the reasons add up to rejected_packets.
+        meter.CreateObservableCounter("spead2.recv.heaps", () => Statistics.Heaps, "{heap}",
+            "Heaps delivered whole");
+        meter.CreateObservableCounter("spead2.recv.incomplete_heaps", () => Statistics.IncompleteHeaps, "{heap}",
+            "Heaps that left the receiver with payload missing (dropped, or delivered flagged if so configured)");
+        meter.CreateObservableCounter("spead2.recv.incomplete_heaps_evicted", () => Statistics.IncompleteHeapsEvicted, "{heap}",
+            "Heaps pushed out of their slot by a newer heap before they completed");
+        meter.CreateObservableCounter("spead2.recv.incomplete_heaps_flushed", () => Statistics.IncompleteHeapsFlushed, "{heap}",
+            "Heaps still open when the stream stopped or was flushed");
+        meter.CreateObservableCounter("spead2.recv.packets", () => Statistics.Packets, "{packet}",
+            "Well-formed packets offered to heap assembly (accepted plus rejected)");
+        meter.CreateObservableCounter("spead2.recv.bytes", () => Statistics.Bytes, "By",
+            "Bytes of well-formed packets, headers included");
+        meter.CreateObservableCounter("spead2.recv.malformed_packets", () => Statistics.MalformedPackets, "{packet}",
+            "Packets that failed decoding or exceeded the maximum packet size, and losses of TCP framing");
+        meter.CreateObservableCounter("spead2.recv.rejected_packets", () => Statistics.RejectedPackets, "{packet}",
+            "Well-formed packets refused by heap assembly (all reasons)");
+        meter.CreateObservableCounter("spead2.recv.rejected_packets_by_reason", ObserveRejections, "{packet}",
+            "Well-formed packets refused by heap assembly, by reason: out_of_order (a packet of the heap before it was lost), " +
+            "duplicate, inconsistent (with the heap's length or flavour), over_limits (size, pointer or fragment guards), unsized");
+        meter.CreateObservableCounter("spead2.recv.skipped_bytes", () => Statistics.SkippedBytes, "By",
+            "Bytes a TCP or buffer reader skipped to find the next packet");
+        meter.CreateObservableCounter("spead2.recv.kernel_dropped_packets", () => Statistics.KernelDroppedPackets, "{packet}",
+            "Datagrams the OS dropped for the readers' sockets before they were read (full socket buffer); Linux batched path");
         return meter;
     }
 }
