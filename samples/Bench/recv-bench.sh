@@ -13,6 +13,9 @@
 # Our CLI: $SPEAD2_TYPED if set (a command line), else the Release build of src/Spead2.Typed.Cli.
 # Needs: bash, /usr/bin/time, ss (iproute2), awk, dotnet.
 set -uo pipefail
+# Job control: background receivers then keep the default SIGINT handling (a non-interactive shell
+# would start them with SIGINT ignored), so an interrupted receiver can still print its counts.
+set -m
 
 runs=5 heaps=1000 heap_size=1048576 packets="1472 8972" rates="2 5 10 20" tcp=0 port=18900
 while [ $# -gt 0 ]; do

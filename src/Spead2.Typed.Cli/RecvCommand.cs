@@ -2,6 +2,7 @@ using System.Collections;
 using System.CommandLine;
 using System.Globalization;
 using System.Net;
+using System.Runtime.InteropServices;
 using System.Text;
 using Spead2.Recv;
 
@@ -27,8 +28,17 @@ internal static class RecvCommand
         {
             source, tcp, maxHeaps, buffer, bind, heaps, quiet, addrBits, pyspead,
         };
-        command.SetAction((r, ct) => RunAsync(new Options(r.GetValue(source)!, r.GetValue(tcp), r.GetValue(maxHeaps), r.GetValue(buffer),
-            r.GetValue(bind), r.GetValue(heaps), r.GetValue(quiet), r.GetValue(addrBits), r.GetValue(pyspead)), Console.Out, null, ct));
+        command.SetAction(async (r, ct) =>
+        {
+            var options = new Options(r.GetValue(source)!, r.GetValue(tcp), r.GetValue(maxHeaps), r.GetValue(buffer),
+                r.GetValue(bind), r.GetValue(heaps), r.GetValue(quiet), r.GetValue(addrBits), r.GetValue(pyspead));
+            // Ctrl-C (or SIGTERM) stops receiving and prints the statistics, as spead2_recv does,
+            // instead of killing the process with the counts unsaid.
+            using var interrupted = CancellationTokenSource.CreateLinkedTokenSource(ct);
+            using var sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, c => { c.Cancel = true; interrupted.Cancel(); });
+            using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, c => { c.Cancel = true; interrupted.Cancel(); });
+            return await RunAsync(options, Console.Out, null, interrupted.Token).ConfigureAwait(false);
+        });
         return command;
     }
 
