@@ -91,6 +91,10 @@ public sealed class TcpReader : IDisposable
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void ReadLoop(Socket peer, ReceiveStream stream, CancellationToken cancellationToken)
     {
+        // A socket in .NET's non-blocking mode (an accepted one is) serves a synchronous Receive by
+        // waiting for its epoll event, which goes through a thread-pool worker: a hand-off per read.
+        // In blocking mode the read is one plain system call; disposing the socket still ends it.
+        peer.Blocking = true;
         var framer = new PacketFramer(_maxPacketSize, ReadSize);
         var ready = new List<ReceivedHeap>();
         while (!cancellationToken.IsCancellationRequested)
