@@ -21,10 +21,6 @@ internal sealed class HeapRing
     // Reader threads blocked on a full ring look at their cancellation token this often.
     private const int BlockedWriterPollMs = 50;
 
-    // The ring whose delivery thread is running a consumer continuation on this thread, if any.
-    [ThreadStatic]
-    private static HeapRing? t_delivering;
-
     private readonly object _sync = new();
     private readonly ReceivedHeap?[] _items;
     private readonly Queue<Waiter> _waiters = new();
@@ -36,6 +32,8 @@ internal sealed class HeapRing
     private int _blockedWriters;
     private TaskCompletionSource? _space;
     private bool _delivering;
+    // True while the delivery thread runs a consumer continuation (under _sync).
+    private bool _deliveryBusy;
 
     public HeapRing(int capacity) => _items = new ReceivedHeap?[capacity];
 
@@ -62,10 +60,6 @@ internal sealed class HeapRing
             _spare = null;
             waiter.Core.RunContinuationsAsynchronously = false;
             waiter.Pending = true;
-            // A read made by a continuation on the delivery thread itself: if that code then blocked on
-            // it (sync over async), the delivery thread could never complete it. Such a read is
-            // completed by whoever writes the next heap, with its continuation on the thread pool.
-            waiter.Detached = t_delivering == this;
             _waiters.Enqueue(waiter);
             StartDeliveryLocked();
         }
@@ -89,11 +83,15 @@ internal sealed class HeapRing
             _count++;
             if (_waiters.Count == 0)
                 return true;
-            if (!_waiters.Peek().Detached)
+            if (!_deliveryBusy)
             {
                 Monitor.PulseAll(_sync);
                 return true;
             }
+            // The delivery thread is inside a consumer continuation, which may be blocked on this very
+            // read (sync over async): complete it here, its continuation on the thread pool. Normally
+            // the continuation has just made its next read and is about to return; then this costs one
+            // thread-pool hand-off.
             detached = _waiters.Dequeue();
             detached.Pending = false;
             heap = DequeueLocked();
@@ -164,19 +162,14 @@ internal sealed class HeapRing
             _completed = true;
             _fault = fault;
             Monitor.PulseAll(_sync);
-            // Reads the delivery thread may be blocked on (see ReadAsync) are ended here.
-            int n = _count == 0 ? _waiters.Count : 0;
-            for (int i = 0; i < n; i++)
+            // Reads the delivery thread cannot serve while it is inside a continuation (see TryWrite) end here.
+            if (_deliveryBusy && _count == 0)
             {
-                var w = _waiters.Dequeue();
-                if (w.Detached)
+                while (_waiters.Count > 0)
                 {
+                    var w = _waiters.Dequeue();
                     w.Pending = false;
                     (detached ??= []).Add(w);
-                }
-                else
-                {
-                    _waiters.Enqueue(w);
                 }
             }
         }
@@ -249,13 +242,12 @@ internal sealed class HeapRing
                 }
                 waiter = _waiters.Dequeue();
                 waiter.Pending = false;
+                _deliveryBusy = true;
                 if (_count > 0)
                     heap = DequeueLocked();
                 else
                     fault = _fault;
             }
-            waiter.Core.RunContinuationsAsynchronously = waiter.Detached;
-            t_delivering = this;
             try
             {
                 if (fault is not null)
@@ -265,7 +257,8 @@ internal sealed class HeapRing
             }
             finally
             {
-                t_delivering = null;
+                lock (_sync)
+                    _deliveryBusy = false;
             }
         }
     }
@@ -283,8 +276,6 @@ internal sealed class HeapRing
         public CancellationTokenRegistration Registration;
         // Under the ring's lock: true while queued, so that delivery and cancellation complete it once.
         public bool Pending;
-        // Made on the delivery thread: completed on the thread pool (see ReadAsync).
-        public bool Detached;
 
         public void Cancel(CancellationToken token)
         {
