@@ -2,6 +2,7 @@ using System.Collections;
 using System.CommandLine;
 using System.Globalization;
 using System.Net;
+using System.Runtime.InteropServices;
 using System.Text;
 using Spead2.Recv;
 
@@ -75,9 +76,10 @@ internal static class RecvCommand
                 using (heap)
                 {
                     count++;
-                    var update = items.Update(heap);
+                    // As spead2_recv --quiet: only count. Decoding the values of every heap would
+                    // cost more than receiving it, and nothing would be printed.
                     if (!o.Quiet)
-                        PrintHeap(output, heap, update);
+                        PrintHeap(output, heap, items.Update(heap));
                 }
                 if (o.Heaps >= 0 && count >= o.Heaps)
                     break;
@@ -86,9 +88,38 @@ internal static class RecvCommand
         catch (OperationCanceledException) when (ct.IsCancellationRequested)
         {
         }
-        var s = stream.Statistics;
-        output.WriteLine($"Received {Units.Count(s.Heaps)} heaps ({Units.Count(s.IncompleteHeaps)} incomplete), {Units.Count(s.Packets)} packets, {Units.Count(s.Bytes)} bytes; malformed {Units.Count(s.MalformedPackets)}, rejected {Units.Count(s.RejectedPackets)}");
+        PrintSummary(output, stream.Statistics);
         return 0;
+    }
+
+    /// <summary>
+    /// The closing statistics: one line of totals (as before, and as scripts read it), then what the
+    /// loss counters mean when they are not zero.
+    /// </summary>
+    internal static void PrintSummary(TextWriter output, ReceiveStatistics s)
+    {
+        output.WriteLine($"Received {Units.Count(s.Heaps)} heaps ({Units.Count(s.IncompleteHeaps)} incomplete), {Units.Count(s.Packets)} packets, {Units.Count(s.Bytes)} bytes; malformed {Units.Count(s.MalformedPackets)}, rejected {Units.Count(s.RejectedPackets)}");
+        if (s.IncompleteHeaps > 0 || s.IncompleteHeapsEvicted > 0 || s.IncompleteHeapsFlushed > 0)
+        {
+            output.WriteLine($"  incomplete heaps: payload missing, not delivered. Heaps that left their slot early: {Units.Count(s.IncompleteHeapsEvicted)} " +
+                $"evicted by a newer heap (their remaining packets were lost or came too late), {Units.Count(s.IncompleteHeapsFlushed)} still open at the end of the stream");
+        }
+        if (s.RejectedPackets > 0)
+        {
+            output.WriteLine($"  rejected: well-formed packets refused by heap assembly: {Units.Count(s.RejectedOutOfOrder)} out of order " +
+                $"(a packet of the heap before it was lost, so the heap cannot continue in order), {Units.Count(s.RejectedDuplicates)} duplicate, " +
+                $"{Units.Count(s.RejectedInconsistent)} inconsistent with their heap, {Units.Count(s.RejectedOverLimits)} over the size or pointer limits, " +
+                $"{Units.Count(s.RejectedUnsized)} without HEAP_LENGTH");
+        }
+        if (s.MalformedPackets > 0)
+            output.WriteLine($"  malformed: {Units.Count(s.MalformedPackets)} datagrams or byte runs that are not a valid SPEAD packet, or longer than the maximum packet size");
+        if (s.SkippedBytes > 0)
+            output.WriteLine($"  skipped: {Units.Count(s.SkippedBytes)} bytes of the TCP stream passed over to find the next packet");
+        if (s.KernelDroppedPackets > 0)
+        {
+            output.WriteLine($"  dropped by the OS: {Units.Count(s.KernelDroppedPackets)} datagrams arrived while the socket buffer was full and never reached the receiver " +
+                "(raise --buffer and the sysctl net.core.rmem_max, or lighten the consumer)");
+        }
     }
 
     private static bool IsMulticast(IPAddress a) =>

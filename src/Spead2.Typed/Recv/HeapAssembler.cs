@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using Microsoft.Extensions.Logging;
 
 namespace Spead2.Recv;
@@ -11,17 +12,24 @@ namespace Spead2.Recv;
 /// </summary>
 public sealed class HeapAssembler
 {
-    private static readonly Action<ILogger, long, long, long, Exception?> LogDroppedIncomplete =
-        LoggerMessage.Define<long, long, long>(LogLevel.Warning, new EventId(1, "DroppedIncompleteHeap"),
-            "Dropped incomplete heap {Cnt} ({Received} of {Length} bytes received)");
+    private static readonly Action<ILogger, long, long, long, string, Exception?> LogDroppedIncomplete =
+        LoggerMessage.Define<long, long, long, string>(LogLevel.Warning, new EventId(1, "DroppedIncompleteHeap"),
+            "Dropped incomplete heap {Cnt} ({Received} of {Length} bytes received; {Reason})");
 
     private readonly ReceiveStreamConfig _config;
     // Substream k owns slots [k * MaxHeaps, (k + 1) * MaxHeaps); _heads[k] is the slot it used last.
     private readonly LiveHeap[] _slots;
     private readonly int[] _heads;
     private readonly Dictionary<long, int> _index;
+    // The last entry looked up or added in _index (or -1): consecutive packets nearly always belong to
+    // the same heap, and this spares them the dictionary. Kept equal to _index[_lastCnt] whenever set.
+    private int _lastSlot = -1;
+    private long _lastCnt;
+    private readonly HeapPool _pool;
 
-    private long _heaps, _incompleteHeaps, _evicted, _flushed, _packets, _bytes, _malformed, _rejected, _skipped;
+    private long _heaps, _incompleteHeaps, _evicted, _flushed, _packets, _bytes, _malformed, _rejected, _skipped, _kernelDrops;
+    // Rejections by reason, indexed by PacketRejection.
+    private readonly long[] _rejections = new long[(int)PacketRejection.TooFragmented + 1];
 
     /// <summary>Creates an assembler.</summary>
     /// <param name="config">Settings; copied, so later changes have no effect. Defaults if null.</param>
@@ -32,8 +40,11 @@ public sealed class HeapAssembler
             throw new ArgumentOutOfRangeException(nameof(config), _config.MaxHeaps * (long)_config.Substreams,
                 $"MaxHeaps × Substreams may not exceed {ReceiveStreamConfig.MaxMaxHeaps} slots.");
         _slots = new LiveHeap[_config.MaxHeaps * _config.Substreams];
+        // Enough free memory for every slot and every heap waiting in the ring to be recycled, plus
+        // a few the consumer may be holding.
+        _pool = new HeapPool(Math.Min(_slots.Length + _config.RingHeaps + 8, 4096));
         for (int i = 0; i < _slots.Length; i++)
-            _slots[i] = new LiveHeap();
+            _slots[i] = new LiveHeap(_pool);
         _heads = new int[_config.Substreams];
         for (int k = 0; k < _heads.Length; k++)
             _heads[k] = _config.MaxHeaps - 1;   // the first heap of each substream takes its first slot
@@ -48,7 +59,17 @@ public sealed class HeapAssembler
 
     /// <summary>The counters so far.</summary>
     public ReceiveStatistics Statistics => new(
-        _heaps, _incompleteHeaps, _evicted, _flushed, _packets, _bytes, _malformed, _rejected, _skipped);
+        _heaps, _incompleteHeaps, _evicted, _flushed, _packets, _bytes, _malformed, _rejected, _skipped)
+    {
+        RejectedOutOfOrder = _rejections[(int)PacketRejection.OutOfOrder],
+        RejectedDuplicates = _rejections[(int)PacketRejection.Duplicate],
+        RejectedInconsistent = _rejections[(int)PacketRejection.InconsistentHeapLength]
+            + _rejections[(int)PacketRejection.HeapLengthTooSmall] + _rejections[(int)PacketRejection.InconsistentFlavour],
+        RejectedOverLimits = _rejections[(int)PacketRejection.HeapTooLarge]
+            + _rejections[(int)PacketRejection.TooManyPointers] + _rejections[(int)PacketRejection.TooFragmented],
+        RejectedUnsized = _rejections[(int)PacketRejection.Unsized],
+        KernelDroppedPackets = _kernelDrops,
+    };
 
     /// <summary>
     /// Decodes one packet and adds it. Heaps that leave the assembler as a result (completed,
@@ -62,6 +83,9 @@ public sealed class HeapAssembler
     /// has stopped, packets are ignored (not decoded, not counted) and the result is
     /// <see cref="PacketStatus.Ok"/>. To walk concatenated packets, take each one's size from
     /// <see cref="PacketDecoder.Decode"/>.</returns>
+    // The receive path runs fully optimised from the first packet: with tiered compilation it would
+    // start as unoptimised code, drop datagrams while it warms up and spend CPU recompiling.
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public PacketStatus AddPacket(ReadOnlySpan<byte> packet, ICollection<ReceivedHeap> ready, bool requireExactLength = true)
     {
         ArgumentNullException.ThrowIfNull(ready);
@@ -78,6 +102,7 @@ public sealed class HeapAssembler
     }
 
     /// <summary>Adds a decoded packet; returns why it was refused, if it was.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     internal PacketRejection Add(ReadOnlySpan<byte> data, in PacketHeader packet, ICollection<ReceivedHeap> ready)
     {
         if (IsStopped)
@@ -86,10 +111,14 @@ public sealed class HeapAssembler
         _bytes += packet.Size;
         var rejection = AddCore(data, packet, ready);
         if (rejection != PacketRejection.None)
+        {
             _rejected++;
+            _rejections[(int)rejection]++;
+        }
         return rejection;
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private PacketRejection AddCore(ReadOnlySpan<byte> data, in PacketHeader packet, ICollection<ReceivedHeap> ready)
     {
         if (packet.HeapLength < 0 && !_config.AllowUnsizedHeaps)
@@ -104,8 +133,19 @@ public sealed class HeapAssembler
         // A packet that is a whole heap by itself never joins an open heap (spead2 does the same).
         bool singlePacket = packet.HeapLength >= 0 && packet.PayloadLength == packet.HeapLength;
         int slot = -1;
-        if (!singlePacket && _index.TryGetValue(packet.HeapCnt, out int found))
-            slot = found;
+        if (!singlePacket)
+        {
+            if (_lastSlot >= 0 && _lastCnt == packet.HeapCnt)
+            {
+                slot = _lastSlot;
+            }
+            else if (_index.TryGetValue(packet.HeapCnt, out int found))
+            {
+                slot = found;
+                _lastSlot = found;
+                _lastCnt = packet.HeapCnt;
+            }
+        }
 
         // A single-packet heap may share its cnt with an open heap; remember that heap's slot so
         // the index can point at it again once the single-packet heap has left.
@@ -126,10 +166,12 @@ public sealed class HeapAssembler
             {
                 _evicted++;
                 Unindex(occupant.Cnt, slot);
-                Retire(occupant, ready);
+                Retire(occupant, ready, HeapIncompleteReason.Evicted);
             }
             occupant.Start(packet);
             _index[packet.HeapCnt] = slot;
+            _lastSlot = slot;
+            _lastCnt = packet.HeapCnt;
         }
 
         var heap = _slots[slot];
@@ -142,7 +184,10 @@ public sealed class HeapAssembler
         {
             Unindex(heap.Cnt, slot);
             if (shadowed >= 0 && shadowed != slot && _slots[shadowed].InUse && _slots[shadowed].Cnt == heap.Cnt)
+            {
                 _index[heap.Cnt] = shadowed;
+                _lastSlot = -1;
+            }
             if (endOfStream)
                 heap.Release();     // spead2 never delivers a complete stop heap
             else
@@ -176,7 +221,7 @@ public sealed class HeapAssembler
                     continue;
                 _flushed++;
                 Unindex(heap.Cnt, slot);
-                Retire(heap, ready);
+                Retire(heap, ready, HeapIncompleteReason.Flushed);
             }
         }
     }
@@ -203,8 +248,14 @@ public sealed class HeapAssembler
         }
     }
 
+    /// <summary>The receiver's memory pool (for tests).</summary>
+    internal HeapPool Pool => _pool;
+
     /// <summary>Counts a packet or framing loss found by a reader before assembly.</summary>
     internal void CountMalformed() => _malformed++;
+
+    /// <summary>Counts datagrams the OS reported dropping for a reader's socket.</summary>
+    internal void CountKernelDrops(long datagrams) => _kernelDrops += datagrams;
 
     /// <summary>Counts bytes a byte-stream reader skipped.</summary>
     internal void CountSkipped(long bytes) => _skipped += bytes;
@@ -212,10 +263,14 @@ public sealed class HeapAssembler
     private void Unindex(long cnt, int slot)
     {
         if (_index.TryGetValue(cnt, out int current) && current == slot)
+        {
             _index.Remove(cnt);
+            if (_lastSlot == slot)
+                _lastSlot = -1;
+        }
     }
 
-    private void Retire(LiveHeap heap, ICollection<ReceivedHeap> ready)
+    private void Retire(LiveHeap heap, ICollection<ReceivedHeap> ready, HeapIncompleteReason reason)
     {
         if (heap.IsContiguous)
         {
@@ -226,11 +281,12 @@ public sealed class HeapAssembler
         _incompleteHeaps++;
         if (_config.DeliverIncompleteHeaps)
         {
-            ready.Add(heap.Freeze(keepAddressed: false, _config.BugCompat));
+            ready.Add(heap.Freeze(keepAddressed: false, _config.BugCompat, reason));
             return;
         }
         if (_config.Logger is { } logger)
-            LogDroppedIncomplete(logger, heap.Cnt, heap.ReceivedLength, heap.HeapLength, null);
+            LogDroppedIncomplete(logger, heap.Cnt, heap.ReceivedLength, heap.HeapLength,
+                reason == HeapIncompleteReason.Evicted ? "evicted by a newer heap" : "still open when the stream stopped", null);
         heap.Release();
     }
 }

@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.Buffers.Binary;
+using System.Runtime.CompilerServices;
 
 namespace Spead2.Recv;
 
@@ -29,9 +30,10 @@ internal enum PacketRejection
 
 /// <summary>
 /// A heap being assembled from packets (spead2's live heap). Objects are reused across heaps:
-/// only the payload buffer changes hands, to the delivered <see cref="ReceivedHeap"/>.
+/// only the payload buffer changes hands, to the delivered <see cref="ReceivedHeap"/>; both the
+/// buffer and the delivered heap object come from the receiver's <see cref="HeapPool"/>.
 /// </summary>
-internal sealed class LiveHeap
+internal sealed class LiveHeap(HeapPool pool)
 {
     // Up to this many distinct pointers the duplicate check is a linear scan; beyond it a set.
     private const int LinearPointerLimit = 16;
@@ -46,6 +48,7 @@ internal sealed class LiveHeap
     // Received payload ranges, sorted by start and never adjacent (out-of-order mode only).
     private readonly List<(long Start, long End)> _ranges = [];
     private byte[]? _payload;
+    private readonly HeapPool _pool = pool;
 
     public long Cnt { get; private set; }
     public int HeapAddressBits { get; private set; }
@@ -75,6 +78,9 @@ internal sealed class LiveHeap
     }
 
     /// <summary>Adds a packet; on rejection nothing changes.</summary>
+    // The receive path runs fully optimised from the first packet: with tiered compilation it would
+    // start as unoptimised code, drop datagrams while it warms up and spend CPU recompiling.
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public PacketRejection AddPacket(ReadOnlySpan<byte> data, in PacketHeader packet, bool allowOutOfOrder, int maxPointers)
     {
         if (HeapLength >= 0 && packet.HeapLength >= 0 && packet.HeapLength != HeapLength)
@@ -125,6 +131,7 @@ internal sealed class LiveHeap
         return PacketRejection.None;
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void AddPointers(ReadOnlySpan<byte> pointers)
     {
         int hab = HeapAddressBits;
@@ -164,6 +171,7 @@ internal sealed class LiveHeap
         return count;
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private bool Contains(ulong pointer)
     {
         if (_pointerCount <= LinearPointerLimit)
@@ -229,6 +237,7 @@ internal sealed class LiveHeap
         return PacketRejection.None;
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void EnsurePayload(long needed)
     {
         int current = _payload?.Length ?? 0;
@@ -240,11 +249,12 @@ internal sealed class LiveHeap
         long target = Math.Max(needed, Math.Max(HeapLength >= 0 ? InitialReservation : 4096, 2L * current));
         if (HeapLength >= 0)
             target = Math.Min(target, Math.Max(needed, HeapLength));
-        var fresh = ArrayPool<byte>.Shared.Rent((int)Math.Min(target, Array.MaxLength));
+        var fresh = _pool.RentBuffer((int)Math.Min(target, Array.MaxLength));
         if (_payload is not null)
         {
-            _payload.AsSpan().CopyTo(fresh);
-            ArrayPool<byte>.Shared.Return(_payload);
+            // Only unsized heaps, or sized ones beyond the first reservation, get here twice.
+            _payload.AsSpan(0, (int)Math.Min(MinLength, _payload.Length)).CopyTo(fresh);
+            _pool.ReturnBuffer(_payload);
         }
         _payload = fresh;
     }
@@ -253,51 +263,51 @@ internal sealed class LiveHeap
     /// Turns the live heap into a delivered heap (spead2's heap load): sorts the pointers on
     /// (mode, address/value), sizes addressed items from address differences and copies the
     /// immediates' value fields. With <paramref name="keepAddressed"/> false (an incomplete heap)
-    /// only immediates survive. Leaves this object free for reuse.
+    /// only immediates survive. Leaves this object free for reuse. The payload buffer moves to
+    /// the delivered heap as it is: addressed items are views of it, never copies.
     /// </summary>
-    public ReceivedHeap Freeze(bool keepAddressed, BugCompat bugCompat)
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public ReceivedHeap Freeze(bool keepAddressed, BugCompat bugCompat, HeapIncompleteReason reason = HeapIncompleteReason.None)
     {
         int hab = HeapAddressBits;
         int immediateSize = hab / 8;
         ulong sortMask = PacketDecoder.ImmediateFlag | ((1UL << hab) - 1);
+        ulong valueMask = (1UL << hab) - 1;
         var pointers = _pointers.AsSpan(0, _pointerCount);
         StableSort(pointers, sortMask);
 
-        int immediates = 0, addressed = 0;
-        foreach (ulong p in pointers)
+        // First pass: how many items the heap will report (exactly, so the item array can be reused).
+        int immediates = 0, count = 0;
+        for (int i = 0; i < pointers.Length; i++)
         {
+            ulong p = pointers[i];
             if (PacketDecoder.GetId(p, hab) == 0)
                 continue;
             if ((p & PacketDecoder.ImmediateFlag) != 0)
+            {
                 immediates++;
-            else
-                addressed++;
+                count++;
+            }
+            else if (keepAddressed && AddressedEnd(pointers, i, valueMask) != (long)(p & valueMask))
+            {
+                count++;   // zero-length items are not reported
+            }
         }
 
+        var heap = _pool.RentHeap();
+        var items = heap.PrepareItems(count);
+        var immediateBytes = heap.PrepareImmediates(immediates * immediateSize);
         long payloadLength = keepAddressed ? MinLength : 0;
-        long needed = payloadLength + (long)immediates * immediateSize;
         byte[]? buffer = _payload;
         _payload = null;
-        if (needed > (buffer?.Length ?? 0))
+        if (payloadLength == 0 && buffer is not null)
         {
-            var fresh = ArrayPool<byte>.Shared.Rent((int)needed);
-            if (buffer is not null)
-            {
-                buffer.AsSpan(0, (int)payloadLength).CopyTo(fresh);
-                ArrayPool<byte>.Shared.Return(buffer);
-            }
-            buffer = fresh;
-        }
-        else if (needed == 0 && buffer is not null)
-        {
-            ArrayPool<byte>.Shared.Return(buffer);
+            _pool.ReturnBuffer(buffer);
             buffer = null;
         }
 
-        var items = new ReceivedItem[immediates + (keepAddressed ? addressed : 0)];
-        int count = 0;
-        int nextImmediate = (int)payloadLength;
-        ulong valueMask = (1UL << hab) - 1;
+        int n = 0;
+        int nextImmediate = 0;
         Span<byte> word = stackalloc byte[8];
         for (int i = 0; i < pointers.Length; i++)
         {
@@ -308,39 +318,42 @@ internal sealed class LiveHeap
             if ((p & PacketDecoder.ImmediateFlag) != 0)
             {
                 BinaryPrimitives.WriteUInt64BigEndian(word, p);
-                word.Slice(8 - immediateSize).CopyTo(buffer.AsSpan(nextImmediate));
-                items[count++] = new ReceivedItem(id, true, (long)(p & valueMask), new ReadOnlyMemory<byte>(buffer, nextImmediate, immediateSize));
+                word.Slice(8 - immediateSize).CopyTo(immediateBytes.AsSpan(nextImmediate));
+                items[n++] = new ReceivedItem(id, true, (long)(p & valueMask), new ReadOnlyMemory<byte>(immediateBytes, nextImmediate, immediateSize));
                 nextImmediate += immediateSize;
             }
             else if (keepAddressed)
             {
                 long start = (long)(p & valueMask);
-                long end = i + 1 < pointers.Length && (pointers[i + 1] & PacketDecoder.ImmediateFlag) == 0
-                    ? (long)(pointers[i + 1] & valueMask)
-                    : MinLength;
+                long end = AddressedEnd(pointers, i, valueMask);
                 if (start == end)
-                    continue;   // zero-length items are not reported
-                items[count++] = new ReceivedItem(id, false, 0, new ReadOnlyMemory<byte>(buffer, (int)start, (int)(end - start)));
+                    continue;
+                items[n++] = new ReceivedItem(id, false, 0, new ReadOnlyMemory<byte>(buffer, (int)start, (int)(end - start)));
             }
         }
-        if (count != items.Length)
-            Array.Resize(ref items, count);
 
         // An incomplete heap says which payload bytes did arrive (spead2's payload ranges); in-order
         // mode keeps no ranges, but there the received bytes are always a prefix.
         (long, long)[] ranges = keepAddressed ? [] : _ranges.Count > 0 ? [.. _ranges]
             : ReceivedLength > 0 ? [(0, ReceivedLength)] : [];
-        var heap = new ReceivedHeap(Cnt, ReceivedHeap.GetFlavour(hab, bugCompat), items, buffer, keepAddressed, HeapLength, ReceivedLength, ranges);
+        heap.Initialise(Cnt, ReceivedHeap.GetFlavour(hab, bugCompat), buffer, keepAddressed, HeapLength, ReceivedLength,
+            ranges, reason, _pool);
         Release();
         return heap;
     }
+
+    /// <summary>Where the addressed item at sorted position <paramref name="i"/> ends: the next address, or the heap's end.</summary>
+    private long AddressedEnd(ReadOnlySpan<ulong> pointers, int i, ulong valueMask) =>
+        i + 1 < pointers.Length && (pointers[i + 1] & PacketDecoder.ImmediateFlag) == 0
+            ? (long)(pointers[i + 1] & valueMask)
+            : MinLength;
 
     /// <summary>Drops the heap's state and returns its buffer to the pool.</summary>
     public void Release()
     {
         if (_payload is not null)
         {
-            ArrayPool<byte>.Shared.Return(_payload);
+            _pool.ReturnBuffer(_payload);
             _payload = null;
         }
         _pointerCount = 0;

@@ -25,6 +25,9 @@ public static class PacketDecoder
     /// <param name="header">The decoded header when the result is <see cref="PacketStatus.Ok"/>.</param>
     /// <param name="requireExactLength">Reject the packet if <paramref name="data"/> has bytes after it.</param>
     /// <returns><see cref="PacketStatus.Ok"/> or the first rule the packet breaks.</returns>
+    // The receive path runs fully optimised from the first packet: with tiered compilation it would
+    // start as unoptimised code, drop datagrams while it warms up and spend CPU recompiling.
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static PacketStatus Decode(ReadOnlySpan<byte> data, out PacketHeader header, bool requireExactLength = false)
     {
         header = default;
@@ -95,6 +98,7 @@ public static class PacketDecoder
         return -1;
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static PacketStatus DecodeHeader(ReadOnlySpan<byte> data, out int hab, out int pointerCount)
     {
         hab = 0;

@@ -1,3 +1,5 @@
+using System.Runtime.CompilerServices;
+
 namespace Spead2.Recv;
 
 /// <summary>
@@ -15,11 +17,13 @@ internal sealed class PacketFramer
     private long _toSkip;
     private bool _resyncing;
 
-    public PacketFramer(int maxPacketSize)
+    /// <param name="maxPacketSize">Largest packet accepted.</param>
+    /// <param name="minimumBuffer">Smallest buffer (readers ask for large reads).</param>
+    public PacketFramer(int maxPacketSize, int minimumBuffer = 64 * 1024)
     {
         _maxPacketSize = maxPacketSize;
         // Room for two full packets, so that a packet straddling two reads fits after compaction.
-        _buffer = new byte[Math.Max(2 * maxPacketSize, 64 * 1024)];
+        _buffer = new byte[Math.Max(2L * maxPacketSize, minimumBuffer)];
     }
 
     /// <summary>Bytes handed to the assembler as packets so far.</summary>
@@ -48,6 +52,9 @@ internal sealed class PacketFramer
     /// Consumes <paramref name="received"/> newly written bytes, feeding whole packets to the
     /// assembler until more bytes are needed or the assembler stops.
     /// </summary>
+    // The receive path runs fully optimised from the first packet: with tiered compilation it would
+    // start as unoptimised code, drop datagrams while it warms up and spend CPU recompiling.
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public void Process(int received, HeapAssembler assembler, ICollection<ReceivedHeap> ready)
     {
         _tail += received;

@@ -2,7 +2,6 @@ using System.Diagnostics.Metrics;
 using System.Net;
 using System.Net.Sockets;
 using System.Runtime.CompilerServices;
-using System.Threading.Channels;
 using Microsoft.Extensions.Logging;
 
 namespace Spead2.Recv;
@@ -33,7 +32,7 @@ public sealed class ReceiveStream : IAsyncEnumerable<ReceivedHeap>, IAsyncDispos
 
     private readonly Lock _lock = new();
     private readonly HeapAssembler _assembler;
-    private readonly Channel<ReceivedHeap> _ring;
+    private readonly HeapRing _ring;
     private readonly CancellationTokenSource _stopCts = new();
     private readonly CancellationTokenSource _disposeCts = new();
     private readonly TaskCompletionSource _stopRequested = new(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -50,12 +49,7 @@ public sealed class ReceiveStream : IAsyncEnumerable<ReceivedHeap>, IAsyncDispos
     public ReceiveStream(ReceiveStreamConfig? config = null)
     {
         _assembler = new HeapAssembler(config);
-        _ring = Channel.CreateBounded<ReceivedHeap>(new BoundedChannelOptions(_assembler.Config.RingHeaps)
-        {
-            FullMode = BoundedChannelFullMode.Wait,
-            SingleReader = false,
-            SingleWriter = false,
-        });
+        _ring = new HeapRing(_assembler.Config.RingHeaps);
         _meter = CreateMeter();
         _completion = RunCompletionAsync();
         // The fault also reaches the consumer through the enumeration; observe it here so that a
@@ -189,23 +183,39 @@ public sealed class ReceiveStream : IAsyncEnumerable<ReceivedHeap>, IAsyncDispos
     /// <param name="cancellationToken">Cancels the wait (not the stream).</param>
     /// <returns>The next heap, or null at the end.</returns>
     /// <exception cref="IOException">A reader failed; earlier heaps were all returned first.</exception>
-    public async ValueTask<ReceivedHeap?> ReadAsync(CancellationToken cancellationToken = default)
-    {
-        while (await _ring.Reader.WaitToReadAsync(cancellationToken).ConfigureAwait(false))
-        {
-            if (_ring.Reader.TryRead(out var heap))
-                return heap;
-        }
-        return null;
-    }
+    /// <remarks>
+    /// A read that has to wait is completed on the stream's delivery thread, so the code after the
+    /// <c>await</c> runs there (unless a synchronization context or scheduler was captured) until it
+    /// awaits something that is not complete. Reads allocate nothing in steady state.
+    /// </remarks>
+    public ValueTask<ReceivedHeap?> ReadAsync(CancellationToken cancellationToken = default) => _ring.ReadAsync(cancellationToken);
 
     /// <summary>Enumerates the heaps until the stream stops (see <see cref="ReadAsync"/>).</summary>
     /// <param name="cancellationToken">Cancels the enumeration (not the stream).</param>
     /// <returns>The enumerator.</returns>
-    public async IAsyncEnumerator<ReceivedHeap> GetAsyncEnumerator(CancellationToken cancellationToken = default)
+    public IAsyncEnumerator<ReceivedHeap> GetAsyncEnumerator(CancellationToken cancellationToken = default) =>
+        new HeapEnumerator(this, cancellationToken);
+
+    /// <summary>
+    /// The enumerator of <c>await foreach</c>, written out rather than an async iterator: a compiler
+    /// iterator allocates a state-machine box each time it has to wait, that is for nearly every heap of
+    /// a consumer that keeps up.
+    /// </summary>
+    private sealed class HeapEnumerator(ReceiveStream stream, CancellationToken cancellationToken) : IAsyncEnumerator<ReceivedHeap>
     {
-        while (await ReadAsync(cancellationToken).ConfigureAwait(false) is { } heap)
-            yield return heap;
+        public ReceivedHeap Current { get; private set; } = null!;
+
+        [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
+        public async ValueTask<bool> MoveNextAsync()
+        {
+            var heap = await stream.ReadAsync(cancellationToken).ConfigureAwait(false);
+            if (heap is null)
+                return false;
+            Current = heap;
+            return true;
+        }
+
+        public ValueTask DisposeAsync() => default;
     }
 
     /// <summary>Stops the stream, closes the readers and drops heaps not yet read.</summary>
@@ -224,8 +234,8 @@ public sealed class ReceiveStream : IAsyncEnumerable<ReceivedHeap>, IAsyncDispos
         {
             // The fault was for the consumer; disposal only cleans up.
         }
-        while (_ring.Reader.TryRead(out var heap))
-            heap.Dispose();
+        while (_ring.TryRead(out var heap))
+            heap!.Dispose();
         DisposeResources();
         _meter.Dispose();
         _stopCts.Dispose();
@@ -324,7 +334,7 @@ public sealed class ReceiveStream : IAsyncEnumerable<ReceivedHeap>, IAsyncDispos
         {
             // Disposed while the consumer was not reading; DisposeAsync drains the ring.
         }
-        _ring.Writer.TryComplete(_fault);
+        _ring.Complete(_fault);
         if (_fault is not null)
             throw _fault;
     }
@@ -339,6 +349,98 @@ public sealed class ReceiveStream : IAsyncEnumerable<ReceivedHeap>, IAsyncDispos
         }
         foreach (var resource in resources)
             resource.Dispose();
+    }
+
+    /// <summary>
+    /// Runs a reader's receive loop on a thread of its own (blocking system calls, no thread-pool
+    /// hand-off per datagram); the task ends with the loop, faulted or cancelled as the loop ended.
+    /// </summary>
+    internal static Task RunOnThread(string name, Action body)
+    {
+        var done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var thread = new Thread(static state =>
+        {
+            var (work, completion) = ((Action, TaskCompletionSource))state!;
+            try
+            {
+                work();
+                completion.SetResult();
+            }
+            catch (OperationCanceledException e)
+            {
+                completion.SetCanceled(e.CancellationToken);
+            }
+            catch (Exception e)
+            {
+                completion.SetException(e);
+            }
+        })
+        {
+            IsBackground = true,
+            Name = name,
+        };
+        thread.Start((body, done));
+        return done.Task;
+    }
+
+    /// <summary>
+    /// Adds the datagrams of one <c>recvmmsg</c> batch under one acquisition of the lock (GRO runs are
+    /// cut into their datagrams; one over <paramref name="maxPacketSize"/> is malformed). True once stopped.
+    /// </summary>
+    // The receive path runs fully optimised from the first packet: with tiered compilation it would
+    // start as unoptimised code, drop datagrams while it warms up and spend CPU recompiling.
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    internal bool AddDatagrams(Native.UdpBatchReceiver batch, int count, int maxPacketSize, List<ReceivedHeap> ready)
+    {
+        bool stopped;
+        lock (_lock)
+        {
+            for (int i = 0; i < count && !_assembler.IsStopped; i++)
+            {
+                var message = batch.GetMessage(i, out int segment);
+                if (segment <= 0 || segment >= message.Length)
+                {
+                    AddDatagram(message, maxPacketSize, ready);
+                    continue;
+                }
+                batch.MergedMessages++;
+                for (int offset = 0; offset < message.Length && !_assembler.IsStopped; offset += segment)
+                    AddDatagram(message.Slice(offset, Math.Min(segment, message.Length - offset)), maxPacketSize, ready);
+            }
+            CountKernelDropsLocked(batch);
+            stopped = _assembler.IsStopped;
+        }
+        if (stopped)
+            RequestStop();
+        return stopped;
+    }
+
+    /// <summary>Adds what the OS newly reported dropping for a batched reader's socket.</summary>
+    internal void CountKernelDrops(Native.UdpBatchReceiver batch)
+    {
+        if (batch.KernelDrops == batch.CountedDrops)
+            return;
+        lock (_lock)
+            CountKernelDropsLocked(batch);
+    }
+
+    private void CountKernelDropsLocked(Native.UdpBatchReceiver batch)
+    {
+        long drops = batch.KernelDrops;
+        if (drops > batch.CountedDrops)
+        {
+            _assembler.CountKernelDrops(drops - batch.CountedDrops);
+            batch.CountedDrops = drops;
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private void AddDatagram(ReadOnlySpan<byte> datagram, int maxPacketSize, List<ReceivedHeap> ready)
+    {
+        if (datagram.Length > maxPacketSize)
+            _assembler.CountMalformed();
+        else
+            _assembler.AddPacket(datagram, ready, requireExactLength: true);
     }
 
     /// <summary>Adds one packet under the stream's lock; returns true once the stream has stopped.</summary>
@@ -356,6 +458,7 @@ public sealed class ReceiveStream : IAsyncEnumerable<ReceivedHeap>, IAsyncDispos
     }
 
     /// <summary>Feeds bytes a byte-stream reader received through its framer; true once stopped.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     internal bool Frame(PacketFramer framer, int received, List<ReceivedHeap> ready)
     {
         bool stopped;
@@ -386,7 +489,35 @@ public sealed class ReceiveStream : IAsyncEnumerable<ReceivedHeap>, IAsyncDispos
         {
             for (int i = 0; i < ready.Count; i++)
             {
-                await _ring.Writer.WriteAsync(ready[i], _disposeCts.Token).ConfigureAwait(false);
+                await _ring.WriteAsync(ready[i], _disposeCts.Token).ConfigureAwait(false);
+                ready[i] = null!;
+            }
+        }
+        catch
+        {
+            foreach (var heap in ready)
+                heap?.Dispose();
+            throw;
+        }
+        finally
+        {
+            ready.Clear();
+        }
+    }
+
+    /// <summary>
+    /// <see cref="DeliverAsync"/> for a reader thread: blocks while the ring is full (as spead2's
+    /// reader does), so no allocation unless the consumer falls behind.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    internal void DeliverBlocking(List<ReceivedHeap> ready)
+    {
+        try
+        {
+            for (int i = 0; i < ready.Count; i++)
+            {
+                if (!_ring.TryWrite(ready[i]))
+                    _ring.WriteBlocking(ready[i], _disposeCts.Token);
                 ready[i] = null!;
             }
         }
@@ -449,18 +580,50 @@ public sealed class ReceiveStream : IAsyncEnumerable<ReceivedHeap>, IAsyncDispos
         }
     }
 
+    private Measurement<long>[] ObserveRejections()
+    {
+        var s = Statistics;
+        return
+        [
+            new(s.RejectedOutOfOrder, new KeyValuePair<string, object?>("spead2.recv.reason", "out_of_order")),
+            new(s.RejectedDuplicates, new KeyValuePair<string, object?>("spead2.recv.reason", "duplicate")),
+            new(s.RejectedInconsistent, new KeyValuePair<string, object?>("spead2.recv.reason", "inconsistent")),
+            new(s.RejectedOverLimits, new KeyValuePair<string, object?>("spead2.recv.reason", "over_limits")),
+            new(s.RejectedUnsized, new KeyValuePair<string, object?>("spead2.recv.reason", "unsized")),
+        ];
+    }
+
     private Meter CreateMeter()
     {
         // One meter per stream, told apart by a tag, so that several receivers in a process can
         // be observed separately.
         var meter = new Meter("Spead2.Recv", null,
             [new KeyValuePair<string, object?>("spead2.recv.stream", Interlocked.Increment(ref s_streamCount))]);
-        meter.CreateObservableCounter("spead2.recv.heaps", () => Statistics.Heaps, "{heap}", "Heaps delivered whole");
-        meter.CreateObservableCounter("spead2.recv.incomplete_heaps", () => Statistics.IncompleteHeaps, "{heap}", "Heaps missing payload");
-        meter.CreateObservableCounter("spead2.recv.packets", () => Statistics.Packets, "{packet}", "Well-formed packets");
-        meter.CreateObservableCounter("spead2.recv.bytes", () => Statistics.Bytes, "By", "Bytes of well-formed packets");
-        meter.CreateObservableCounter("spead2.recv.malformed_packets", () => Statistics.MalformedPackets, "{packet}", "Packets that failed decoding");
-        meter.CreateObservableCounter("spead2.recv.rejected_packets", () => Statistics.RejectedPackets, "{packet}", "Packets refused by heap assembly");
+        // One instrument per ReceiveStatistics counter, described as there; rejections by reason as
+        // one instrument tagged spead2.recv.reason, so the reasons add up to rejected_packets.
+        meter.CreateObservableCounter("spead2.recv.heaps", () => Statistics.Heaps, "{heap}",
+            "Heaps delivered whole");
+        meter.CreateObservableCounter("spead2.recv.incomplete_heaps", () => Statistics.IncompleteHeaps, "{heap}",
+            "Heaps that left the receiver with payload missing (dropped, or delivered flagged if so configured)");
+        meter.CreateObservableCounter("spead2.recv.incomplete_heaps_evicted", () => Statistics.IncompleteHeapsEvicted, "{heap}",
+            "Heaps pushed out of their slot by a newer heap before they completed");
+        meter.CreateObservableCounter("spead2.recv.incomplete_heaps_flushed", () => Statistics.IncompleteHeapsFlushed, "{heap}",
+            "Heaps still open when the stream stopped or was flushed");
+        meter.CreateObservableCounter("spead2.recv.packets", () => Statistics.Packets, "{packet}",
+            "Well-formed packets offered to heap assembly (accepted plus rejected)");
+        meter.CreateObservableCounter("spead2.recv.bytes", () => Statistics.Bytes, "By",
+            "Bytes of well-formed packets, headers included");
+        meter.CreateObservableCounter("spead2.recv.malformed_packets", () => Statistics.MalformedPackets, "{packet}",
+            "Packets that failed decoding or exceeded the maximum packet size, and losses of TCP framing");
+        meter.CreateObservableCounter("spead2.recv.rejected_packets", () => Statistics.RejectedPackets, "{packet}",
+            "Well-formed packets refused by heap assembly (all reasons)");
+        meter.CreateObservableCounter("spead2.recv.rejected_packets_by_reason", ObserveRejections, "{packet}",
+            "Well-formed packets refused by heap assembly, by reason: out_of_order (a packet of the heap before it was lost), " +
+            "duplicate, inconsistent (with the heap's length or flavour), over_limits (size, pointer or fragment guards), unsized");
+        meter.CreateObservableCounter("spead2.recv.skipped_bytes", () => Statistics.SkippedBytes, "By",
+            "Bytes a TCP or buffer reader skipped to find the next packet");
+        meter.CreateObservableCounter("spead2.recv.kernel_dropped_packets", () => Statistics.KernelDroppedPackets, "{packet}",
+            "Datagrams the OS dropped for the readers' sockets before they were read (full socket buffer); Linux batched path");
         return meter;
     }
 }

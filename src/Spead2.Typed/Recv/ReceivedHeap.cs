@@ -1,43 +1,98 @@
-using System.Buffers;
-
 namespace Spead2.Recv;
+
+/// <summary>Why a heap left the receiver with payload missing (see <see cref="ReceivedHeap.IncompleteReason"/>).</summary>
+public enum HeapIncompleteReason
+{
+    /// <summary>The heap is complete.</summary>
+    None = 0,
+
+    /// <summary>
+    /// A packet of a newer heap needed the heap's slot (<see cref="ReceiveStreamConfig.MaxHeaps"/> heaps are
+    /// assembled at once): the rest of its packets were lost, or arrive too late or interleaved with too
+    /// many other heaps. Counted in <see cref="ReceiveStatistics.IncompleteHeapsEvicted"/>.
+    /// </summary>
+    Evicted,
+
+    /// <summary>
+    /// The stream stopped (stop item, end of a TCP connection or buffer, <see cref="ReceiveStream.Stop"/>) or
+    /// was flushed while the heap was still open. Counted in <see cref="ReceiveStatistics.IncompleteHeapsFlushed"/>.
+    /// </summary>
+    Flushed,
+}
 
 /// <summary>
 /// A heap that left the receiver: its cnt, its flavour and its items, ordered as spead2 orders
 /// them (addressed items by address, then immediates by value; never the wire order). The item
-/// bytes live in a pooled buffer owned by the heap: <see cref="Dispose"/> returns it, after which
-/// no <see cref="ReceivedItem.Value"/> of this heap may be used. Not disposing is safe; the buffer
-/// is then simply left to the garbage collector.
+/// bytes live in memory owned by the receiver: <see cref="Dispose"/> gives the memory and this
+/// object back to the receiver's pool, after which neither the heap nor any
+/// <see cref="ReceivedItem.Value"/> or <see cref="Items"/> list taken from it may be used (the
+/// object will carry another heap). Dispose once per heap received. Not disposing is safe; the
+/// memory is then left to the garbage collector and the receiver allocates afresh.
 /// </summary>
 public sealed class ReceivedHeap : IDisposable
 {
     // Flavours are immutable; one per (HAB, bug compat) pair avoids an allocation per heap.
     private static readonly Flavour?[] Flavours = new Flavour?[8 * 8];
 
-    private ReceivedItem[] _items;
+    // What the consumer sees; [] once disposed.
+    private ReceivedItem[] _items = [];
+    // Kept across reuse of this object: heaps of one stream usually have the same number of items,
+    // so the array is allocated once.
+    private ReceivedItem[] _itemStore = [];
+    // The immediates' value bytes, also kept across reuse (not in the payload buffer, so that the
+    // payload buffer never has to grow, and be copied, at the end of a heap).
+    private byte[] _immediateStore = [];
     private byte[]? _buffer;
+    private HeapPool? _pool;
+    private int _disposed = 1;
 
-    internal ReceivedHeap(long cnt, Flavour flavour, ReceivedItem[] items, byte[]? buffer,
-        bool isComplete, long heapLength, long receivedLength, (long Start, long End)[] payloadRanges)
+    internal ReceivedHeap()
     {
-        PayloadRanges = payloadRanges;
+        PayloadRanges = [];
+        Flavour = GetFlavour(40, BugCompat.None);
+    }
+
+    /// <summary>An item array of exactly <paramref name="count"/> entries, reused when the size matches.</summary>
+    internal ReceivedItem[] PrepareItems(int count)
+    {
+        if (_itemStore.Length != count)
+            _itemStore = count == 0 ? [] : new ReceivedItem[count];
+        return _itemStore;
+    }
+
+    /// <summary>Room for the immediates' value bytes (at least <paramref name="bytes"/>).</summary>
+    internal byte[] PrepareImmediates(int bytes)
+    {
+        if (_immediateStore.Length < bytes)
+            _immediateStore = new byte[Math.Max(bytes, 64)];
+        return _immediateStore;
+    }
+
+    /// <summary>Fills a pooled object (after <see cref="PrepareItems"/> filled its items).</summary>
+    internal void Initialise(long cnt, Flavour flavour, byte[]? buffer, bool isComplete, long heapLength,
+        long receivedLength, (long Start, long End)[] payloadRanges, HeapIncompleteReason reason, HeapPool? pool)
+    {
         Cnt = cnt;
         Flavour = flavour;
-        _items = items;
         _buffer = buffer;
         IsComplete = isComplete;
         HeapLength = heapLength;
         ReceivedLength = receivedLength;
+        PayloadRanges = payloadRanges;
+        IncompleteReason = reason;
+        _pool = pool;
+        _items = _itemStore;
+        Volatile.Write(ref _disposed, 0);
     }
 
     /// <summary>The heap counter (HEAP_CNT) shared by the heap's packets.</summary>
-    public long Cnt { get; }
+    public long Cnt { get; private set; }
 
     /// <summary>
     /// The flavour: heap address bits from the packets, bug-compat bits from the receiver's
     /// configuration (they are never on the wire).
     /// </summary>
-    public Flavour Flavour { get; }
+    public Flavour Flavour { get; private set; }
 
     /// <summary>Heap address bits of the flavour the packets carried.</summary>
     public int HeapAddressBits => Flavour.HeapAddressBits;
@@ -48,19 +103,25 @@ public sealed class ReceivedHeap : IDisposable
     /// such a heap holds only its immediate items, as spead2's incomplete heaps do, because the
     /// extent of an addressed item cannot be trusted when payload is missing.
     /// </summary>
-    public bool IsComplete { get; }
+    public bool IsComplete { get; private set; }
 
     /// <summary>The HEAP_LENGTH the packets declared, or -1 if none did.</summary>
-    public long HeapLength { get; }
+    public long HeapLength { get; private set; }
 
     /// <summary>Payload bytes received for the heap.</summary>
-    public long ReceivedLength { get; }
+    public long ReceivedLength { get; private set; }
 
     /// <summary>
     /// For an incomplete heap, the payload byte ranges [Start, End) that arrived, in order
     /// (spead2's payload ranges); empty for a complete heap.
     /// </summary>
-    public IReadOnlyList<(long Start, long End)> PayloadRanges { get; }
+    public IReadOnlyList<(long Start, long End)> PayloadRanges { get; private set; }
+
+    /// <summary>
+    /// Why payload is missing: <see cref="HeapIncompleteReason.None"/> for a complete heap, otherwise
+    /// whether a newer heap evicted it or the stream stopped with it open.
+    /// </summary>
+    public HeapIncompleteReason IncompleteReason { get; private set; }
 
     /// <summary>
     /// The items, IDs 1 to 4 and NULL (0) left out; descriptor (5) and stream-control (6) items
@@ -122,13 +183,24 @@ public sealed class ReceivedHeap : IDisposable
         return result;
     }
 
-    /// <summary>Returns the payload buffer to the pool; the item bytes must not be used afterwards.</summary>
+    /// <summary>
+    /// Gives the payload memory and this object back to the receiver's pool; the heap, its items and
+    /// their bytes must not be used afterwards. A second call before the object is reused does nothing.
+    /// </summary>
     public void Dispose()
     {
-        var buffer = Interlocked.Exchange(ref _buffer, null);
+        if (Interlocked.Exchange(ref _disposed, 1) != 0)
+            return;
+        var buffer = _buffer;
+        var pool = _pool;
+        _buffer = null;
+        _pool = null;
         _items = [];
+        if (pool is null)
+            return;
         if (buffer is not null)
-            ArrayPool<byte>.Shared.Return(buffer);
+            pool.ReturnBuffer(buffer);
+        pool.ReturnHeap(this);
     }
 
     private bool HasControl(long value)

@@ -1,5 +1,6 @@
 using System.Net;
 using System.Net.Sockets;
+using System.Runtime.CompilerServices;
 
 namespace Spead2.Recv;
 
@@ -15,6 +16,12 @@ public sealed class TcpReader : IDisposable
 
     /// <summary>spead2's default socket receive buffer for a TCP reader: 208 KiB.</summary>
     public const int DefaultBufferSize = 208 * 1024;
+
+    /// <summary>
+    /// Smallest framing buffer, which is what one read may fill: large reads keep system calls per
+    /// packet well below one.
+    /// </summary>
+    internal const int ReadSize = 1 << 20;
 
     /// <summary>Largest accepted maximum packet size (64 MiB).</summary>
     public const int MaxMaxPacketSize = 64 << 20;
@@ -43,6 +50,7 @@ public sealed class TcpReader : IDisposable
         ArgumentOutOfRangeException.ThrowIfLessThan(maxPacketSize, 8, nameof(maxPacketSize));
         ArgumentOutOfRangeException.ThrowIfGreaterThan(maxPacketSize, MaxMaxPacketSize, nameof(maxPacketSize));
         ArgumentOutOfRangeException.ThrowIfNegative(bufferSize, nameof(bufferSize));
+        ReceiveWarmUp.EnsureDone();
         var listener = new Socket(endpoint.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
         try
         {
@@ -73,17 +81,31 @@ public sealed class TcpReader : IDisposable
         RemoteEndPoint = peer.RemoteEndPoint as IPEndPoint;
         UdpReader.SetBufferSize(peer, _bufferSize, stream.Config.Logger);
 
-        var framer = new PacketFramer(_maxPacketSize);
+        // The byte stream is read on a thread of its own with large blocking reads; each packet's
+        // payload is then copied once, from the read buffer into its heap.
+        await ReceiveStream.RunOnThread("spead2 recv tcp", () => ReadLoop(peer, stream, cancellationToken)).ConfigureAwait(false);
+    }
+
+    // The receive path runs fully optimised from the first packet: with tiered compilation it would
+    // start as unoptimised code, drop datagrams while it warms up and spend CPU recompiling.
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private void ReadLoop(Socket peer, ReceiveStream stream, CancellationToken cancellationToken)
+    {
+        // A socket in .NET's non-blocking mode (an accepted one is) serves a synchronous Receive by
+        // waiting for its epoll event, which goes through a thread-pool worker: a hand-off per read.
+        // In blocking mode the read is one plain system call; disposing the socket still ends it.
+        peer.Blocking = true;
+        var framer = new PacketFramer(_maxPacketSize, ReadSize);
         var ready = new List<ReceivedHeap>();
-        while (true)
+        while (!cancellationToken.IsCancellationRequested)
         {
             var space = framer.GetReceiveSpace();
-            int received = await peer.ReceiveAsync(space, SocketFlags.None, cancellationToken).ConfigureAwait(false);
+            int received = peer.Receive(space.Span, SocketFlags.None);
             if (received == 0)
                 return;     // the sender closed: the stream stops (the caller does it)
             bool stopped = stream.Frame(framer, received, ready);
             if (ready.Count > 0)
-                await stream.DeliverAsync(ready).ConfigureAwait(false);
+                stream.DeliverBlocking(ready);
             if (stopped)
                 return;
         }

@@ -1,6 +1,8 @@
 using System.Net;
 using System.Net.Sockets;
+using System.Runtime.CompilerServices;
 using Microsoft.Extensions.Logging;
+using Spead2.Recv.Native;
 
 namespace Spead2.Recv;
 
@@ -9,6 +11,15 @@ namespace Spead2.Recv;
 /// <see cref="ReceiveStream.AddUdpMulticastReader"/>). One datagram is one packet; a datagram
 /// larger than the limit, or with bytes after its packet, is dropped as malformed.
 /// </summary>
+/// <remarks>
+/// Each reader has its own receive thread. On 64-bit Linux it takes up to 64 datagrams per
+/// <c>recvmmsg</c> call, with UDP GRO (runs of datagrams merged by the kernel) where the kernel offers it,
+/// and learns from the kernel how many datagrams it dropped for a full socket buffer
+/// (<see cref="ReceiveStatistics.KernelDroppedPackets"/>). Elsewhere, or with the environment variable
+/// <c>SPEAD2_PORTABLE_RECV=1</c>, it makes one blocking <see cref="Socket.Receive(Span{byte})"/> call per
+/// datagram. <c>SPEAD2_DISABLE_GRO=1</c> keeps <c>recvmmsg</c> but leaves GRO off. Either way each
+/// payload is copied once, from the receive buffer into its heap's memory.
+/// </remarks>
 public sealed class UdpReader : IDisposable
 {
     /// <summary>spead2's default largest datagram for a UDP reader.</summary>
@@ -20,18 +31,31 @@ public sealed class UdpReader : IDisposable
     /// <summary>Largest accepted maximum packet size (the largest UDP payload).</summary>
     public const int MaxMaxPacketSize = 65507;
 
-    private static readonly Action<ILogger, int, int, Exception?> LogSmallBuffer =
-        LoggerMessage.Define<int, int>(LogLevel.Warning, new EventId(3, "SmallSocketBuffer"),
-            "Requested socket buffer size {Requested} but only received {Actual}");
+    /// <summary>Environment variable that forces the portable receive path when set to 1 (or "true").</summary>
+    public const string PortableEnvironmentVariable = "SPEAD2_PORTABLE_RECV";
+
+    /// <summary>Environment variable that keeps <c>recvmmsg</c> but turns UDP GRO off when set to 1 (or "true").</summary>
+    public const string DisableGroEnvironmentVariable = "SPEAD2_DISABLE_GRO";
+
+    private static readonly Action<ILogger, int, int, int, Exception?> LogSmallBuffer =
+        LoggerMessage.Define<int, int, int>(LogLevel.Warning, new EventId(3, "SmallSocketBuffer"),
+            "Requested socket buffer size {Requested} but the OS granted only {Actual} bytes; datagrams arriving in bursts " +
+            "may be dropped. Raise the limit with the sysctl net.core.rmem_max (e.g. sysctl -w net.core.rmem_max={Needed})");
 
     private readonly Socket _socket;
     private readonly int _maxPacketSize;
+    private readonly UdpBatchReceiver? _batch;
+    private readonly Lock _stateLock = new();
+    private bool _started;
+    private volatile bool _closed;
 
     private UdpReader(Socket socket, int maxPacketSize)
     {
         _socket = socket;
         _maxPacketSize = maxPacketSize;
         LocalEndPoint = (IPEndPoint)socket.LocalEndPoint!;
+        if (LinuxRecvInterop.IsSupportedPlatform && !IsSet(PortableEnvironmentVariable))
+            _batch = new UdpBatchReceiver((int)socket.SafeHandle.DangerousGetHandle(), maxPacketSize, useGro: !IsSet(DisableGroEnvironmentVariable));
     }
 
     /// <summary>The endpoint the socket is bound to (with the chosen port if 0 was asked for).</summary>
@@ -40,10 +64,20 @@ public sealed class UdpReader : IDisposable
     /// <summary>The socket receive buffer size the OS granted (Linux reports double the request).</summary>
     public int ReceiveBufferSize => _socket.ReceiveBufferSize;
 
+    /// <summary>True if the reader receives with <c>recvmmsg</c> (64-bit Linux, not forced portable).</summary>
+    public bool IsBatched => _batch is not null;
+
+    /// <summary>True if the kernel merges runs of datagrams for this reader (UDP GRO).</summary>
+    public bool UsesGro => _batch?.UsesGro ?? false;
+
+    /// <summary>Messages that held several datagrams merged by GRO so far (tests).</summary>
+    internal long MergedMessages => _batch?.MergedMessages ?? 0;
+
     internal static UdpReader Create(IPEndPoint endpoint, IPAddress? group, IPAddress? interfaceAddress,
         int maxPacketSize, int bufferSize, ILogger? logger)
     {
         ValidateSizes(maxPacketSize, bufferSize);
+        ReceiveWarmUp.EnsureDone();   // before the port opens, so no datagram waits for the JIT
         var socket = new Socket(endpoint.AddressFamily, SocketType.Dgram, ProtocolType.Udp);
         try
         {
@@ -57,6 +91,11 @@ public sealed class UdpReader : IDisposable
         {
             socket.Dispose();
             throw new IOException($"Cannot bind a UDP reader to {endpoint}: {e.Message}", e);
+        }
+        catch (IOException)
+        {
+            socket.Dispose();   // the batch receiver could not be set up
+            throw;
         }
     }
 
@@ -116,36 +155,111 @@ public sealed class UdpReader : IDisposable
             // As spead2: a refused size is only a warning, the OS default stays.
         }
         int actual = socket.ReceiveBufferSize;
-        if (actual < bufferSize && logger is not null)
-            LogSmallBuffer(logger, bufferSize, actual, null);
+        // Linux doubles the value it stores (the extra half is its bookkeeping) and reports that, so a
+        // request clipped to net.core.rmem_max reads back as twice the limit: compare what was granted.
+        int granted = OperatingSystem.IsLinux() ? actual / 2 : actual;
+        if (granted < bufferSize && logger is not null)
+            LogSmallBuffer(logger, bufferSize, granted, bufferSize, null);
     }
 
-    internal async Task RunAsync(ReceiveStream stream, CancellationToken cancellationToken)
+    internal Task RunAsync(ReceiveStream stream, CancellationToken cancellationToken)
+    {
+        lock (_stateLock)
+        {
+            ObjectDisposedException.ThrowIf(_closed, this);
+            _started = true;
+        }
+        return _batch is { } batch
+            ? ReceiveStream.RunOnThread("spead2 recv udp", () => RunBatched(batch, stream, cancellationToken))
+            : ReceiveStream.RunOnThread("spead2 recv udp (portable)", () => RunPortable(stream, cancellationToken));
+    }
+
+    // The receive path runs fully optimised from the first packet: with tiered compilation it would
+    // start as unoptimised code, drop datagrams while it warms up and spend CPU recompiling.
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private void RunBatched(UdpBatchReceiver batch, ReceiveStream stream, CancellationToken cancellationToken)
+    {
+        var handle = _socket.SafeHandle;
+        bool added = false;
+        try
+        {
+            // Keeps the descriptor open (and its number ours) until the thread is done with it, even
+            // if the socket is disposed meanwhile.
+            handle.DangerousAddRef(ref added);
+            using var registration = cancellationToken.Register(static b => ((UdpBatchReceiver)b!).Wake(), batch);
+            var ready = new List<ReceivedHeap>();
+            while (!cancellationToken.IsCancellationRequested)
+            {
+                ObjectDisposedException.ThrowIf(_closed, this);
+                int count = batch.Receive();
+                if (count == 0)
+                {
+                    // Woken, idle with news of drops, or a poll timeout: count drops, look at the stop conditions.
+                    stream.CountKernelDrops(batch);
+                    continue;
+                }
+                bool stopped = stream.AddDatagrams(batch, count, _maxPacketSize, ready);
+                if (ready.Count > 0)
+                    stream.DeliverBlocking(ready);
+                if (stopped)
+                    return;
+            }
+        }
+        finally
+        {
+            batch.Dispose();
+            if (added)
+                handle.DangerousRelease();
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private void RunPortable(ReceiveStream stream, CancellationToken cancellationToken)
     {
         // One byte more than the limit, so that an oversized datagram shows up as too long
         // instead of being silently truncated to a plausible size.
-        var buffer = GC.AllocateUninitializedArray<byte>(_maxPacketSize + 1, pinned: true);
+        var buffer = GC.AllocateUninitializedArray<byte>(_maxPacketSize + 1);
         var ready = new List<ReceivedHeap>();
+        // Closing the socket is what ends a blocking receive.
         using var registration = cancellationToken.Register(static s => ((Socket)s!).Dispose(), _socket);
         while (!cancellationToken.IsCancellationRequested)
         {
-            int length = await _socket.ReceiveAsync(buffer.AsMemory(), SocketFlags.None, cancellationToken).ConfigureAwait(false);
-            bool stopped;
-            if (length > _maxPacketSize)
-            {
-                stopped = stream.CountMalformed();
-            }
-            else
-            {
-                stopped = stream.AddPacket(buffer.AsSpan(0, length), ready, requireExactLength: true);
-            }
+            int length = _socket.Receive(buffer.AsSpan(), SocketFlags.None);
+            bool stopped = length > _maxPacketSize
+                ? stream.CountMalformed()
+                : stream.AddPacket(buffer.AsSpan(0, length), ready, requireExactLength: true);
             if (ready.Count > 0)
-                await stream.DeliverAsync(ready).ConfigureAwait(false);
+                stream.DeliverBlocking(ready);
             if (stopped)
                 return;
         }
     }
 
+    private static bool IsSet(string variable)
+    {
+        string? value = Environment.GetEnvironmentVariable(variable);
+        return value is not null && (value == "1" || value.Equals("true", StringComparison.OrdinalIgnoreCase));
+    }
+
     /// <summary>Closes the socket (the stream does this when it stops).</summary>
-    public void Dispose() => _socket.Dispose();
+    public void Dispose()
+    {
+        bool started;
+        lock (_stateLock)
+        {
+            if (_closed)
+                return;
+            _closed = true;
+            started = _started;
+        }
+        if (_batch is not null)
+        {
+            // A running thread frees the batch buffers itself when it leaves; otherwise free them here.
+            if (started)
+                _batch.Wake();
+            else
+                _batch.Dispose();
+        }
+        _socket.Dispose();
+    }
 }
