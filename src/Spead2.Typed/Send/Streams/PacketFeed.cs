@@ -240,9 +240,12 @@ internal sealed class PacketFeed : IOWork
             switch (_stop)
             {
                 case Stop.Sleep:
+                    // Nothing deferred may wait out a pacing pause.
+                    _dispatcher?.Wake();
                     wakeTimestamp = _wakeTimestamp;
                     return IOWorkResult.Sleep;
                 case Stop.Empty:
+                    _dispatcher?.Wake();
                     return GoIdle();
                 default:
                     return IOWorkResult.Continue;
@@ -428,6 +431,9 @@ internal sealed class PacketFeed : IOWork
             return;
         }
         Interlocked.Increment(ref _stream.PendingFlushPoints);
-        _dispatcher.Post(completions[..kept], Completion.FlushPoint(_stream, head));
+        // While two or more heaps are still queued, the continuations that would queue more can wait: the feed wakes
+        // the completion thread when the queue runs low, when it pauses or goes idle (see Run), or for a flush.
+        bool wake = Volatile.Read(ref _stream.Tail) - head <= 1 || _stream.HasFlushWaiters;
+        _dispatcher.Post(completions[..kept], Completion.FlushPoint(_stream, head), wake);
     }
 }

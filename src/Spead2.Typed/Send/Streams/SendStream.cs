@@ -143,6 +143,9 @@ public abstract class SendStream : IDisposable, IAsyncDisposable
         }
     }
 
+    /// <summary>Whether a Flush or FlushAsync is waiting.</summary>
+    internal bool HasFlushWaiters => Volatile.Read(ref _flushWaiters) > 0;
+
     /// <summary>The I/O thread pool the stream runs on.</summary>
     internal IOThreadPool Pool => _pool;
 
@@ -621,7 +624,7 @@ public abstract class SendStream : IDisposable, IAsyncDisposable
             {
                 // The flush point behind it keeps flushes from ending before this task completes.
                 Interlocked.Increment(ref PendingFlushPoints);
-                _pool.Completions.Post([failure], Completion.FlushPoint(this, Volatile.Read(ref _completedHead)));
+                _pool.Completions.Post([failure], Completion.FlushPoint(this, Volatile.Read(ref _completedHead)), wake: true);
             }
         }
     }
