@@ -34,8 +34,14 @@ internal sealed class HeapRing
     private bool _delivering;
     // True while the delivery thread runs a consumer continuation (under _sync).
     private bool _deliveryBusy;
+    private bool _rescueQueued;
+    private readonly Rescue _rescue;
 
-    public HeapRing(int capacity) => _items = new ReceivedHeap?[capacity];
+    public HeapRing(int capacity)
+    {
+        _items = new ReceivedHeap?[capacity];
+        _rescue = new Rescue(this);
+    }
 
     /// <summary>
     /// The next heap, null once the ring is completed and empty, or the fault it was completed with.
@@ -72,7 +78,6 @@ internal sealed class HeapRing
     /// <exception cref="InvalidOperationException">The ring was completed.</exception>
     public bool TryWrite(ReceivedHeap heap)
     {
-        Waiter detached;
         lock (_sync)
         {
             if (_completed)
@@ -88,17 +93,34 @@ internal sealed class HeapRing
                 Monitor.PulseAll(_sync);
                 return true;
             }
-            // The delivery thread is inside a consumer continuation, which may be blocked on this very
-            // read (sync over async): complete it here, its continuation on the thread pool. Normally
-            // the continuation has just made its next read and is about to return; then this costs one
-            // thread-pool hand-off.
-            detached = _waiters.Dequeue();
-            detached.Pending = false;
+            // The delivery thread is inside a consumer continuation. Normally that continuation has just
+            // made its next read and is about to return, and the delivery thread will serve it; but it
+            // may be blocked on this very read (sync over async). A rescue on the thread pool serves the
+            // read if the delivery thread is still busy by then (a preallocated work item: no allocation).
+            if (_rescueQueued)
+                return true;
+            _rescueQueued = true;
+        }
+        ThreadPool.UnsafeQueueUserWorkItem(_rescue, preferLocal: false);
+        return true;
+    }
+
+    /// <summary>The thread-pool side of the sync-over-async guard (see <see cref="TryWrite"/>).</summary>
+    private void RunRescue()
+    {
+        Waiter waiter;
+        ReceivedHeap? heap = null;
+        lock (_sync)
+        {
+            _rescueQueued = false;
+            if (!_deliveryBusy || _waiters.Count == 0 || _count == 0)
+                return;   // the delivery thread got there first (the usual case)
+            waiter = _waiters.Dequeue();
+            waiter.Pending = false;
             heap = DequeueLocked();
         }
-        detached.Core.RunContinuationsAsynchronously = true;
-        detached.Core.SetResult(heap);
-        return true;
+        waiter.Core.RunContinuationsAsynchronously = false;
+        waiter.Core.SetResult(heap);
     }
 
     /// <summary>Adds a heap, blocking the calling (reader) thread while the ring is full.</summary>
@@ -267,6 +289,11 @@ internal sealed class HeapRing
     {
         lock (_sync)
             _spare ??= waiter;
+    }
+
+    private sealed class Rescue(HeapRing ring) : IThreadPoolWorkItem
+    {
+        public void Execute() => ring.RunRescue();
     }
 
     /// <summary>One waiting read; reused once its result has been taken.</summary>

@@ -156,7 +156,7 @@ public sealed class ReceiveStream : IAsyncEnumerable<ReceivedHeap>, IAsyncDispos
         int bufferSize = TcpReader.DefaultBufferSize)
     {
         ArgumentNullException.ThrowIfNull(endpoint);
-        var reader = TcpReader.Create(endpoint, maxPacketSize, bufferSize);
+        var reader = TcpReader.Create(endpoint, maxPacketSize, bufferSize, Config.Logger);
         Attach(reader, ct => reader.RunAsync(this, ct), stopsStreamAtEnd: true);
         return reader;
     }

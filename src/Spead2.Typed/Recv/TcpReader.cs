@@ -28,14 +28,12 @@ public sealed class TcpReader : IDisposable
 
     private readonly Socket _listener;
     private readonly int _maxPacketSize;
-    private readonly int _bufferSize;
     private Socket? _peer;
 
-    private TcpReader(Socket listener, int maxPacketSize, int bufferSize)
+    private TcpReader(Socket listener, int maxPacketSize)
     {
         _listener = listener;
         _maxPacketSize = maxPacketSize;
-        _bufferSize = bufferSize;
         LocalEndPoint = (IPEndPoint)listener.LocalEndPoint!;
     }
 
@@ -45,7 +43,7 @@ public sealed class TcpReader : IDisposable
     /// <summary>The sender's endpoint once a connection has been accepted, otherwise null.</summary>
     public IPEndPoint? RemoteEndPoint { get; private set; }
 
-    internal static TcpReader Create(IPEndPoint endpoint, int maxPacketSize, int bufferSize)
+    internal static TcpReader Create(IPEndPoint endpoint, int maxPacketSize, int bufferSize, Microsoft.Extensions.Logging.ILogger? logger = null)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(maxPacketSize, 8, nameof(maxPacketSize));
         ArgumentOutOfRangeException.ThrowIfGreaterThan(maxPacketSize, MaxMaxPacketSize, nameof(maxPacketSize));
@@ -56,9 +54,12 @@ public sealed class TcpReader : IDisposable
         {
             // No ReuseAddress: on Linux .NET maps it to SO_REUSEPORT as well, which would let a
             // second listener share the port and split the connections.
+            // Sized on the listening socket, as spead2 does: the accepted connection inherits it, and the
+            // TCP handshake already knows the buffer it may advertise.
+            UdpReader.SetBufferSize(listener, bufferSize, logger);
             listener.Bind(endpoint);
             listener.Listen(1);
-            return new TcpReader(listener, maxPacketSize, bufferSize);
+            return new TcpReader(listener, maxPacketSize);
         }
         catch (SocketException e)
         {
@@ -79,7 +80,6 @@ public sealed class TcpReader : IDisposable
             return;
         }
         RemoteEndPoint = peer.RemoteEndPoint as IPEndPoint;
-        UdpReader.SetBufferSize(peer, _bufferSize, stream.Config.Logger);
 
         // The byte stream is read on a thread of its own with large blocking reads; each packet's
         // payload is then copied once, from the read buffer into its heap.
