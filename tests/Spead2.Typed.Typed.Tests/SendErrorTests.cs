@@ -6,6 +6,18 @@ namespace Spead2.Typed.Typed.Tests;
 public class SendErrorTests
 {
     [Fact]
+    public async Task ANullRecordIsAnArgumentNullExceptionAtThePublicBoundary()
+    {
+        var generator = new HeapGenerator<Dump>();
+        var e = Assert.Throws<ArgumentNullException>("value", () => generator.GetHeap(default(Dump)!));
+        Assert.Contains("no Dump to send", e.Message);
+        await using var stream = new Spead2.Send.BytesStream();
+        await Assert.ThrowsAsync<ArgumentNullException>("value", async () => await stream.SendAsync(generator, default(Dump)!));
+        Assert.Throws<ArgumentNullException>("value", () => stream.Send(generator, default(Dump)!));
+        Assert.Equal(0, stream.Length);
+    }
+
+    [Fact]
     public void AnIntegerWiderThanItsBitsNamesTheMember()
     {
         var e = Assert.Throws<ArgumentOutOfRangeException>(() => new HeapGenerator<Dump>().GetHeap(new Dump(1UL << 48, new float[8], "x")));

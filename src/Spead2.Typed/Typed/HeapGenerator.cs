@@ -97,11 +97,17 @@ public sealed class HeapGenerator<T>
     /// <param name="value">The value; its arrays are referenced, so leave them unchanged until the heap is sent.</param>
     /// <param name="heap">The heap (usually cleared and reused).</param>
     /// <param name="descriptors"><see cref="HeapContents.Stale"/>: only descriptors not yet sent or due again; <see cref="HeapContents.All"/>; <see cref="HeapContents.None"/>.</param>
+    /// <exception cref="ArgumentNullException"><paramref name="value"/> (a record class) or <paramref name="heap"/> is null.</exception>
     /// <exception cref="ArgumentException">A value does not fit its item (array length or shape, non-ASCII string, integer
     /// wider than its bits); the message names <c>Record.Member</c>, and for arrays the expected and actual shapes. The heap then holds the items added before it: clear it before reuse. The descriptor
     /// tracking is left as it was, so the descriptors stay due.</exception>
     public void AddToHeap(in T value, Heap heap, HeapContents descriptors = HeapContents.Stale)
     {
+        if (value is null)
+        {
+            // A record class passed as null (or default): say so here rather than fail inside generated code.
+            throw new ArgumentNullException(nameof(value), $"There is no {typeof(T).Name} to send: the value is null.");
+        }
         ArgumentNullException.ThrowIfNull(heap);
         var list = _layout.Descriptors;
         for (var i = 0; i < list.Count; i++)
