@@ -44,6 +44,7 @@ namespace Spead2.Typed;
 public sealed class HeapDispatcher
 {
     private readonly ItemGroup _descriptors = new();
+    private Func<long, bool>? _isRegistered;
     private readonly List<Entry> _entries = [];
 
     /// <summary>The descriptors received so far, of every type (values are never set in it).</summary>
@@ -153,7 +154,8 @@ public sealed class HeapDispatcher
         }
 
         record = default;
-        ApplyDescriptors(heap);
+        // An item no registered type reads that cannot be read does not matter: spead2 would only warn.
+        DescriptorIntake.Apply(heap, _descriptors, _isRegistered ??= IsRegistered, "The descriptor");
         if (!heap.IsComplete)
         {
             IncompleteHeaps++;
@@ -304,30 +306,6 @@ public sealed class HeapDispatcher
         }
 
         return false;
-    }
-
-    private void ApplyDescriptors(ReceivedHeap heap)
-    {
-        var raw = heap.GetRawDescriptors();
-        for (var i = 0; i < raw.Count; i++)
-        {
-            Descriptor descriptor;
-            try
-            {
-                descriptor = raw[i].ToDescriptor(heap.Flavour.BugCompat);
-            }
-            catch (InvalidDataException) when (!IsRegistered(raw[i].Id))
-            {
-                // An item no registered type reads: spead2 would only warn.
-                continue;
-            }
-            catch (InvalidDataException e)
-            {
-                throw new InvalidDataException($"The descriptor of item 0x{raw[i].Id:X} cannot be read: {e.Message}", e);
-            }
-
-            _descriptors.Add(new Item(descriptor));
-        }
     }
 
     private static bool HasValues(ReceivedHeap heap)

@@ -20,6 +20,10 @@ public sealed class HeapReader<T>
     where T : ISpeadHeap<T>
 {
     private readonly ItemGroup _descriptors = new();
+    private Func<long, bool>? _isOwnItem;
+
+    // Built once: the intake runs for every heap, which must not allocate.
+    private static readonly string DescriptorSubject = $"{typeof(T).Name}: the descriptor";
     private readonly SpeadLayout _layout;
 
     /// <summary>Creates a reader for a type whose shapes are all fixed at compile time.</summary>
@@ -105,7 +109,8 @@ public sealed class HeapReader<T>
 
     private bool Accept(ReceivedHeap heap)
     {
-        ApplyDescriptors(heap);
+        // Another type's item that cannot be read does not matter: reading T does not need it.
+        DescriptorIntake.Apply(heap, _descriptors, _isOwnItem ??= IsOwnItem, DescriptorSubject);
         if (!heap.IsComplete)
         {
             IncompleteHeaps++;
@@ -119,29 +124,6 @@ public sealed class HeapReader<T>
             return false;
         }
         return true;
-    }
-
-    private void ApplyDescriptors(ReceivedHeap heap)
-    {
-        var raw = heap.GetRawDescriptors();
-        for (int i = 0; i < raw.Count; i++)
-        {
-            Descriptor descriptor;
-            try
-            {
-                descriptor = raw[i].ToDescriptor(heap.Flavour.BugCompat);
-            }
-            catch (InvalidDataException) when (!IsOwnItem(raw[i].Id))
-            {
-                // Another type's item: reading T does not need it, and spead2 would only warn.
-                continue;
-            }
-            catch (InvalidDataException e)
-            {
-                throw new InvalidDataException($"{typeof(T).Name}: the descriptor of item 0x{raw[i].Id:X} cannot be read: {e.Message}", e);
-            }
-            _descriptors.Add(new Item(descriptor));
-        }
     }
 
     private bool IsOwnItem(long id)

@@ -133,21 +133,6 @@ internal static unsafe class HeapBatching
             ScratchBytes = checked(maxPackets * (packetSize + 8)),
         });
 
-    /// <summary>
-    /// Sends the batch, stores an <see cref="IOException"/> in <paramref name="errors"/> for each packet that
-    /// failed (others left untouched), and clears the batch for reuse.
-    /// </summary>
-    public static void SendAndCollect(PacketBatch batch, Span<Exception?> errors)
-    {
-        batch.Send();
-        for (int i = 0; i < batch.Count; i++)
-        {
-            if (batch.GetError(i) != System.Net.Sockets.SocketError.Success)
-                errors[i] = batch.CreateException(i);
-        }
-        batch.Clear();
-    }
-
     /// <summary>Adds the next packet of <paramref name="generator"/>; the batch must have room for a whole packet of scratch.</summary>
     public static int AddPacket(PacketBatch batch, ref PacketGenerator generator, PinnedHeap pins, int endpointIndex)
     {

@@ -140,9 +140,6 @@ internal sealed class CompletionDispatcher : IDisposable
     /// <summary>Whether the calling thread is running this dispatcher's drain (inside a continuation).</summary>
     public bool IsDrainingOnCurrentThread => ReferenceEquals(t_draining, this);
 
-    /// <summary>Queues <paramref name="completion"/> and wakes the completion thread for it.</summary>
-    public void Post(in Completion completion) => Post([], completion, wake: true);
-
     /// <summary>
     /// Queues <paramref name="completions"/> and then <paramref name="last"/> (in order). With
     /// <paramref name="wake"/> false a sleeping completion thread is left asleep until <see cref="Wake"/>, a later
