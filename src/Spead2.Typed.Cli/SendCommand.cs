@@ -181,6 +181,11 @@ internal static class SendCommand
         return result;
     }
 
+    // The heaps and the stream check the items against the flavour (item IDs or shapes wider than --addr-bits
+    // allows): say it with the options the user typed.
+    private static UsageException NotFitting(Options o, ArgumentException e) => new(
+        $"--heap-size {CliOptions.FormatSize(o.HeapSize)} with --items {o.Items} and --dtype {o.Dtype} does not fit --addr-bits {o.AddrBits}: {CliOptions.LibraryMessage(e)}");
+
     /// <summary>
     /// Sends <c>--heaps</c> data heaps (or until <paramref name="ct"/> is cancelled), then one end-of-stream heap per
     /// substream, and prints the summary.
@@ -201,11 +206,31 @@ internal static class SendCommand
         // A ring of MaxHeaps reusable heaps: a slot is rebuilt only after its previous heap completed, so the loop
         // allocates nothing per heap and never has more heaps in flight than the stream accepts.
         int slots = config.MaxHeaps;
+        // As spead2_send does, every heap is built once: a slot's heap is only sent again after its previous send
+        // completed, and the data never changes. Heaps that carry descriptors (the first, and every --descriptors-th)
+        // are built once too.
         var heaps = new Heap[slots];
+        var descriptorHeaps = new Heap[slots];
         var pending = new ValueTask<long>[slots];
         var inFlight = new bool[slots];
-        for (int i = 0; i < slots; i++)
-            heaps[i] = new Heap(flavour);
+        try
+        {
+            for (int i = 0; i < slots; i++)
+            {
+                heaps[i] = new Heap(flavour);
+                descriptorHeaps[i] = new Heap(flavour);
+                foreach (var (descriptor, data) in items)
+                {
+                    descriptorHeaps[i].AddDescriptor(descriptor);
+                    descriptorHeaps[i].AddItem(descriptor.Id, data);
+                    heaps[i].AddItem(descriptor.Id, data);
+                }
+            }
+        }
+        catch (ArgumentException e)
+        {
+            throw NotFitting(o, e);
+        }
 
         var cpu = Process.GetCurrentProcess();
         var cpuStart = cpu.TotalProcessorTime;
@@ -238,17 +263,10 @@ internal static class SendCommand
                         stopped = true;
                     }
                 }
-                var heap = heaps[slot];
+                bool withDescriptors = n == 0 || (o.Descriptors > 0 && n % o.Descriptors == 0);
+                var heap = withDescriptors ? descriptorHeaps[slot] : heaps[slot];
                 try
                 {
-                    heap.Clear();
-                    bool withDescriptors = n == 0 || (o.Descriptors > 0 && n % o.Descriptors == 0);
-                    foreach (var (descriptor, data) in items)
-                    {
-                        if (withDescriptors)
-                            heap.AddDescriptor(descriptor);
-                        heap.AddItem(descriptor.Id, data);
-                    }
                     // The token lets a signal drop the heaps that are still queued instead of waiting for them, which
                     // at a low --rate could take seconds.
                     pending[slot] = stream.SendHeapAsync(heap, substreamIndex: (int)(n % stream.NumSubstreams), cancellationToken: ct);
@@ -258,8 +276,7 @@ internal static class SendCommand
                     // The heap and the stream check the first heap before it is queued; every later heap has the same
                     // items, so this is where the options are found not to fit the flavour (item IDs or shapes wider
                     // than --addr-bits allows). Say it with the options the user typed.
-                    throw new UsageException(
-                        $"--heap-size {CliOptions.FormatSize(o.HeapSize)} with --items {o.Items} and --dtype {o.Dtype} does not fit --addr-bits {o.AddrBits}: {CliOptions.LibraryMessage(e)}");
+                    throw NotFitting(o, e);
                 }
                 inFlight[slot] = true;
                 if (live && clock.Elapsed.TotalSeconds - lastProgress >= 0.5)

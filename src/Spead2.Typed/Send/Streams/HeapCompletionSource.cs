@@ -116,6 +116,7 @@ internal sealed class HeapCompletionSource : IValueTaskSource<long>
 internal sealed class CompletionSourcePool
 {
     private readonly HeapCompletionSource?[] _items;
+    private readonly Lock _lock = new();
     private int _count;
 
     public CompletionSourcePool(int capacity)
@@ -125,7 +126,7 @@ internal sealed class CompletionSourcePool
 
     public HeapCompletionSource Rent()
     {
-        lock (_items)
+        lock (_lock)
         {
             if (_count > 0)
             {
@@ -139,7 +140,7 @@ internal sealed class CompletionSourcePool
 
     public void Return(HeapCompletionSource source)
     {
-        lock (_items)
+        lock (_lock)
         {
             if (_count < _items.Length)
             {

@@ -46,7 +46,7 @@ public abstract class SendStream : IDisposable, IAsyncDisposable
 
     // Protects the tail end of the queue: Tail (written only under it), slot contents at and after the tail,
     // _nextCnt/_stepCnt, NeedWakeup, _disposed, _fault.
-    internal readonly object TailLock = new();
+    internal readonly Lock TailLock = new();
     internal long Tail;
     private ulong _nextCnt = 1;
     private ulong _stepCnt = 1;
