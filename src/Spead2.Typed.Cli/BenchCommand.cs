@@ -78,39 +78,56 @@ internal static class BenchCommand
             }
         });
 
-        command.SetAction(r =>
-        {
-            // The size parsers bounded --heap-size and --packet to int.
-            int heapBytes = (int)r.GetValue(heapSize);
-            int packetBytes = (int)r.GetValue(packet);
-            var path = Enum.Parse<SendPath>(r.GetValue(mode)!, ignoreCase: true);
-            var sinkMode = Enum.Parse<SinkMode>(r.GetValue(sink)!, ignoreCase: true);
-            if (r.GetValue(poolStreams) is { } counts)
-            {
-                return PoolBench.RunAsync(new PoolOptions(counts, r.GetValue(poolThreads), heapBytes, packetBytes, r.GetValue(heaps), r.GetValue(runs)),
-                    Console.Out).GetAwaiter().GetResult();
-            }
-            if (r.GetValue(vsSpead2))
-            {
-                // Claims need medians of at least 5: that is the default here unless --runs is given.
-                int vsRuns = Given(r, runs) ? r.GetValue(runs) : 5;
-                return VsSpead2.RunAsync(new VsSpead2Options(r.GetValue(cases)!, vsRuns, r.GetValue(maxHeaps), r.GetValue(oursCommand), r.GetValue(oursArgs)),
-                    Console.Out).GetAwaiter().GetResult();
-            }
-            if (r.GetValue(pace) is { } rates)
-            {
-                return PacingBench.Run(new PacingOptions(rates, r.GetValue(paceSeconds), heapBytes, packetBytes, r.GetValue(burstRateRatio), path, sinkMode),
-                    Console.Out);
-            }
-            return ThroughputBench.Run(new ThroughputOptions(heapBytes, packetBytes, r.GetValue(heaps), r.GetValue(runs), path, sinkMode,
-                InlineContinuations: r.GetValue(ours) == "inline"), Console.Out);
-        });
+        command.SetAction(r => Run(Bind(r), r.InvocationConfiguration.Output));
         return command;
     }
 
+    /// <summary>The benchmark and its options from a parsed, error-free <c>bench</c> command line.</summary>
+    internal static BenchRequest Bind(ParseResult r)
+    {
+        // The size parsers bounded --heap-size and --packet to int.
+        int heapBytes = (int)r.GetValue<long>("--heap-size");
+        int packetBytes = (int)r.GetValue<long>("--packet");
+        var path = Enum.Parse<SendPath>(r.GetValue<string>("--mode")!, ignoreCase: true);
+        var sinkMode = Enum.Parse<SinkMode>(r.GetValue<string>("--sink")!, ignoreCase: true);
+        int heaps = r.GetValue<int>("--heaps");
+        int runs = r.GetValue<int>("--runs");
+        // Which benchmark: the option given, not its value (an absent list option reads as an empty list).
+        if (Given(r.CommandResult, "--pool-streams"))
+            return new PoolOptions(r.GetValue<IReadOnlyList<int>>("--pool-streams")!, r.GetValue<int>("--pool-threads"), heapBytes, packetBytes, heaps, runs);
+        if (r.GetValue<bool>("--vs-spead2"))
+        {
+            // Claims need medians of at least 5: that is the default here unless --runs is given.
+            int vsRuns = Given(r.CommandResult, "--runs") ? runs : 5;
+            return new VsSpead2Options(r.GetValue<IReadOnlyList<VsSpead2.Case>>("--cases")!, vsRuns, r.GetValue<int>("--max-heaps"),
+                r.GetValue<string?>("--ours-command"), r.GetValue<string?>("--ours-args"));
+        }
+        if (Given(r.CommandResult, "--pace"))
+            return new PacingOptions(r.GetValue<double[]>("--pace")!, r.GetValue<double>("--pace-seconds"), heapBytes, packetBytes, r.GetValue<double>("--burst-rate-ratio"), path, sinkMode);
+        return new ThroughputOptions(heapBytes, packetBytes, heaps, runs, path, sinkMode, InlineContinuations: r.GetValue<string>("--ours") == "inline");
+    }
+
+    /// <summary>Runs the benchmark <paramref name="request"/> names and returns the exit code.</summary>
+    internal static int Run(BenchRequest request, TextWriter output) => request switch
+    {
+        ThroughputOptions o => ThroughputBench.Run(o, output),
+        PacingOptions o => PacingBench.Run(o, output),
+        PoolOptions o => PoolBench.RunAsync(o, output).GetAwaiter().GetResult(),
+        VsSpead2Options o => VsSpead2.RunAsync(o, output).GetAwaiter().GetResult(),
+        _ => throw new ArgumentOutOfRangeException(nameof(request), request, "Not a benchmark of this command."),
+    };
+
     private static bool Given(CommandResult result, Option option) => result.GetResult(option) is { Implicit: false };
 
-    private static bool Given(ParseResult result, Option option) => result.GetResult(option) is { Implicit: false };
+    private static bool Given(CommandResult result, string name)
+    {
+        foreach (var child in result.Children)
+        {
+            if (child is OptionResult { Implicit: false } option && option.Option.Name == name)
+                return true;
+        }
+        return false;
+    }
 
     /// <summary>Comma-separated rates in Gb/s, each finite and above 0; errors quote the rate as typed.</summary>
     private static double[]? ParseRates(ArgumentResult result)
