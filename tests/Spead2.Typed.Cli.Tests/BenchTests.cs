@@ -118,6 +118,17 @@ public class BenchTests
     }
 
     [Fact]
+    public void Help_ExplainsSizesAndRateUnits()
+    {
+        var (rc, text) = Invoke("bench --help");
+        Assert.Equal(0, rc);
+        Assert.Contains("Heap size (bytes; a K, M or G suffix multiplies by 1024, 1024^2 or 1024^3)", text);
+        Assert.Contains("comma-separated rates in Gb/s", text);
+        Assert.Contains("--pool-streams", text);
+        Assert.Contains("--vs-spead2", text);
+    }
+
+    [Fact]
     public async Task BadValue_ExitsWith2()
     {
         Assert.Equal(2, await Program.Main(["bench", "--pace", "-1"]));
