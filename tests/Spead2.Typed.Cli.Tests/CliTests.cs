@@ -1,5 +1,6 @@
 using System.Net;
 using Spead2.Cli.Bench;
+using Spead2.Protocol;
 using Spead2.Send;
 
 namespace Spead2.Cli.Tests;

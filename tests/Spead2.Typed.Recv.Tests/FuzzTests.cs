@@ -1,6 +1,8 @@
 using System.Buffers.Binary;
 using System.Diagnostics;
+using Spead2.Protocol;
 using Spead2.Send;
+using Spead2.Send.Engine;
 using Xunit.Abstractions;
 
 namespace Spead2.Recv.Tests;

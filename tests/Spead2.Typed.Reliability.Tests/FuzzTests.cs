@@ -1,7 +1,9 @@
 using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
+using Spead2.Protocol;
 using Spead2.Recv;
+using Spead2.Send.Engine;
 
 namespace Spead2.Reliability.Tests;
 
