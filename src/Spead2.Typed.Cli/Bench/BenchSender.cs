@@ -31,8 +31,10 @@ internal sealed class BenchSender : IDisposable
     /// <param name="burstRateRatio">StreamConfig.BurstRateRatio.</param>
     /// <param name="inlineContinuations">StreamConfig.AllowSynchronousContinuations.</param>
     /// <param name="bufferSize">The socket's send buffer.</param>
+    /// <param name="streamName">StreamConfig.StreamName, which tags the stream's metrics (see <see cref="SendMeter"/>).</param>
     public BenchSender(IPEndPoint sink, int heapSize, int packetSize, SendPath path, double rateGbps = 0,
-        double burstRateRatio = StreamConfig.DefaultBurstRateRatio, bool inlineContinuations = false, int bufferSize = UdpStream.DefaultBufferSize)
+        double burstRateRatio = StreamConfig.DefaultBurstRateRatio, bool inlineContinuations = false, int bufferSize = UdpStream.DefaultBufferSize,
+        string? streamName = null)
     {
         var config = new StreamConfig
         {
@@ -41,6 +43,7 @@ internal sealed class BenchSender : IDisposable
             Rate = rateGbps * 1e9 / 8,
             BurstRateRatio = burstRateRatio,
             AllowSynchronousContinuations = inlineContinuations,
+            StreamName = streamName,
         };
         _stream = SendPaths.Open(sink, config, bufferSize, path);
         // Pinned: the stream's zero-copy writer points the kernel at item memory; random so that nothing on the way

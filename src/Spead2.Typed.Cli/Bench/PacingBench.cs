@@ -54,7 +54,8 @@ internal static class PacingBench
         double bytesPerSecond = gbps * 1e9 / 8;
         using var sink = new Sink(o.Sink, receiveBufferSize: 16 << 20);
         using var meter = new SendMeter();
-        using var sender = new BenchSender(sink.EndPoint, o.HeapSize, o.PacketSize, o.Path, gbps, o.BurstRateRatio, bufferSize: 4 << 20);
+        using var sender = new BenchSender(sink.EndPoint, o.HeapSize, o.PacketSize, o.Path, gbps, o.BurstRateRatio, bufferSize: 4 << 20,
+            streamName: meter.StreamName);
         // A batch holds at most one burst, and a burst is rarely below a few packets: room for a batch per KiB sent is
         // ample (the recording says if it was not).
         int capacity = (int)Math.Clamp(bytesPerSecond * o.Seconds * 1.2 / 1024, 1024, 1 << 24);

@@ -4,16 +4,19 @@ using System.Diagnostics.Metrics;
 namespace Spead2.Cli.Bench;
 
 /// <summary>
-/// Listens to the library's send counters (meter <c>Spead2.Send</c>, updated once per batch handed to the transport,
+/// Listens to one stream's send counters (meter <c>Spead2.Send</c>, updated once per batch handed to the transport,
 /// on the stream's writer thread): running totals of packets and bytes, and on request the time and size of every
-/// batch, from which the pacing benchmark tells how the bytes were spread over time. The counters are process-wide,
-/// so the figures are right only while the benchmark's stream is the only one sending.
+/// batch, from which the pacing benchmark tells how the bytes were spread over time. The stream is the one whose
+/// StreamConfig.StreamName is <see cref="StreamName"/>: its measurements carry that name in the <c>spead2.stream</c>
+/// tag, so other streams in the process do not count.
 /// </summary>
 internal sealed class SendMeter : IDisposable
 {
     private const string MeterName = "Spead2.Send";
     private const string PacketsInstrument = "spead2.send.packets";
     private const string BytesInstrument = "spead2.send.bytes";
+    private const string StreamTag = "spead2.stream";
+    private static int s_meters;
 
     private readonly MeterListener _listener = new();
     private long _packets;
@@ -30,6 +33,9 @@ internal sealed class SendMeter : IDisposable
         _listener.SetMeasurementEventCallback<long>(OnMeasurement);
         _listener.Start();
     }
+
+    /// <summary>The StreamConfig.StreamName of the stream to count, unique in the process.</summary>
+    public string StreamName { get; } = $"spead2-typed bench {Interlocked.Increment(ref s_meters)}";
 
     /// <summary>Packets sent since this meter started.</summary>
     public long Packets => Interlocked.Read(ref _packets);
@@ -66,6 +72,8 @@ internal sealed class SendMeter : IDisposable
 
     private void OnMeasurement(Instrument instrument, long value, ReadOnlySpan<KeyValuePair<string, object?>> tags, object? state)
     {
+        if (!IsOurs(tags))
+            return;
         if (instrument.Name == PacketsInstrument)
         {
             Interlocked.Add(ref _packets, value);
@@ -86,6 +94,16 @@ internal sealed class SendMeter : IDisposable
                 r.Overflowed = true;
             }
         }
+    }
+
+    private bool IsOurs(ReadOnlySpan<KeyValuePair<string, object?>> tags)
+    {
+        foreach (var tag in tags)
+        {
+            if (tag.Key == StreamTag)
+                return tag.Value is string name && name == StreamName;
+        }
+        return false;
     }
 
     public void Dispose() => _listener.Dispose();

@@ -3,24 +3,36 @@ using Spead2.Send;
 
 namespace Spead2.Cli.Bench;
 
-/// <summary>Opens a UDP stream that uses the system calls <c>--mode</c> asked for.</summary>
+/// <summary>Opens a UDP stream that uses the system calls <c>--mode</c> asked for, through <see cref="UdpStreamOptions"/>.</summary>
 internal static class SendPaths
 {
-    public static UdpStream Open(IPEndPoint sink, StreamConfig config, int bufferSize, SendPath path)
-    {
-        // Until the library takes the choice as an option, the stream reads it from the environment when its
-        // transport is made; only these two variables, and only for the modes that ask for them.
-        if (path == SendPath.Portable)
-            Environment.SetEnvironmentVariable("SPEAD2_PORTABLE_SEND", "1");
-        else if (path == SendPath.Mmsg)
-            Environment.SetEnvironmentVariable("SPEAD2_DISABLE_GSO", "1");
-        return new UdpStream([sink], config, bufferSize);
-    }
+    public static UdpStream Open(IPEndPoint sink, StreamConfig config, int bufferSize, SendPath path) =>
+        new([sink], config, Options(path, bufferSize));
 
-    public static string Describe(SendPath path) => path switch
+    /// <summary>The stream options for <paramref name="path"/>: the library's switches, not the environment.</summary>
+    public static UdpStreamOptions Options(SendPath path, int bufferSize) => new()
     {
-        SendPath.Gso => "sendmmsg + UDP GSO where available",
-        SendPath.Mmsg => "sendmmsg without GSO",
-        _ => "one SendTo per packet",
+        BufferSize = bufferSize,
+        PortableSend = path == SendPath.Portable,
+        Gso = path == SendPath.Gso,
     };
+
+    /// <summary>The path in words, and the environment variables that override the options if the user set them.</summary>
+    public static string Describe(SendPath path)
+    {
+        string text = path switch
+        {
+            SendPath.Gso => "sendmmsg + UDP GSO where available",
+            SendPath.Mmsg => "sendmmsg without GSO",
+            _ => "one SendTo per packet",
+        };
+        // The library lets these process-wide switches win over the stream's options; the report says so rather
+        // than claiming a path that is not in use.
+        foreach (string variable in (ReadOnlySpan<string>)["SPEAD2_PORTABLE_SEND", "SPEAD2_DISABLE_GSO"])
+        {
+            if (Environment.GetEnvironmentVariable(variable) is { Length: > 0 } value)
+                text += $" ({variable}={value} is set and overrides --mode)";
+        }
+        return text;
+    }
 }

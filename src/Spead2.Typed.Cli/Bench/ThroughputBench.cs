@@ -28,7 +28,8 @@ internal static class ThroughputBench
             $"heap {CliOptions.FormatSize(o.HeapSize)}, packet {o.PacketSize} B, {Units.Count(o.Heaps)} heaps/run, {o.Runs} runs, mode {o.Path.ToString().ToLowerInvariant()}, sink {o.Sink.ToString().ToLowerInvariant()}"));
         using var sink = new Sink(o.Sink, receiveBufferSize: 4 << 20);
         using var meter = new SendMeter();
-        using var sender = new BenchSender(sink.EndPoint, o.HeapSize, o.PacketSize, o.Path, inlineContinuations: o.InlineContinuations);
+        using var sender = new BenchSender(sink.EndPoint, o.HeapSize, o.PacketSize, o.Path, inlineContinuations: o.InlineContinuations,
+            streamName: meter.StreamName);
         output.WriteLine($"path: {sender.Description}");
 
         // Tiered JIT needs a while to reach its final code on a busy machine, hence a warm-up of at least 400 heaps.
