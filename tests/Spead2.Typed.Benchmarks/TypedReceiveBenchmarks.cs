@@ -31,7 +31,7 @@ public class TypedReceiveBenchmarks
     public void Setup()
     {
         var shapes = new SpeadShapes { { nameof(BenchXeng.XengRaw), Channels, Baselines, 2 } };
-        var generator = new HeapGenerator<BenchXeng>(shapes);
+        var generator = new HeapWriter<BenchXeng>(shapes);
         _reader = new HeapReader<BenchXeng>(shapes);
         var vis = new int[Channels * Baselines * 2];
         _buffer = new BenchXeng(0, 0, new int[vis.Length]);
@@ -44,7 +44,7 @@ public class TypedReceiveBenchmarks
     {
         var assembler = new HeapAssembler();
         var ready = new List<ReceivedHeap>();
-        var packets = new PacketGenerator(heap, 1, 8972);
+        var packets = new Packetizer(heap, 1, 8972);
         var buffer = new byte[9000];
         while (packets.HasNextPacket)
             assembler.AddPacket(buffer.AsSpan(0, packets.NextPacket(buffer)), ready);

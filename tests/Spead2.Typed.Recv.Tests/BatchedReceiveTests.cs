@@ -2,6 +2,7 @@ using System.Diagnostics.Metrics;
 using System.Net;
 using System.Net.Sockets;
 using System.Runtime.InteropServices;
+using Microsoft.Extensions.Diagnostics.Metrics.Testing;
 using Microsoft.Extensions.Logging;
 using Spead2.Recv.Native;
 using static Spead2.Recv.Tests.Wire;
@@ -224,8 +225,14 @@ public partial class BatchedReceiveTests
         Assert.Equal(1, s.IncompleteHeapsFlushed);
     }
 
-    private sealed class CapturingLogger : ILogger
+    private sealed class CapturingLogger : ILogger, ILoggerProvider
     {
+        public ILogger CreateLogger(string categoryName) => this;
+
+        public void Dispose()
+        {
+        }
+
         public List<string> Messages { get; } = [];
 
         public IDisposable? BeginScope<TState>(TState state) where TState : notnull => null;
@@ -243,7 +250,7 @@ public partial class BatchedReceiveTests
     public async Task ClippedBufferWarningNamesTheSysctlAndWhatWasGranted()
     {
         var logger = new CapturingLogger();
-        await using var stream = new ReceiveStream(new ReceiveStreamConfig { Logger = logger });
+        await using var stream = new ReceiveStream(new ReceiveStreamConfig { LoggerFactory = new LoggerFactory([logger]) });
         var reader = stream.AddUdpReader(new IPEndPoint(IPAddress.Loopback, 0), bufferSize: 1 << 30);
         string warning = Assert.Single(logger.Messages, m => m.Contains("socket buffer"));
         Assert.Contains("net.core.rmem_max", warning);
@@ -252,7 +259,7 @@ public partial class BatchedReceiveTests
 
         // A request the OS grants in full is not warned about.
         var quiet = new CapturingLogger();
-        await using var small = new ReceiveStream(new ReceiveStreamConfig { Logger = quiet });
+        await using var small = new ReceiveStream(new ReceiveStreamConfig { LoggerFactory = new LoggerFactory([quiet]) });
         small.AddUdpReader(new IPEndPoint(IPAddress.Loopback, 0), bufferSize: 64 * 1024);
         Assert.DoesNotContain(quiet.Messages, m => m.Contains("socket buffer"));
     }
@@ -399,7 +406,7 @@ public class ReceiveMetricsTests
         listener.SetMeasurementEventCallback<long>((instrument, value, tags, _) =>
         {
             if (instrument.Name == "spead2.recv.rejected_packets_by_reason")
-                reasons[(string)tags[0].Value!] = value;
+                reasons[(string)tags[1].Value!] = value; // tags[0] is the stream
             else
                 values[instrument.Name] = value;
         });
@@ -423,6 +430,56 @@ public class ReceiveMetricsTests
         Assert.Equal(1, reasons["out_of_order"]);
         Assert.Equal(1, reasons.Values.Sum());
         Assert.Equal(["duplicate", "inconsistent", "out_of_order", "over_limits", "unsized"], reasons.Keys.Order());
+    }
+
+    [Fact]
+    public async Task CountersThroughTheConfiguredMeterFactoryAreExactAndNameTheStream()
+    {
+        using var meters = new MeterFactory();
+        using var heaps = new MetricCollector<long>(meters, "Spead2.Recv", "spead2.recv.heaps");
+        using var packets = new MetricCollector<long>(meters, "Spead2.Recv", "spead2.recv.packets");
+        using var malformed = new MetricCollector<long>(meters, "Spead2.Recv", "spead2.recv.malformed_packets");
+        await using var stream = new ReceiveStream(new ReceiveStreamConfig { MeterFactory = meters, StreamName = "exact" });
+
+        // Two whole heaps of two packets each, then three bytes that are no packet.
+        stream.AddBufferReader(Concat(
+            Heap(40, 1, [HeapItem.Addressed(0x1000, new byte[150])], chunk: 100)
+                .Concat(Heap(40, 2, [HeapItem.Addressed(0x1000, new byte[150])], chunk: 100))
+                .Concat([new byte[] { 1, 2, 3 }])));
+        await RoundTripTests.Collect(stream).WaitAsync(TimeSpan.FromSeconds(20));
+
+        foreach (var collector in new[] { heaps, packets, malformed })
+            collector.RecordObservableInstruments();
+        Assert.Equal(2, heaps.LastMeasurement!.Value);
+        Assert.Equal(4, packets.LastMeasurement!.Value);
+        Assert.Equal(1, malformed.LastMeasurement!.Value);
+        foreach (var collector in new[] { heaps, packets, malformed })
+            Assert.Equal("exact", collector.LastMeasurement!.Tags["spead2.stream"]);
+    }
+
+    /// <summary>A meter factory for one test: its meters carry it as their scope, so collectors see only this test's stream.</summary>
+    private sealed class MeterFactory : IMeterFactory
+    {
+        private readonly List<Meter> _meters = [];
+
+        public Meter Create(MeterOptions options)
+        {
+            options.Scope = this;
+            var meter = new Meter(options);
+            lock (_meters)
+                _meters.Add(meter);
+            return meter;
+        }
+
+        public void Dispose()
+        {
+            lock (_meters)
+            {
+                foreach (var meter in _meters)
+                    meter.Dispose();
+                _meters.Clear();
+            }
+        }
     }
 }
 

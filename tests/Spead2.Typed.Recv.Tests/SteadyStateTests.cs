@@ -48,8 +48,14 @@ public class SteadyStateTests
         Assert.True(bestWhole / 40 < 512, $"{bestWhole / 40} bytes per heap");
     }
 
-    private sealed class CapturingLogger : ILogger
+    private sealed class CapturingLogger : ILogger, ILoggerProvider
     {
+        public ILogger CreateLogger(string categoryName) => this;
+
+        public void Dispose()
+        {
+        }
+
         public List<(LogLevel Level, string Message)> Entries { get; } = [];
 
         public IDisposable? BeginScope<TState>(TState state) where TState : notnull => null;
@@ -67,7 +73,7 @@ public class SteadyStateTests
     public async Task ClippedSocketBufferIsLoggedAndDroppedHeapsToo()
     {
         var logger = new CapturingLogger();
-        await using var stream = new ReceiveStream(new ReceiveStreamConfig { Logger = logger });
+        await using var stream = new ReceiveStream(new ReceiveStreamConfig { LoggerFactory = new LoggerFactory([logger]) });
         // Far above any sane net.core.rmem_max: the OS clips it, and that is worth a warning.
         var reader = stream.AddUdpReader(new IPEndPoint(IPAddress.Loopback, 0), bufferSize: 1 << 30);
         Assert.True(reader.ReceiveBufferSize < 1 << 30);

@@ -44,7 +44,7 @@ public class AllocationTests
     [InlineData(1)]
     public void BuildingAndPacketisingAllocatesNothing(int? descriptorFrequency)
     {
-        var generator = new HeapGenerator<Everything>(descriptorFrequency);
+        var generator = new HeapWriter<Everything>(descriptorFrequency);
         var heap = new Heap(generator.Flavour);
         var packet = new byte[1472];
         long sent = 0;
@@ -53,7 +53,7 @@ public class AllocationTests
         {
             heap.Clear();
             generator.AddToHeap(Value, heap);
-            var packets = new PacketGenerator(heap, i + 1, packet.Length);
+            var packets = new Packetizer(heap, i + 1, packet.Length);
             while (packets.HasNextPacket)
             {
                 sent += packets.NextPacket(packet);
@@ -81,7 +81,7 @@ public class AllocationTests
     public void TheMeasurementSeesAllocations()
     {
         // Guards the guard: the same measurement must notice a heap that is not reused.
-        var generator = new HeapGenerator<Everything>();
+        var generator = new HeapWriter<Everything>();
         var allocated = Measure(10, _ => generator.GetHeap(Value));
         Assert.True(allocated > 0);
     }

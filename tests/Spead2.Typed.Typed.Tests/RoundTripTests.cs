@@ -26,7 +26,7 @@ public class RoundTripTests
             Spectrum: [new Complex(1, 2), new Complex(3, 4)], Flags: [true, false, true], Halves: [(Half)1, (Half)(-2)],
             History: [Mode.Idle, Mode.Track], Tiny: [7u]);
         var flavour = new Flavour(4, 64, heapAddressBits);
-        var heap = new HeapGenerator<Everything>(flavour: flavour).GetHeap(value);
+        var heap = new HeapWriter<Everything>(flavour: flavour).GetHeap(value);
 
         var group = new ItemGroup();
         var received = Receive(heap, maxPacketSize);
@@ -68,7 +68,7 @@ public class RoundTripTests
     {
         var assembler = new HeapAssembler();
         var ready = new List<ReceivedHeap>();
-        var packets = new PacketGenerator(heap, 1, maxPacketSize);
+        var packets = new Packetizer(heap, 1, maxPacketSize);
         var buffer = new byte[maxPacketSize];
         while (packets.HasNextPacket)
         {

@@ -1,4 +1,6 @@
 using System.Diagnostics.Metrics;
+using Microsoft.Extensions.Diagnostics.Metrics.Testing;
+using Spead2.Send.Engine;
 using Spead2.Send.Tests.Support;
 
 namespace Spead2.Send.Tests.Streams;
@@ -56,6 +58,49 @@ public class MetricsTests
             Assert.True(totals.GetValueOrDefault("spead2.send.packets") >= 3);
             Assert.True(totals.GetValueOrDefault("spead2.send.bytes") >= bytes);
             Assert.True(totals.GetValueOrDefault("spead2.send.heaps_dropped") >= 1);
+        }
+    }
+
+    [Fact]
+    public async Task CountersThroughTheConfiguredMeterFactoryAreExactAndNameTheStream()
+    {
+        using var meters = new TestMeterFactory();
+        using var heaps = new MetricCollector<long>(meters, "Spead2.Send", "spead2.send.heaps");
+        using var packets = new MetricCollector<long>(meters, "Spead2.Send", "spead2.send.packets");
+        using var bytes = new MetricCollector<long>(meters, "Spead2.Send", "spead2.send.bytes");
+        using var errors = new MetricCollector<long>(meters, "Spead2.Send", "spead2.send.packet_errors");
+        using var dropped = new MetricCollector<long>(meters, "Spead2.Send", "spead2.send.heaps_dropped");
+
+        var transport = new TestTransport { Gated = true };
+        var config = new StreamConfig { MaxHeaps = 1, MeterFactory = meters, StreamName = "exact" };
+        var stream = new TestStream(transport, config);
+        var heap = SpeadWire.HeapOf(4000, 1);
+        ValueTask<long> a = stream.SendHeapAsync(heap);
+        transport.WaitForEntry();
+        ValueTask<long> refused = stream.SendHeapAsync(SpeadWire.HeapOf(10, 2));
+        Assert.True(refused.IsFaulted);
+        transport.Release(10);
+        long sent = await a;
+        await stream.DisposeAsync();
+
+        // The packets of the heap, counted by packetizing it the way the stream does.
+        int expectedPackets = 0;
+        var packetizer = new Packetizer(heap, 1, config.MaxPacketSize);
+        var buffer = new byte[config.MaxPacketSize];
+        while (packetizer.HasNextPacket)
+        {
+            packetizer.NextPacket(buffer);
+            expectedPackets++;
+        }
+        Assert.True(expectedPackets >= 3);
+        Assert.Equal(1, heaps.GetMeasurementSnapshot().EvaluateAsCounter());
+        Assert.Equal(expectedPackets, packets.GetMeasurementSnapshot().EvaluateAsCounter());
+        Assert.Equal(sent, bytes.GetMeasurementSnapshot().EvaluateAsCounter());
+        Assert.Equal(0, errors.GetMeasurementSnapshot().EvaluateAsCounter());
+        Assert.Equal(1, dropped.GetMeasurementSnapshot().EvaluateAsCounter());
+        foreach (var collector in new[] { heaps, packets, bytes, dropped })
+        {
+            Assert.All(collector.GetMeasurementSnapshot(), m => Assert.Equal("exact", m.Tags["spead2.stream"]));
         }
     }
 }

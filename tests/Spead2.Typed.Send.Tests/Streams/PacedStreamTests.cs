@@ -7,6 +7,17 @@ namespace Spead2.Send.Tests.Streams;
 /// <summary>The pacer inside a real stream, with the writer thread sleeping on a fake clock.</summary>
 public class PacedStreamTests
 {
+    /// <summary>Total bytes of the heap's packets, counted by packetizing it into a scratch buffer.</summary>
+    private static long PacketBytes(Heap heap, int maxPacketSize)
+    {
+        var packetizer = new Packetizer(heap, 0, maxPacketSize);
+        var buffer = new byte[maxPacketSize];
+        long total = 0;
+        while (packetizer.HasNextPacket)
+            total += packetizer.NextPacket(buffer);
+        return total;
+    }
+
     private static readonly TimeSpan Patience = TimeSpan.FromSeconds(20);
 
     // Waits (in real time, bounded) until the writer has produced a condition; a safety net, not a timing check.
@@ -24,10 +35,10 @@ public class PacedStreamTests
         // 1000 B/s, 2000-byte bursts, 1000-byte packets (the heap is one 10-packet heap).
         var time = new FakeTimeProvider();
         var config = new StreamConfig { Rate = 1000, BurstSize = 2000, MaxPacketSize = 1000 };
-        var stream = new BytesStream(config, null, time);
+        var stream = new BytesStream(config, time);
         await using var clocked = new Clocked(stream, time);
         var heap = SpeadWire.HeapOf(9000, 1);
-        long total = PacketGenerator.MeasureHeap(heap, 1000);
+        long total = PacketBytes(heap, 1000);
         ValueTask<long> send = stream.SendHeapAsync(heap);
 
         // First burst at once: packets until 2000 bytes have gone (two packets of 1000, 1000).
@@ -52,7 +63,7 @@ public class PacedStreamTests
     public async Task AHeapWithRateZeroIsNotLimitedOnASlowStream()
     {
         var time = new FakeTimeProvider();
-        var stream = new BytesStream(new StreamConfig { Rate = 1, BurstSize = 100 }, null, time);
+        var stream = new BytesStream(new StreamConfig { Rate = 1, BurstSize = 100 }, time);
         await using var clocked = new Clocked(stream, time);
         // Without the override this would take days of fake time; with rate 0 it needs none.
         for (int i = 0; i < 3; i++)
@@ -66,7 +77,7 @@ public class PacedStreamTests
     {
         // Stream unlimited, heap limited to 1000 B/s: the heap's second burst waits for the fake clock.
         var time = new FakeTimeProvider();
-        var stream = new BytesStream(new StreamConfig { BurstSize = 1000, MaxPacketSize = 1000 }, null, time);
+        var stream = new BytesStream(new StreamConfig { BurstSize = 1000, MaxPacketSize = 1000 }, time);
         await using var clocked = new Clocked(stream, time);
         var heap = SpeadWire.HeapOf(3000, 1);
         ValueTask<long> send = stream.SendHeapAsync(heap, rate: 1000);
@@ -84,7 +95,7 @@ public class PacedStreamTests
     public async Task DisposeWaitsForARateLimitedHeapInsteadOfDroppingIt()
     {
         var time = new FakeTimeProvider();
-        var stream = new BytesStream(new StreamConfig { Rate = 1000, BurstSize = 1000, MaxPacketSize = 1000 }, null, time);
+        var stream = new BytesStream(new StreamConfig { Rate = 1000, BurstSize = 1000, MaxPacketSize = 1000 }, time);
         ValueTask<long> send = stream.SendHeapAsync(SpeadWire.HeapOf(2500, 1));
         Task dispose = stream.DisposeAsync().AsTask();
         WaitUntil(() => stream.Length == 1000, "the first burst is out");
@@ -102,7 +113,7 @@ public class PacedStreamTests
         // one burst per second, not at the catch-up rate (1 per 0.952 s).
         var time = new FakeTimeProvider();
         var config = new StreamConfig { Rate = 1000, BurstSize = 1000, MaxPacketSize = 1000 };
-        var stream = new BytesStream(config, null, time);
+        var stream = new BytesStream(config, time);
         await using var clocked = new Clocked(stream, time);
         await SendPaced(stream, time, SpeadWire.HeapOf(1912, 1), 2000); // two packets of exactly 1000 bytes
         time.Advance(TimeSpan.FromSeconds(10));
@@ -131,7 +142,7 @@ public class PacedStreamTests
     {
         var time = new FakeTimeProvider();
         var config = new StreamConfig { Rate = 1000, BurstSize = 1000, MaxPacketSize = 1000, RateMethod = RateMethod.Hw };
-        var stream = new BytesStream(config, null, time);
+        var stream = new BytesStream(config, time);
         await using var clocked = new Clocked(stream, time);
         ValueTask<long> send = stream.SendHeapAsync(SpeadWire.HeapOf(1900, 1));
         WaitUntil(() => stream.Length == 1000, "the first burst is out");
@@ -158,7 +169,7 @@ public class PacedStreamTests
     {
         // The heap is one whole burst, so the writer then paces a 1 s pause on the fake clock, which never moves here.
         var time = new FakeTimeProvider();
-        var stream = new BytesStream(new StreamConfig { Rate = 1000, BurstSize = 1000, MaxPacketSize = 1000 }, null, time);
+        var stream = new BytesStream(new StreamConfig { Rate = 1000, BurstSize = 1000, MaxPacketSize = 1000 }, time);
         await stream.SendHeapAsync(SpeadWire.HeapOf(952, 1)).AsTask().WaitAsync(Patience);
         await stream.DisposeAsync().AsTask().WaitAsync(Patience);
         Assert.Equal(1000, stream.GetValue().Length);

@@ -3,7 +3,7 @@ using Microsoft.Extensions.Logging;
 namespace Spead2.Send.Tests.Support;
 
 /// <summary>Collects log entries so tests can check warnings.</summary>
-internal sealed class ListLogger : ILogger
+internal sealed class ListLogger : ILogger, ILoggerProvider
 {
     private readonly List<(LogLevel Level, EventId Id, string Message)> _entries = [];
 
@@ -29,5 +29,12 @@ internal sealed class ListLogger : ILogger
         {
             _entries.Add((logLevel, eventId, formatter(state, exception)));
         }
+    }
+
+    // Also its own provider, so that a stream's LoggerFactory can hand it out.
+    public ILogger CreateLogger(string categoryName) => this;
+
+    public void Dispose()
+    {
     }
 }

@@ -7,7 +7,7 @@ using Spead2.Tests.Reference;
 namespace Spead2.Tests.Wire;
 
 /// <summary>
-/// PacketGenerator against the independent reference encoder (and, for the short cases, hand-written hex from
+/// Packetizer against the independent reference encoder (and, for the short cases, hand-written hex from
 /// spead-protocol.md), one layout rule at a time.
 /// </summary>
 public class PacketGeneratorVectorTests
@@ -348,7 +348,7 @@ public class PacketGeneratorVectorTests
         var atRounded = CorePackets.Generate(heap, 1, rounded);
         HexDump.AssertPacketsEqual(atRounded, atRequested);
         Assert.Equal(rounded, atRequested[0].Length);
-        Assert.Equal(rounded, new PacketGenerator(heap, 1, requested).PacketSize);
+        Assert.Equal(rounded, new Packetizer(heap, 1, requested).PacketSize);
         WireAssert.MatchesReference(model, 1, requested);
     }
 

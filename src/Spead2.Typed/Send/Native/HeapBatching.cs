@@ -84,23 +84,6 @@ internal static unsafe class HeapBatching
     // Zero padding points here: allocated once, never freed, never written after allocation.
     private static readonly nint s_zeros = (nint)NativeMemory.AllocZeroed(ZeroBlockSize);
 
-    /// <summary>
-    /// Adds packets of <paramref name="generator"/> to <paramref name="batch"/> while it has room; returns true
-    /// when the heap has no packets left. <paramref name="pins"/> must hold the generator's heap pinned
-    /// until the batch has been sent.
-    /// </summary>
-    public static bool AddPackets(PacketBatch batch, ref PacketGenerator generator, PinnedHeap pins, int endpointIndex)
-    {
-        int reserve = generator.PacketSize;
-        while (generator.HasNextPacket)
-        {
-            if (!batch.HasRoom(reserve, 1))
-                return false;
-            AddPacket(batch, ref generator, pins, endpointIndex);
-        }
-        return true;
-    }
-
     /// <summary>Packets from this size up are sent zero-copy (see <see cref="PreferGather"/>).</summary>
     public const int GatherMinPacketSize = 4096;
 
@@ -118,9 +101,12 @@ internal static unsafe class HeapBatching
     /// packets with a header each and a few payload pieces, and scratch for a whole packet per packet (only
     /// what a packet really uses is kept, so this bounds the worst case of many small items).
     /// </summary>
-    public static UdpBatchSender CreateUdpGatherBatch(System.Net.Sockets.Socket socket, IReadOnlyList<System.Net.IPEndPoint> endpoints, int maxPackets, int packetSize) =>
+    public static UdpBatchSender CreateUdpGatherBatch(System.Net.Sockets.Socket socket, IReadOnlyList<System.Net.IPEndPoint> endpoints, int maxPackets, int packetSize,
+        bool forcePortable = false, bool allowGso = true) =>
         new(socket, endpoints, new UdpBatchSenderOptions
         {
+            ForcePortable = forcePortable,
+            AllowGso = allowGso,
             MaxPackets = maxPackets,
             MaxIovecs = maxPackets * 4,
             ScratchBytes = checked(maxPackets * (packetSize + 8)),   // + rounding of each packet to 8 bytes
@@ -136,7 +122,7 @@ internal static unsafe class HeapBatching
         });
 
     /// <summary>Adds the next packet of <paramref name="generator"/>; the batch must have room for a whole packet of scratch.</summary>
-    public static int AddPacket(PacketBatch batch, ref PacketGenerator generator, PinnedHeap pins, int endpointIndex)
+    public static int AddPacket(PacketBatch batch, ref Packetizer generator, PinnedHeap pins, int endpointIndex)
     {
         var scratch = batch.BeginPacket(endpointIndex, generator.PacketSize);
         int headerLength = generator.NextPacketHeader(scratch, out _);

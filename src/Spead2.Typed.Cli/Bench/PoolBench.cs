@@ -3,7 +3,7 @@ using System.Globalization;
 using System.Net;
 using Spead2.Send;
 
-namespace Spead2.Cli;
+namespace Spead2.Cli.Bench;
 
 /// <summary>
 /// <c>spead2-typed bench --pool-streams 1,2,8</c>: the aggregate throughput of N UDP streams that share one
@@ -11,10 +11,10 @@ namespace Spead2.Cli;
 /// </summary>
 internal static class PoolBench
 {
-    /// <summary>Runs each stream count <paramref name="runs"/> times per arrangement and prints medians.</summary>
-    public static async Task<int> RunAsync(IReadOnlyList<int> streamCounts, int poolThreads, int heapSize, int packet, int heapsPerStream,
-        int runs, TextWriter output)
+    /// <summary>Runs each stream count <see cref="PoolOptions.Runs"/> times per arrangement and prints medians.</summary>
+    public static async Task<int> RunAsync(PoolOptions options, TextWriter output)
     {
+        var (streamCounts, poolThreads, heapSize, packet, heapsPerStream, runs) = options;
         int port;
         using (var probe = new System.Net.Sockets.Socket(System.Net.Sockets.AddressFamily.InterNetwork, System.Net.Sockets.SocketType.Dgram, System.Net.Sockets.ProtocolType.Udp))
         {

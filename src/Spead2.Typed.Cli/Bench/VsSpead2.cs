@@ -3,7 +3,7 @@ using System.Globalization;
 using System.Runtime.InteropServices;
 using System.Text.RegularExpressions;
 
-namespace Spead2.Cli;
+namespace Spead2.Cli.Bench;
 
 /// <summary>
 /// <c>spead2-typed bench --vs-spead2</c>: spead2's own <c>spead2_send</c> and our <c>send</c> command, run as
@@ -56,17 +56,13 @@ internal static partial class VsSpead2
         return cases;
     }
 
-    /// <summary>Runs every case <paramref name="runs"/> times per sender, alternating, and prints the table.</summary>
-    /// <param name="cases">The cases.</param>
-    /// <param name="runs">Runs of each sender per case.</param>
-    /// <param name="maxHeaps">MaxHeaps (spead2's --max-heaps) for both.</param>
-    /// <param name="oursCommand">Our sender's command prefix (before <c>send ...</c>); null for this program.</param>
-    /// <param name="oursExtra">Extra arguments for our sender.</param>
+    /// <summary>Runs every case <see cref="VsSpead2Options.Runs"/> times per sender, alternating, and prints the table.</summary>
+    /// <param name="options">The cases, runs, MaxHeaps and our sender's command.</param>
     /// <param name="output">Where the report goes.</param>
     /// <param name="lookForSpead2">False to run ours alone even when spead2_send is on PATH (tests).</param>
-    public static async Task<int> RunAsync(IReadOnlyList<Case> cases, int runs, int maxHeaps, string? oursCommand, string? oursExtra, TextWriter output,
-        bool lookForSpead2 = true)
+    public static async Task<int> RunAsync(VsSpead2Options options, TextWriter output, bool lookForSpead2 = true)
     {
+        var (cases, runs, maxHeaps, oursCommand, oursExtra) = options;
         string? spead2 = lookForSpead2 ? FindOnPath("spead2_send") : null;
         string[] ours = oursCommand is { Length: > 0 } ? Split(oursCommand) : OwnCommand();
         string[] extra = oursExtra is { Length: > 0 } ? Split(oursExtra) : [];
