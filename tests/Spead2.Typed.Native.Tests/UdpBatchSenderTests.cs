@@ -336,8 +336,11 @@ public sealed unsafe class UdpBatchSenderTests : IDisposable
         {
             var mine = new List<byte[]>();
             for (int i = 0; i < expected.Count; i++)
+            {
                 if (endpointOf(i) == e)
                     mine.Add(expected[i]);
+            }
+
             var got = _receivers[e].ReceiveAll(mine.Count);
             Assert.Equal(mine.Count, got.Count);
             for (int i = 0; i < mine.Count; i++)
