@@ -74,32 +74,32 @@ public class FuzzTests(ITestOutputHelper output)
                     p[r.Next(p.Length)] = (byte)r.Next(256);
                     break;
                 case 2:     // overwrite a pointer-aligned word with something interesting
-                {
-                    int words = p.Length / 8;
-                    if (words < 2)
-                        break;
-                    int w = r.Next(1, words);
-                    ulong value = r.Next(5) switch
                     {
-                        0 => ulong.MaxValue,
-                        1 => (1UL << 63) | ((ulong)(uint)r.Next(1, 7) << (8 * (p[3] & 7))) | (ulong)r.NextInt64(),
-                        2 => (ulong)r.NextInt64(),
-                        3 => (1UL << 63) | ((ulong)(uint)r.Next(1, 5) << 40) | (uint)r.Next(0, 1 << 20),
-                        _ => 0,
-                    };
-                    BinaryPrimitives.WriteUInt64BigEndian(p.AsSpan(8 * w), value);
-                    break;
-                }
+                        int words = p.Length / 8;
+                        if (words < 2)
+                            break;
+                        int w = r.Next(1, words);
+                        ulong value = r.Next(5) switch
+                        {
+                            0 => ulong.MaxValue,
+                            1 => (1UL << 63) | ((ulong)(uint)r.Next(1, 7) << (8 * (p[3] & 7))) | (ulong)r.NextInt64(),
+                            2 => (ulong)r.NextInt64(),
+                            3 => (1UL << 63) | ((ulong)(uint)r.Next(1, 5) << 40) | (uint)r.Next(0, 1 << 20),
+                            _ => 0,
+                        };
+                        BinaryPrimitives.WriteUInt64BigEndian(p.AsSpan(8 * w), value);
+                        break;
+                    }
                 case 3:     // truncate
                     Array.Resize(ref p, r.Next(p.Length));
                     break;
                 case 4:     // append junk
-                {
-                    int old = p.Length;
-                    Array.Resize(ref p, old + r.Next(1, 32));
-                    r.NextBytes(p.AsSpan(old));
-                    break;
-                }
+                    {
+                        int old = p.Length;
+                        Array.Resize(ref p, old + r.Next(1, 32));
+                        r.NextBytes(p.AsSpan(old));
+                        break;
+                    }
                 case 5:     // lie about the pointer count
                     if (p.Length >= 8)
                         BinaryPrimitives.WriteUInt16BigEndian(p.AsSpan(6), (ushort)r.Next(0, 1 << 16));
@@ -112,13 +112,13 @@ public class FuzzTests(ITestOutputHelper output)
                     }
                     break;
                 case 7:     // splice with another packet
-                {
-                    var other = corpus[r.Next(corpus.Count)].Packet;
-                    int cut = r.Next(p.Length + 1);
-                    int from = r.Next(other.Length + 1);
-                    p = p.AsSpan(0, cut).ToArray().Concat(other.AsSpan(from).ToArray()).ToArray();
-                    break;
-                }
+                    {
+                        var other = corpus[r.Next(corpus.Count)].Packet;
+                        int cut = r.Next(p.Length + 1);
+                        int from = r.Next(other.Length + 1);
+                        p = p.AsSpan(0, cut).ToArray().Concat(other.AsSpan(from).ToArray()).ToArray();
+                        break;
+                    }
                 default:    // duplicate a word (repeated pointers)
                     if (p.Length >= 16)
                     {

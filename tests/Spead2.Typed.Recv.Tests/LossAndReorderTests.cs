@@ -18,7 +18,9 @@ public class LossAndReorderTests
             {
                 long id = 0x1000 + i;
                 if (r.Next(3) == 0)
+                {
                     items.Add(HeapItem.Imm(id, r.NextInt64(0, 1L << 40)));
+                }
                 else
                 {
                     var bytes = new byte[r.Next(1, 3000)];

@@ -52,7 +52,9 @@ internal static class Wire
         foreach (var item in items)
         {
             if (item.Bytes is null)
+            {
                 pointers.Add(Imm(hab, item.Id, item.Immediate));
+            }
             else
             {
                 pointers.Add(Addr(hab, item.Id, payload.Count));
