@@ -48,7 +48,7 @@ public class MakePartialCodeFixTests
         {
             partial class Middle
             {
-                partial record struct {|SPEAD0001:Dump|}([SpeadItem(0x1000)] int A);
+                partial record struct Dump([SpeadItem(0x1000)] int A);
             }
         }
         """);
