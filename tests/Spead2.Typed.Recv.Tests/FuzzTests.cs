@@ -1,20 +1,19 @@
-using System.Buffers.Binary;
-using System.Diagnostics;
+using CsCheck;
 using Spead2.Send;
+using Spead2.TestSupport;
 using Xunit.Abstractions;
 
 namespace Spead2.Recv.Tests;
 
 /// <summary>
-/// A bounded mutation fuzzer over a corpus of real packets (every flavour, bug-compat mix,
+/// A mutation fuzzer on CsCheck over a corpus of real packets (every flavour, bug-compat mix,
 /// packet sizes, descriptors): mutated packets go through the decoder, the assembler, the TCP
 /// framer, descriptor decoding and ItemGroup updates. Nothing may throw out, memory held by the
-/// assembler stays within its bound, and the counters add up.
+/// assembler stays within its bound, and the counters add up. Cases are generated data, so a
+/// failure is shrunk to a small case and printed with a seed that replays it (seed: or CsCheck_Seed).
 /// </summary>
 public class FuzzTests(ITestOutputHelper output)
 {
-    private static readonly TimeSpan Budget = TimeSpan.FromSeconds(3);
-    private const int MaxIterations = 20_000_000;
 
     private static List<(Flavour Flavour, byte[] Packet)> Corpus()
     {
@@ -55,122 +54,89 @@ public class FuzzTests(ITestOutputHelper output)
         return corpus;
     }
 
-    private static byte[] Mutate(Random r, byte[] packet, List<(Flavour, byte[] Packet)> corpus)
+    private static readonly List<(Flavour Flavour, byte[] Packet)> CorpusPackets = Corpus();
+    private static readonly byte[][] CorpusBytes = [.. CorpusPackets.Select(c => c.Packet)];
+
+    /// <summary>A corpus packet, as it is (a quarter of the time) or with one to three mutations.</summary>
+    private static readonly Gen<(int Packet, Mutation[] Mutations)> GenPacket = Gen.Select(
+        Gen.Int[0, CorpusPackets.Count - 1],
+        Gen.Frequency((1, Gen.Const(Array.Empty<Mutation>())), (3, PacketMutations.OfPacket.Array[1, 3])));
+
+    private static byte[] Build((int Packet, Mutation[] Mutations) spec)
     {
-        var p = (byte[])packet.Clone();
-        int mutations = r.Next(1, 4);
-        for (int m = 0; m < mutations; m++)
-        {
-            if (p.Length == 0)
-                return [(byte)r.Next(256)];
-            switch (r.Next(9))
-            {
-                case 0:     // flip a bit
-                    p[r.Next(p.Length)] ^= (byte)(1 << r.Next(8));
-                    break;
-                case 1:     // set a byte
-                    p[r.Next(p.Length)] = (byte)r.Next(256);
-                    break;
-                case 2:     // overwrite a pointer-aligned word with something interesting
-                {
-                    int words = p.Length / 8;
-                    if (words < 2)
-                        break;
-                    int w = r.Next(1, words);
-                    ulong value = r.Next(5) switch
-                    {
-                        0 => ulong.MaxValue,
-                        1 => (1UL << 63) | ((ulong)(uint)r.Next(1, 7) << (8 * (p[3] & 7))) | (ulong)r.NextInt64(),
-                        2 => (ulong)r.NextInt64(),
-                        3 => (1UL << 63) | ((ulong)(uint)r.Next(1, 5) << 40) | (uint)r.Next(0, 1 << 20),
-                        _ => 0,
-                    };
-                    BinaryPrimitives.WriteUInt64BigEndian(p.AsSpan(8 * w), value);
-                    break;
-                }
-                case 3:     // truncate
-                    Array.Resize(ref p, r.Next(p.Length));
-                    break;
-                case 4:     // append junk
-                {
-                    int old = p.Length;
-                    Array.Resize(ref p, old + r.Next(1, 32));
-                    r.NextBytes(p.AsSpan(old));
-                    break;
-                }
-                case 5:     // lie about the pointer count
-                    if (p.Length >= 8)
-                        BinaryPrimitives.WriteUInt16BigEndian(p.AsSpan(6), (ushort)r.Next(0, 1 << 16));
-                    break;
-                case 6:     // change the flavour bytes
-                    if (p.Length >= 4)
-                    {
-                        p[2] = (byte)r.Next(0, 9);
-                        p[3] = (byte)(8 - p[2] + (r.Next(4) == 0 ? 1 : 0));
-                    }
-                    break;
-                case 7:     // splice with another packet
-                {
-                    var other = corpus[r.Next(corpus.Count)].Packet;
-                    int cut = r.Next(p.Length + 1);
-                    int from = r.Next(other.Length + 1);
-                    p = p.AsSpan(0, cut).ToArray().Concat(other.AsSpan(from).ToArray()).ToArray();
-                    break;
-                }
-                default:    // duplicate a word (repeated pointers)
-                    if (p.Length >= 16)
-                    {
-                        int w = r.Next(1, p.Length / 8);
-                        var word = p.AsSpan(8 * w, 8).ToArray();
-                        p = p.Concat(word).ToArray();
-                    }
-                    break;
-            }
-        }
-        return p;
+        var packet = CorpusBytes[spec.Packet];
+        foreach (var m in spec.Mutations)
+            packet = PacketMutations.Apply(packet, m, CorpusBytes);
+        return packet;
     }
 
+    /// <summary>An assembler configuration (flavour from a corpus packet) and the packets fed to one assembler.</summary>
+    private sealed record AssemblerCase(ReceiveStreamConfig Config, (int Packet, Mutation[] Mutations)[] Packets)
+    {
+        public override string ToString() =>
+            $"config {{OutOfOrder {Config.AllowOutOfOrder}, Incomplete {Config.DeliverIncompleteHeaps}, MaxHeaps {Config.MaxHeaps}, Substreams {Config.Substreams}, " +
+            $"MaxHeapSize {Config.MaxHeapSize}, MaxHeapPointers {Config.MaxHeapPointers}, StopOnStopItem {Config.StopOnStopItem}, {Config.BugCompat}}}, packets: " +
+            string.Join(" | ", Packets.Select(p => Convert.ToHexString(Build(p))));
+    }
+
+    private static readonly Gen<ReceiveStreamConfig> GenConfig = Gen.Select(
+        Gen.Select(Gen.Bool, Gen.Bool, Gen.Int[1, 5], Gen.Int[1, 3]),
+        Gen.Select(Gen.Int[8, 19], Gen.Bool, Gen.Int[0, 3], Gen.Int[0, CorpusPackets.Count - 1]),
+        (a, b) => new ReceiveStreamConfig
+        {
+            AllowOutOfOrder = a.Item1,
+            DeliverIncompleteHeaps = a.Item2,
+            MaxHeaps = a.Item3,
+            Substreams = a.Item4,
+            MaxHeapSize = 1 << b.Item1,
+            MaxHeapPointers = b.Item2 ? 64 : ReceiveStreamConfig.DefaultMaxHeapPointers,
+            StopOnStopItem = b.Item3 != 0,
+            BugCompat = CorpusPackets[b.Item4].Flavour.BugCompat,
+        });
+
+    private static readonly Gen<AssemblerCase> GenAssemblerCase =
+        Gen.Select(GenConfig, GenPacket.Array[1, 120], (config, packets) => new AssemblerCase(config, packets));
+
     [Fact]
+    [Trait("Category", "Slow")]
     public void MutatedPacketsNeverEscapeTheReceiver()
     {
-        var corpus = Corpus();
-        var r = new Random(12345);
-        var clock = Stopwatch.StartNew();
-        int iterations = 0, malformed = 0, delivered = 0, updateErrors = 0;
-        HeapAssembler? assembler = null;
-        ReceiveStreamConfig? config = null;
+        long packets = 0, malformed = 0, delivered = 0, updateErrors = 0;
+        GenAssemblerCase.Sample(c =>
+        {
+            var (m, d, u) = Assemble(c);
+            Interlocked.Add(ref packets, c.Packets.Length);
+            Interlocked.Add(ref malformed, m);
+            Interlocked.Add(ref delivered, d);
+            Interlocked.Add(ref updateErrors, u);
+        }, iter: 1500, print: c => c.ToString());
+        output.WriteLine($"{packets} packets from a corpus of {CorpusPackets.Count}: " +
+                         $"{malformed} malformed, {delivered} heaps delivered, {updateErrors} descriptor/value errors reported");
+        Assert.True(delivered > 0, "the fuzzer never produced a heap: the corpus or the mutations are broken");
+        Assert.True(malformed > 0, "no mutated packet was malformed: the mutations do nothing");
+    }
+
+    /// <summary>Feeds one case to a fresh assembler; nothing may escape, memory stays bounded, counters add up.</summary>
+    private static (int Malformed, int Delivered, int UpdateErrors) Assemble(AssemblerCase c)
+    {
+        var config = c.Config;
+        var assembler = new HeapAssembler(config);
         var ready = new List<ReceivedHeap>();
         var group = new ItemGroup();
-        while (iterations < MaxIterations && clock.Elapsed < Budget)
+        int malformed = 0, delivered = 0, updateErrors = 0;
+        foreach (var spec in c.Packets)
         {
-            if (assembler is null || assembler.IsStopped || r.Next(2000) == 0)
-            {
-                var flavour = corpus[r.Next(corpus.Count)].Flavour;
-                config = new ReceiveStreamConfig
-                {
-                    AllowOutOfOrder = r.Next(2) == 0,
-                    DeliverIncompleteHeaps = r.Next(2) == 0,
-                    MaxHeaps = r.Next(1, 6),
-                    Substreams = r.Next(1, 4),
-                    MaxHeapSize = 1 << r.Next(8, 20),
-                    MaxHeapPointers = r.Next(2) == 0 ? 64 : ReceiveStreamConfig.DefaultMaxHeapPointers,
-                    StopOnStopItem = r.Next(4) != 0,
-                    BugCompat = flavour.BugCompat,
-                };
-                assembler = new HeapAssembler(config);
-                group = new ItemGroup();
-            }
-            var (_, original) = corpus[r.Next(corpus.Count)];
-            var packet = r.Next(4) == 0 ? original : Mutate(r, original, corpus);
+            if (assembler.IsStopped)
+                break;
             var before = assembler.Statistics;
-            var status = assembler.AddPacket(packet, ready);
+            var status = assembler.AddPacket(Build(spec), ready);
             var after = assembler.Statistics;
             if (status != PacketStatus.Ok)
             {
                 malformed++;
                 Assert.Equal(before.MalformedPackets + 1, after.MalformedPackets);
             }
-            Assert.True(assembler.BufferedBytes <= (long)config!.MaxHeaps * config.Substreams * 2 * Math.Max(config.MaxHeapSize, 4096),
+            Assert.True(assembler.BufferedBytes <= (long)config.MaxHeaps * config.Substreams * 2 * Math.Max(config.MaxHeapSize, 4096),
                 $"{assembler.BufferedBytes} bytes held");
             foreach (var heap in ready)
             {
@@ -190,39 +156,34 @@ public class FuzzTests(ITestOutputHelper output)
                 heap.Dispose();
             }
             ready.Clear();
-            iterations++;
         }
-        output.WriteLine($"{iterations} packets in {clock.Elapsed.TotalSeconds:F1} s from a corpus of {corpus.Count}: " +
-                         $"{malformed} malformed, {delivered} heaps delivered, {updateErrors} descriptor/value errors reported");
-        Assert.True(iterations > 0);
-        Assert.True(delivered > 0, "the fuzzer never produced a heap: the corpus or the mutations are broken");
+        return (malformed, delivered, updateErrors);
     }
 
+    /// <summary>A byte stream of corpus packets (a third of them mutated) cut into reads of generated sizes.</summary>
+    private static readonly Gen<(byte[][] Packets, bool SmallFramer, int[] Reads)> GenByteStream = Gen.Select(
+        Gen.Select(Gen.Int[0, CorpusPackets.Count - 1], Gen.Frequency((2, Gen.Const(Array.Empty<Mutation>())), (1, PacketMutations.OfPacket.Array[1, 3])))
+            .Select(Build).Array[1, 39],
+        Gen.Bool,
+        Gen.Int[1, 3999].Array[1, 16]);
+
     [Fact]
+    [Trait("Category", "Slow")]
     public void MutatedByteStreamsThroughTheTcpFramer()
     {
-        var corpus = Corpus();
-        var r = new Random(54321);
-        var clock = Stopwatch.StartNew();
-        int streams = 0;
-        long bytesFed = 0;
-        while (clock.Elapsed < Budget / 3)
+        long streams = 0, bytesFed = 0;
+        GenByteStream.Sample(c =>
         {
-            var parts = new List<byte[]>();
-            for (int i = r.Next(1, 40); i > 0; i--)
-            {
-                var packet = corpus[r.Next(corpus.Count)].Packet;
-                parts.Add(r.Next(3) == 0 ? Mutate(r, packet, corpus) : packet);
-            }
-            var bytes = parts.SelectMany(p => p).ToArray();
+            var (packets, smallFramer, reads) = c;
+            var bytes = packets.SelectMany(p => p).ToArray();
             var assembler = new HeapAssembler(new ReceiveStreamConfig { MaxHeapSize = 1 << 16, StopOnStopItem = false });
-            var framer = new PacketFramer(r.Next(2) == 0 ? 512 : 9000);
+            var framer = new PacketFramer(smallFramer ? 512 : 9000);
             var ready = new List<ReceivedHeap>();
-            for (int offset = 0; offset < bytes.Length;)
+            for (int offset = 0, read = 0; offset < bytes.Length; read++)
             {
                 var space = framer.GetReceiveSpace();
                 Assert.False(space.IsEmpty);
-                int n = Math.Min(Math.Min(space.Length, bytes.Length - offset), r.Next(1, 4000));
+                int n = Math.Min(Math.Min(space.Length, bytes.Length - offset), reads[read % reads.Length]);
                 bytes.AsSpan(offset, n).CopyTo(space.Span);
                 framer.Process(n, assembler, ready);
                 offset += n;
@@ -231,10 +192,9 @@ public class FuzzTests(ITestOutputHelper output)
             Assert.Equal(bytes.Length, framer.FramedBytes + assembler.Statistics.SkippedBytes + framer.Buffered);
             foreach (var heap in ready)
                 heap.Dispose();
-            bytesFed += bytes.Length;
-            streams++;
-        }
+            Interlocked.Add(ref bytesFed, bytes.Length);
+            Interlocked.Increment(ref streams);
+        }, iter: 400, print: c => string.Join(" | ", c.Packets.Select(Convert.ToHexString)) + $", framer {(c.SmallFramer ? 512 : 9000)}, reads {string.Join(",", c.Reads)}");
         output.WriteLine($"{streams} byte streams, {bytesFed} bytes through the framer");
-        Assert.True(streams > 0);
     }
 }
