@@ -1,3 +1,4 @@
+using CsCheck;
 using System.Buffers.Binary;
 using System.Numerics;
 using static Spead2.Recv.Tests.Wire;
@@ -9,24 +10,31 @@ public class HostileInputTests
     [Fact]
     public void RandomBytesAreCountedAsMalformed()
     {
-        var r = new Random(1);
-        var assembler = new HeapAssembler();
-        var ready = new List<ReceivedHeap>();
-        int bad = 0;
-        for (int i = 0; i < 5000; i++)
+        // Random bytes, half of them behind the magic and version so decoding gets past the first check.
+        var gen = Gen.Select(Gen.Byte.Array[0, 199], Gen.Bool, (bytes, magic) =>
         {
-            var bytes = new byte[r.Next(0, 200)];
-            r.NextBytes(bytes);
-            if (r.Next(2) == 0 && bytes.Length >= 2)
+            if (magic && bytes.Length >= 2)
             {
-                bytes[0] = 0x53;    // get past the magic now and then
+                bytes[0] = 0x53;
                 bytes[1] = 0x04;
             }
-            if (assembler.AddPacket(bytes, ready) != PacketStatus.Ok)
-                bad++;
-        }
-        Assert.Equal(bad, assembler.Statistics.MalformedPackets);
-        Assert.True(bad > 4900);
+            return bytes;
+        });
+        gen.Array[100, 200].Sample(packets =>
+        {
+            var assembler = new HeapAssembler();
+            var ready = new List<ReceivedHeap>();
+            int bad = 0;
+            foreach (var bytes in packets)
+            {
+                if (assembler.AddPacket(bytes, ready) != PacketStatus.Ok)
+                    bad++;
+            }
+            Assert.Equal(bad, assembler.Statistics.MalformedPackets);
+            Assert.Equal(packets.Length, bad + assembler.Statistics.Packets);
+            // A random packet that is well-formed is rare: never more than a few per case.
+            Assert.True(bad >= packets.Length - 5, $"{packets.Length - bad} of {packets.Length} random packets decoded");
+        }, iter: 40, print: packets => string.Join(" | ", packets.Select(Convert.ToHexString)));
     }
 
     [Fact]
@@ -66,18 +74,20 @@ public class HostileInputTests
     public void MemoryStaysWithinMaxHeapsTimesMaxHeapSize()
     {
         const int limit = 1 << 20;
-        var config = new ReceiveStreamConfig { AllowOutOfOrder = true, MaxHeapSize = limit, MaxHeaps = 3 };
-        var assembler = new HeapAssembler(config);
-        var ready = new List<ReceivedHeap>();
-        var r = new Random(2);
-        for (int i = 0; i < 2000; i++)
+        // Each packet writes one byte somewhere far into a new heap, of declared or unknown length: the worst case for growth.
+        Gen.Select(Gen.Int[0, limit - 1], Gen.Bool).Array[200, 400].Sample(packets =>
         {
-            // Each packet writes one byte somewhere far into a new heap: the worst case for growth.
-            long offset = r.Next(0, limit);
-            assembler.AddPacket(Packet(40, i, r.Next(2) == 0 ? -1 : limit, offset, (byte[])[1]), ready);
-            Assert.True(assembler.BufferedBytes <= 3L * limit, $"{assembler.BufferedBytes} bytes held");
-        }
-        Assert.Empty(ready);
+            var config = new ReceiveStreamConfig { AllowOutOfOrder = true, MaxHeapSize = limit, MaxHeaps = 3 };
+            var assembler = new HeapAssembler(config);
+            var ready = new List<ReceivedHeap>();
+            for (int i = 0; i < packets.Length; i++)
+            {
+                var (offset, unsized) = packets[i];
+                assembler.AddPacket(Packet(40, i, unsized ? -1 : limit, offset, (byte[])[1]), ready);
+                Assert.True(assembler.BufferedBytes <= 3L * limit, $"{assembler.BufferedBytes} bytes held");
+            }
+            Assert.Empty(ready);
+        }, iter: 8);
     }
 
     [Fact]
