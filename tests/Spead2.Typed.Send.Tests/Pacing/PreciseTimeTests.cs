@@ -22,22 +22,35 @@ public class PreciseTimeTests
     [Fact]
     public void TinyNegativeStepsKeepTheInvariant()
     {
+        // 10 - 1e-18 is 9 + (1 - 1e-18), and 1 - 1e-18 rounds to exactly 1.0 in doubles: it folds back to 10 + 0.
         var t = new PreciseTime(10).Add(-1e-18);
-        Assert.True(t.Correction is >= 0.0 and < 1.0);
-        Assert.True(t.Coarse is 9 or 10);
+        Assert.Equal(10, t.Coarse);
+        Assert.Equal(0.0, t.Correction);
+        // A step large enough to survive rounding stays below the tick.
+        var u = new PreciseTime(10).Add(-1e-10);
+        Assert.Equal(9, u.Coarse);
+        Assert.Equal(1.0 - 1e-10, u.Correction);
+        Assert.True(u.Correction < 1.0);
     }
 
     [Fact]
     public void FractionsAccumulateAcrossSteps()
     {
         var t = new PreciseTime(0);
+        double sum = 0.0;
         for (int i = 0; i < 10; i++)
         {
             t = t.Add(0.1);
+            sum += 0.1;
         }
-        // 0.1 ten times is 0.9999999999999999 in doubles; either side of the tick is acceptable,
-        // but the total must not be lost.
-        Assert.InRange(t.Coarse + t.Correction, 0.999999999, 1.000000001);
+        // 0.1 ten times is 0.9999999999999999 in doubles: still below the tick, and not a bit of it lost.
+        Assert.Equal(0.9999999999999999, sum);
+        Assert.Equal(0, t.Coarse);
+        Assert.Equal(sum, t.Correction);
+        // One more step crosses the tick and keeps the remainder.
+        t = t.Add(0.1);
+        Assert.Equal(1, t.Coarse);
+        Assert.Equal(sum + 0.1 - 1.0, t.Correction);
     }
 
     [Fact]

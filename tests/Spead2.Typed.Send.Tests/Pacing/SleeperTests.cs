@@ -51,12 +51,17 @@ public class SleeperTests
     }
 
     [Fact]
-    public void TimerSleeperReturnsAtOnceForAPastDeadline()
+    public async Task TimerSleeperReturnsAtOnceForAPastDeadline()
     {
+        // The fake clock never moves here, so a sleeper that waited would wait forever: run it where a bounded
+        // wait turns that into a failure instead of a hung test run.
         var time = new FakeTimeProvider();
         using var s = new TimerSleeper(time);
-        Assert.True(s.SleepUntil(time.GetTimestamp()));
-        Assert.True(s.SleepUntil(time.GetTimestamp() - 100));
+        long now = time.GetTimestamp();
+        bool[] reached = await Task.Factory.StartNew(() => new[] { s.SleepUntil(now), s.SleepUntil(now - 100) }, TaskCreationOptions.LongRunning)
+            .WaitAsync(TimeSpan.FromSeconds(10));
+        Assert.Equal([true, true], reached);     // true: the deadline was reached, not a wake
+        Assert.Equal(now, time.GetTimestamp());
     }
 
     [Fact]
