@@ -26,9 +26,9 @@ public sealed class UntypedHeapAnalyzer : DiagnosticAnalyzer
         context.RegisterCompilationStartAction(start =>
         {
             var heap = start.Compilation.GetTypeByMetadataName("Spead2.Send.Heap");
-            var itemGroup = start.Compilation.GetTypeByMetadataName("Spead2.ItemGroup");
-            var item = start.Compilation.GetTypeByMetadataName("Spead2.Item");
-            var descriptor = start.Compilation.GetTypeByMetadataName("Spead2.Descriptor");
+            var itemGroup = start.Compilation.GetTypeByMetadataName("Spead2.Protocol.ItemGroup");
+            var item = start.Compilation.GetTypeByMetadataName("Spead2.Protocol.Item");
+            var descriptor = start.Compilation.GetTypeByMetadataName("Spead2.Protocol.Descriptor");
             if (heap is null)
             {
                 return;

@@ -3,6 +3,7 @@ using System.Net.Sockets;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using Spead2.Send;
+using Spead2.Send.Engine;
 using Spead2.Send.Native;
 
 namespace Spead2.Samples.Bench;

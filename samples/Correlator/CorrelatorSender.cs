@@ -1,5 +1,5 @@
 using System.Diagnostics;
-using Spead2;
+using Spead2.Protocol;
 using Spead2.Send;
 using Spead2.Typed;
 

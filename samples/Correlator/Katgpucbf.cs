@@ -1,4 +1,4 @@
-using Spead2;
+using Spead2.Protocol;
 
 namespace Correlator;
 

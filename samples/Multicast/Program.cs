@@ -4,7 +4,7 @@
 // Usage: Multicast [--interface ADDRESS] [--ttl N] [--rate GBPS] [--heaps N] [GROUP:PORT ...]
 using System.Globalization;
 using System.Net;
-using Spead2;
+using Spead2.Protocol;
 using Spead2.Recv;
 using Spead2.Send;
 

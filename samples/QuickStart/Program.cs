@@ -4,7 +4,7 @@
 using System.Globalization;
 using System.Net;
 using QuickStart;
-using Spead2;
+using Spead2.Protocol;
 using Spead2.Recv;
 using Spead2.Send;
 using Spead2.Typed;

@@ -1,7 +1,7 @@
 // README "Receiving": typed (each heap read as a Dump), then untyped as spead2's ItemGroup.update.
 #region snippet: typed-receive
 using System.Net;
-using Spead2;
+using Spead2.Protocol;
 using Spead2.Recv;
 using Spead2.Typed;
 #endregion

@@ -1,6 +1,6 @@
 // README "spead2's API, in .NET": spead2's send.ItemGroup, one item, one heap and the end-of-stream heap.
 #region snippet: untyped-send
-using Spead2;
+using Spead2.Protocol;
 using Spead2.Send;
 #endregion
 

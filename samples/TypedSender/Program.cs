@@ -3,7 +3,7 @@
 using System.Globalization;
 using System.Net;
 using System.Net.Sockets;
-using Spead2;
+using Spead2.Protocol;
 using Spead2.Send;
 using Spead2.Typed;
 using TypedSender;

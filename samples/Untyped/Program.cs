@@ -9,7 +9,7 @@
 //
 // Usage: Untyped [HOST:PORT]  (default 127.0.0.1:8888; nothing needs to listen there).
 using System.Globalization;
-using Spead2;
+using Spead2.Protocol;
 using Spead2.Send;
 
 string destination = args.Length > 0 ? args[0] : "127.0.0.1:8888";

@@ -4,6 +4,7 @@ using System.Globalization;
 using System.Net;
 using System.Runtime.InteropServices;
 using System.Text;
+using Spead2.Protocol;
 using Spead2.Recv;
 
 namespace Spead2.Cli;

@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
+using Spead2.Protocol;
 using Spead2.Send;
 
 namespace Spead2.Cli;

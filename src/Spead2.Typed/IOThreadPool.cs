@@ -1,4 +1,5 @@
 using Spead2.Send;
+using Spead2.Send.Engine;
 using Spead2.Send.Pacing;
 
 namespace Spead2;

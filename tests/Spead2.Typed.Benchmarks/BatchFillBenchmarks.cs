@@ -2,6 +2,7 @@ using System.Net;
 using System.Net.Sockets;
 using BenchmarkDotNet.Attributes;
 using Spead2.Send;
+using Spead2.Send.Engine;
 using Spead2.Send.Native;
 
 namespace Spead2.Benchmarks;

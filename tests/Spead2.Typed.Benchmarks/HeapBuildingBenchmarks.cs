@@ -1,4 +1,5 @@
 using BenchmarkDotNet.Attributes;
+using Spead2.Protocol;
 using Spead2.Send;
 
 namespace Spead2.Benchmarks;

@@ -1,5 +1,6 @@
 using BenchmarkDotNet.Attributes;
 using Spead2.Send;
+using Spead2.Send.Engine;
 
 namespace Spead2.Benchmarks;
 

@@ -1,6 +1,7 @@
 using BenchmarkDotNet.Attributes;
 using Spead2.Recv;
 using Spead2.Send;
+using Spead2.Send.Engine;
 using Spead2.Typed;
 
 namespace Spead2.Benchmarks;

@@ -1,4 +1,5 @@
 using Microsoft.CodeAnalysis;
+using Spead2.Protocol;
 using Spead2.Typed.Generators.Tests.Infrastructure;
 
 namespace Spead2.Typed.Generators.Tests;
@@ -71,7 +72,7 @@ public class GeneratorSnapshotTests
     [Fact]
     public void RunTimeShapesByteOrderAndPackedBits() => Snapshot.Match(Generate("""
         using System;
-        using Spead2;
+        using Spead2.Protocol;
         using Spead2.Typed;
 
         namespace Telescope;

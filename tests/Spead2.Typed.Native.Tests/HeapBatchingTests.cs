@@ -2,7 +2,9 @@ using System.Buffers;
 using System.Net;
 using System.Net.Sockets;
 using System.Runtime.InteropServices;
+using Spead2.Protocol;
 using Spead2.Send;
+using Spead2.Send.Engine;
 using Spead2.Send.Native;
 
 namespace Spead2.Native.Tests;

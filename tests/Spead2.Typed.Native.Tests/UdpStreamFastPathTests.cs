@@ -1,6 +1,8 @@
 using System.Net;
 using System.Net.Sockets;
+using Spead2.Protocol;
 using Spead2.Send;
+using Spead2.Send.Engine;
 using Spead2.Send.Native;
 
 namespace Spead2.Native.Tests;

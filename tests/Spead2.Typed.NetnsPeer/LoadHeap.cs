@@ -1,5 +1,6 @@
 using System.Buffers.Binary;
 using System.Numerics;
+using Spead2.Protocol;
 using Spead2.Recv;
 using Spead2.Send;
 

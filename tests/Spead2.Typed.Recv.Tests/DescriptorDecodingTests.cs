@@ -1,4 +1,5 @@
 using System.Text;
+using Spead2.Protocol;
 using Spead2.Send;
 using static Spead2.Recv.Tests.Wire;
 
@@ -54,7 +55,7 @@ public class DescriptorDecodingTests
             var d = Assert.Single(heap.GetDescriptors());
             Assert.Equal(0x1001, d.Id);
             Assert.Equal([new FormatField('c', 8)], d.Format);
-            Assert.Equal([Spead2.Descriptor.VariableDimension], d.Shape);
+            Assert.Equal([Spead2.Protocol.Descriptor.VariableDimension], d.Shape);
         }
     }
 
@@ -65,7 +66,7 @@ public class DescriptorDecodingTests
         var bytes = Descriptor(40, 0x1001, "s", "str", Hex("63 00 00 08"), Hex("02 00 00 00 00 00 00 00"), []);
         var flavour = new Flavour(bugCompat: BugCompat.PySpead052);
         var d = Assert.Single(HeapWithDescriptors(flavour, bytes).GetDescriptors());
-        Assert.Equal([Spead2.Descriptor.VariableDimension], d.Shape);
+        Assert.Equal([Spead2.Protocol.Descriptor.VariableDimension], d.Shape);
         Assert.Equal([new FormatField('c', 8)], d.Format);
 
         // Read without the bug-compat bits, the same bytes mean something else: the first 6 bytes
@@ -99,7 +100,7 @@ public class DescriptorDecodingTests
         for (int bits = 0; bits < 8; bits++)
         {
             var flavour = new Flavour(heapAddressBits: hab, bugCompat: (BugCompat)bits);
-            var byFormat = new Descriptor(0x7F, "f", "d", [Spead2.Descriptor.VariableDimension, 3], format: [new('u', 12), new('f', 64)]);
+            var byFormat = new Descriptor(0x7F, "f", "d", [Spead2.Protocol.Descriptor.VariableDimension, 3], format: [new('u', 12), new('f', 64)]);
             var byDtype = new Descriptor(0x7E, "n", "", [2, 1], dtype: ">c16", order: ArrayOrder.Fortran);
             // One heap each: in SPEAD-64-8 a heap holds at most 255 bytes.
             foreach (var expected in new[] { byFormat, byDtype })

@@ -1,5 +1,7 @@
 using CsCheck;
+using Spead2.Protocol;
 using Spead2.Send;
+using Spead2.Send.Engine;
 using Spead2.TestSupport;
 using Xunit.Abstractions;
 

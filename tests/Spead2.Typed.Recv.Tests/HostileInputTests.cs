@@ -1,6 +1,7 @@
 using CsCheck;
 using System.Buffers.Binary;
 using System.Numerics;
+using Spead2.Protocol;
 using static Spead2.Recv.Tests.Wire;
 
 namespace Spead2.Recv.Tests;

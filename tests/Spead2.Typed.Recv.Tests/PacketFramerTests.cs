@@ -1,3 +1,4 @@
+
 using static Spead2.Recv.Tests.Wire;
 
 namespace Spead2.Recv.Tests;

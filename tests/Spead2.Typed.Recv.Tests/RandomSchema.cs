@@ -1,4 +1,5 @@
 using System.Numerics;
+using Spead2.Protocol;
 
 namespace Spead2.Recv.Tests;
 

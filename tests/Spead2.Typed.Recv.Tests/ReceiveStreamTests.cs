@@ -1,5 +1,6 @@
 using System.Diagnostics.Metrics;
 using System.Net;
+using Spead2.Protocol;
 using static Spead2.Recv.Tests.Wire;
 
 namespace Spead2.Recv.Tests;

@@ -1,5 +1,6 @@
 using System.Buffers.Binary;
 using System.Text;
+using Spead2.Protocol;
 using static Spead2.Recv.Tests.Wire;
 
 namespace Spead2.Recv.Tests;

@@ -1,6 +1,7 @@
 using System.Collections;
 using System.Net;
 using System.Numerics;
+using Spead2.Protocol;
 using Spead2.Send;
 using Spead2.Typed;
 

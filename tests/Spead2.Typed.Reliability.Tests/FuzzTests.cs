@@ -2,7 +2,9 @@ using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
 using CsCheck;
+using Spead2.Protocol;
 using Spead2.Recv;
+using Spead2.Send.Engine;
 using Spead2.TestSupport;
 
 namespace Spead2.Reliability.Tests;

@@ -2,6 +2,7 @@ using System.Net;
 using System.Net.Sockets;
 using Spead2.Recv;
 using Spead2.Send;
+using Spead2.Send.Engine;
 
 namespace Spead2.Reliability.Tests;
 

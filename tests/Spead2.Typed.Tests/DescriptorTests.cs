@@ -1,4 +1,5 @@
 using System.Numerics;
+using Spead2.Protocol;
 using Spead2.Tests.Support;
 
 namespace Spead2.Tests;

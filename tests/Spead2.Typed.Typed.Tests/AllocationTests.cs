@@ -1,5 +1,7 @@
 using System.Numerics;
+using Spead2.Protocol;
 using Spead2.Send;
+using Spead2.Send.Engine;
 
 namespace Spead2.Typed.Typed.Tests;
 

@@ -1,4 +1,5 @@
 using System.Numerics;
+using Spead2.Protocol;
 using Spead2.Send;
 
 namespace Spead2.Typed.Typed.Tests;

@@ -1,6 +1,8 @@
 using System.Net;
+using Spead2.Protocol;
 using Spead2.Recv;
 using Spead2.Send;
+using Spead2.Send.Engine;
 
 namespace Spead2.Typed.Typed.Tests;
 

@@ -1,3 +1,4 @@
+using Spead2.Protocol;
 using Spead2.Send;
 
 namespace Spead2.Typed.Typed.Tests;

@@ -1,4 +1,5 @@
 using System.Net;
+using Spead2.Protocol;
 using Spead2.Recv;
 using Spead2.Send;
 

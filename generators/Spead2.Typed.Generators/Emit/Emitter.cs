@@ -19,7 +19,7 @@ internal static class Emitter
 
     private const string Codec = "global::Spead2.Typed.SpeadCodec";
     private const string Heap = "global::Spead2.Send.Heap";
-    private const string Descriptor = "global::Spead2.Descriptor";
+    private const string Descriptor = "global::Spead2.Protocol.Descriptor";
     private const string GeneratedCode = "[global::System.CodeDom.Compiler.GeneratedCode(\"" + GeneratorName + "\", \"" + GeneratorVersion + "\")]";
 
     private const string Layout = "global::Spead2.Typed.SpeadLayout";
@@ -83,7 +83,7 @@ internal static class Emitter
             var common = Long(item.Id) + ", " + Literal(item.Name) + ", " + Literal(item.Description) + ", " + Literal(item.MemberName.TrimStart('@')) + ", "
                 + Shape(item.Shape) + ", '" + item.Code + "', " + item.Bits.ToString(CultureInfo.InvariantCulture);
             var line = isDtype
-                ? ItemLayout + ".Dtype(" + common + ", " + ByteOrderName(item.ByteOrder) + ", " + (item.Order == 1 ? "global::Spead2.ArrayOrder.Fortran" : "global::Spead2.ArrayOrder.C") + ")"
+                ? ItemLayout + ".Dtype(" + common + ", " + ByteOrderName(item.ByteOrder) + ", " + (item.Order == 1 ? "global::Spead2.Protocol.ArrayOrder.Fortran" : "global::Spead2.Protocol.ArrayOrder.C") + ")"
                 : ItemLayout + ".Format(" + common + ")";
             w.Line("    " + line + (i == model.Items.Count - 1 ? ");" : ","));
         }
@@ -207,7 +207,7 @@ internal static class Emitter
         var self = model.FullyQualifiedName;
         var outValue = MaybeNullWhenFalse + "out " + self + " value, " + NotNullWhenFalse + "out string? error";
         var readable = model.ReadProblem.Length == 0;
-        const string Group = "global::Spead2.ItemGroup";
+        const string Group = "global::Spead2.Protocol.ItemGroup";
         const string Received = "global::Spead2.Recv.ReceivedHeap";
 
         w.Line("/// <summary>Reads a value from an item group that received heaps were applied to; the group's descriptors must match this type's.</summary>");

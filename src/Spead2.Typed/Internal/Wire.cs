@@ -1,7 +1,7 @@
 using System.Buffers.Binary;
 using System.Runtime.CompilerServices;
 
-namespace Spead2;
+namespace Spead2.Internal;
 
 /// <summary>Writers for the fixed parts of a SPEAD packet; all fields are big-endian.</summary>
 internal static class Wire

@@ -1,6 +1,7 @@
 using System.Collections;
 using System.Runtime.CompilerServices;
 using System.Text;
+using Spead2.Protocol;
 
 namespace Spead2.Recv;
 

@@ -1,5 +1,6 @@
 using System.Runtime.CompilerServices;
 using Microsoft.Extensions.Logging;
+using Spead2.Protocol;
 
 namespace Spead2.Recv;
 

@@ -1,3 +1,5 @@
+using Spead2.Protocol;
+
 namespace Spead2.Recv;
 
 /// <summary>A problem met while applying a heap to an <see cref="ItemGroup"/>.</summary>

@@ -1,6 +1,7 @@
 using System.Buffers;
 using System.Buffers.Binary;
 using System.Runtime.CompilerServices;
+using Spead2.Protocol;
 
 namespace Spead2.Recv;
 

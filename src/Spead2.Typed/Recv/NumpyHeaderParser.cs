@@ -1,4 +1,5 @@
 using System.Globalization;
+using Spead2.Protocol;
 
 namespace Spead2.Recv;
 

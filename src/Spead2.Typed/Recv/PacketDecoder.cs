@@ -1,5 +1,6 @@
 using System.Buffers.Binary;
 using System.Runtime.CompilerServices;
+using Spead2.Protocol;
 
 namespace Spead2.Recv;
 

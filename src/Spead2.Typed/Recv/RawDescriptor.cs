@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text;
+using Spead2.Protocol;
 
 namespace Spead2.Recv;
 

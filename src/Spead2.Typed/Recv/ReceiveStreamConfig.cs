@@ -1,4 +1,5 @@
 using Microsoft.Extensions.Logging;
+using Spead2.Protocol;
 
 namespace Spead2.Recv;
 

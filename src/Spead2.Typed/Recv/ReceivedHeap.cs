@@ -1,3 +1,5 @@
+using Spead2.Protocol;
+
 namespace Spead2.Recv;
 
 /// <summary>Why a heap left the receiver with payload missing (see <see cref="ReceivedHeap.IncompleteReason"/>).</summary>

@@ -2,6 +2,7 @@ using System.Buffers;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using Spead2.Internal;
+using Spead2.Protocol;
 
 namespace Spead2.Send;
 

@@ -1,3 +1,5 @@
+using Spead2.Protocol;
+
 namespace Spead2.Send;
 
 /// <summary>Which descriptors or values <see cref="HeapGenerator.AddToHeap"/> includes.</summary>
@@ -128,7 +130,7 @@ public class HeapGenerator
 
 /// <summary>
 /// spead2's convenience <c>send.ItemGroup</c>: an item group that is also its own heap generator.
-/// (Named so that it does not clash with <see cref="Spead2.ItemGroup"/> when both namespaces are imported.)
+/// (Named so that it does not clash with <see cref="Spead2.Protocol.ItemGroup"/> when both namespaces are imported.)
 /// </summary>
 public class SendItemGroup : ItemGroup
 {

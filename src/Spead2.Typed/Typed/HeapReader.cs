@@ -1,4 +1,5 @@
 using System.Diagnostics.CodeAnalysis;
+using Spead2.Protocol;
 using Spead2.Recv;
 
 namespace Spead2.Typed;

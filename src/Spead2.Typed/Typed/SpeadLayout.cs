@@ -2,6 +2,7 @@ using System.Collections.ObjectModel;
 using System.ComponentModel;
 using System.Globalization;
 using System.Text;
+using Spead2.Protocol;
 
 namespace Spead2.Typed;
 

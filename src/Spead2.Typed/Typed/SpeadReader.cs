@@ -5,6 +5,7 @@ using System.Numerics;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Text;
+using Spead2.Protocol;
 using Spead2.Recv;
 
 namespace Spead2.Typed;

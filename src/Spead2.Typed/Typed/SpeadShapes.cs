@@ -1,5 +1,6 @@
 using System.Collections;
 using System.Globalization;
+using Spead2.Protocol;
 
 namespace Spead2.Typed;
 

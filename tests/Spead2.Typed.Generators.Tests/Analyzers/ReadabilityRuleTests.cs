@@ -1,3 +1,4 @@
+using Spead2.Protocol;
 using Spead2.Typed.Analyzers;
 using Spead2.Typed.Generators.Tests.Infrastructure;
 using static Spead2.Typed.Generators.Tests.Infrastructure.AnalyzerVerifier;
@@ -22,7 +23,7 @@ public class ReadabilityRuleTests
 
     [Fact]
     public Task ReadingARecordWithANonItemParameterFiresWhereItIsRead() => VerifyGeneratedAsync("""
-        using Spead2;
+        using Spead2.Protocol;
         using Spead2.Typed;
         public partial record Half([SpeadItem(0x1000)] ulong Timestamp, int Local);
         public partial record Whole([SpeadItem(0x1000)] ulong Timestamp);
@@ -55,7 +56,7 @@ public class ReadabilityRuleTests
 
     [Fact]
     public Task ByteOrderAndOrderWhereTheyCannotApplyFire() => VerifyAsync("""
-        using Spead2;
+        using Spead2.Protocol;
         using Spead2.Typed;
         public partial record Dump(
             [{|SPEAD0015:SpeadItem(0x1000, ByteOrder = SpeadByteOrder.LittleEndian)|}] int Scalar,
@@ -87,7 +88,7 @@ public class ReadabilityRuleTests
     [InlineData("public partial record OutOfRange([SpeadItem(0x800000)] int A);")]
     [InlineData("public partial record NotAscii([SpeadItem(0x1000, Description = \"caf\u00e9\")] int A);")]
     [InlineData("public partial record Clash([SpeadItem(0x1000)] int A) { public int Layout => 1; }")]
-    [InlineData("public partial record BadOrder([SpeadItem(0x1000, Shape = new[] { 2, 2 }, Order = Spead2.ArrayOrder.Fortran)] int[] A);")]
+    [InlineData("public partial record BadOrder([SpeadItem(0x1000, Shape = new[] { 2, 2 }, Order = Spead2.Protocol.ArrayOrder.Fortran)] int[] A);")]
     public void ARecordWithAnySpeadErrorGeneratesNothing(string declaration)
     {
         var compilation = TestCompilation.Create("using Spead2.Typed;\n" + declaration);

@@ -1,3 +1,4 @@
+using Spead2.Protocol;
 using Spead2.Typed.Analyzers;
 using static Spead2.Typed.Generators.Tests.Infrastructure.AnalyzerVerifier;
 
@@ -84,7 +85,7 @@ public class RecordRuleTests
     [Fact]
     public Task DerivingFromARecordImplementingISpeadHeapFires() => VerifyAsync("""
         using System.Collections.Generic;
-        using Spead2;
+        using Spead2.Protocol;
         using Spead2.Send;
         using Spead2.Typed;
         public abstract record Manual : ISpeadHeap<Manual>

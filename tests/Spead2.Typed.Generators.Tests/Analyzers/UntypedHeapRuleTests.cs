@@ -1,3 +1,4 @@
+using Spead2.Protocol;
 using Spead2.Typed.Analyzers;
 using static Spead2.Typed.Generators.Tests.Infrastructure.AnalyzerVerifier;
 
@@ -9,7 +10,7 @@ public class UntypedHeapRuleTests
     [Fact]
     public Task ReservedConstantIdsFire() => VerifyAsync("""
         using System;
-        using Spead2;
+        using Spead2.Protocol;
         using Spead2.Send;
         public static class Sender
         {
@@ -30,7 +31,7 @@ public class UntypedHeapRuleTests
     [Fact]
     public Task UserIdsAndVariablesAreSilent() => VerifyAsync("""
         using System;
-        using Spead2;
+        using Spead2.Protocol;
         using Spead2.Send;
         public static class Sender
         {

@@ -1,4 +1,5 @@
 using Spead2.Recv;
+using Spead2.Send.Engine;
 
 namespace Spead2.Reliability.Tests;
 

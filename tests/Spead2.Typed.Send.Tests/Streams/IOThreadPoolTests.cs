@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using Microsoft.Extensions.Time.Testing;
+using Spead2.Send.Engine;
 using Spead2.Send.Tests.Support;
 
 namespace Spead2.Send.Tests.Streams;

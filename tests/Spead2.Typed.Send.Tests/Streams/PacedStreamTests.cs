@@ -1,4 +1,5 @@
 using Microsoft.Extensions.Time.Testing;
+using Spead2.Send.Engine;
 using Spead2.Send.Tests.Support;
 
 namespace Spead2.Send.Tests.Streams;

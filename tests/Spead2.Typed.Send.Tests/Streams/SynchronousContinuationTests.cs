@@ -1,5 +1,6 @@
 using System.Net;
 using System.Net.Sockets;
+using Spead2.Send.Engine;
 using Spead2.Send.Tests.Support;
 
 namespace Spead2.Send.Tests.Streams;

@@ -1,4 +1,5 @@
 using System.Buffers.Binary;
+using Spead2.Protocol;
 
 namespace Spead2.Send.Tests.Support;
 

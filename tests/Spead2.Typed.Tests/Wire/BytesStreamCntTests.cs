@@ -1,3 +1,4 @@
+using Spead2.Protocol;
 using Spead2.Send;
 using Spead2.Tests.Reference;
 

@@ -1,4 +1,5 @@
 using Spead2.Send;
+using Spead2.Send.Engine;
 
 namespace Spead2.Tests.Wire;
 

@@ -1,4 +1,6 @@
+using Spead2.Protocol;
 using Spead2.Send;
+using Spead2.Send.Engine;
 
 namespace Spead2.Tests.Wire;
 

@@ -1,5 +1,7 @@
 using System.Buffers;
+using Spead2.Protocol;
 using Spead2.Send;
+using Spead2.Send.Engine;
 using Spead2.Tests.Reference;
 
 namespace Spead2.Tests.Wire;

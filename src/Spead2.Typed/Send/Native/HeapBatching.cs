@@ -1,5 +1,7 @@
 using System.Buffers;
 using System.Runtime.InteropServices;
+using Spead2.Protocol;
+using Spead2.Send.Engine;
 
 namespace Spead2.Send.Native;
 

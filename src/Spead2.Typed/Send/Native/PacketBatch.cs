@@ -1,6 +1,7 @@
 using System.Net.Sockets;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
+using Spead2.Send.Engine;
 using static Spead2.Send.Native.LinuxSocketInterop;
 
 namespace Spead2.Send.Native;

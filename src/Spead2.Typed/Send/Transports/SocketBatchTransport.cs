@@ -1,4 +1,6 @@
-namespace Spead2.Send;
+using Spead2.Send.Engine;
+
+namespace Spead2.Send.Transports;
 
 /// <summary>
 /// The UDP and TCP batch loop: packets go into a <see cref="Native.PacketBatch"/> (sendmmsg with UDP GSO, or

@@ -2,8 +2,9 @@ using System.Net;
 using System.Net.Sockets;
 using System.Runtime.InteropServices;
 using Microsoft.Extensions.Logging;
+using Spead2.Send.Engine;
 
-namespace Spead2.Send;
+namespace Spead2.Send.Transports;
 
 /// <summary>Socket set-up shared by the UDP and TCP streams.</summary>
 internal static partial class SocketHelpers

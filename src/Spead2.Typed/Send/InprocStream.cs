@@ -1,4 +1,5 @@
 using Microsoft.Extensions.Logging;
+using Spead2.Send.Engine;
 
 namespace Spead2.Send;
 

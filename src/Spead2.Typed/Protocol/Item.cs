@@ -1,4 +1,4 @@
-namespace Spead2;
+namespace Spead2.Protocol;
 
 /// <summary>
 /// A descriptor with a value. Every assignment of <see cref="Value"/> increments <see cref="Version"/>, which is how a

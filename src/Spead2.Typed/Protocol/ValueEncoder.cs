@@ -4,7 +4,7 @@ using System.Numerics;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 
-namespace Spead2;
+namespace Spead2.Protocol;
 
 /// <summary>
 /// Turns an untyped item value into the bytes spead2 sends for it: the dtype path writes the array's elements in

@@ -1,6 +1,6 @@
 using System.Diagnostics.Metrics;
 
-namespace Spead2.Send;
+namespace Spead2.Send.Engine;
 
 /// <summary>
 /// Counters of every send stream in the process, on the meter <c>Spead2.Send</c>. They are updated once per batch

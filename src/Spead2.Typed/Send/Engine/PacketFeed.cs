@@ -1,6 +1,6 @@
 using Spead2.Send.Pacing;
 
-namespace Spead2.Send;
+namespace Spead2.Send.Engine;
 
 /// <summary>
 /// The writer side of a <see cref="SendStream"/>: on an <see cref="IOThreadPool"/> thread, it offers the queued

@@ -1,6 +1,6 @@
 using System.Threading.Tasks.Sources;
 
-namespace Spead2.Send;
+namespace Spead2.Send.Engine;
 
 /// <summary>
 /// The completion of one enqueued heap or group: a reusable <see cref="IValueTaskSource{TResult}"/>, so that

@@ -1,6 +1,8 @@
 using System.Runtime.InteropServices;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
+using Spead2.Protocol;
+using Spead2.Send.Engine;
 using Spead2.Send.Pacing;
 
 namespace Spead2.Send;

@@ -1,6 +1,6 @@
 using Microsoft.Extensions.Logging;
 
-namespace Spead2.Send;
+namespace Spead2.Send.Engine;
 
 /// <summary>Log messages of the send side (source-generated: nothing is formatted or boxed when disabled).</summary>
 internal static partial class SendLog

@@ -1,4 +1,4 @@
-namespace Spead2;
+namespace Spead2.Protocol;
 
 /// <summary>
 /// One field of a legacy SPEAD format: a type code and a width in bits. Codes are <c>u</c> (unsigned),

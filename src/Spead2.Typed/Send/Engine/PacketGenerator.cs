@@ -2,8 +2,9 @@ using System.Buffers.Binary;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using Spead2.Internal;
+using Spead2.Protocol;
 
-namespace Spead2.Send;
+namespace Spead2.Send.Engine;
 
 /// <summary>A piece of a packet's payload: bytes of one heap item, or zero padding when <see cref="ItemIndex"/> is -1.</summary>
 /// <param name="ItemIndex">Index of the item in the heap, or -1 for zero padding.</param>

@@ -1,6 +1,6 @@
 using System.Globalization;
 
-namespace Spead2;
+namespace Spead2.Protocol;
 
 /// <summary>
 /// A simple numpy dtype (boolean, integer, float, complex or byte string) with an explicit byte order,

@@ -1,4 +1,4 @@
-namespace Spead2;
+namespace Spead2.Protocol;
 
 /// <summary>Item IDs the SPEAD protocol reserves, with spead2's meanings.</summary>
 public static class ItemIds

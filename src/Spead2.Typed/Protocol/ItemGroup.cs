@@ -1,6 +1,6 @@
 using System.Diagnostics.CodeAnalysis;
 
-namespace Spead2;
+namespace Spead2.Protocol;
 
 /// <summary>
 /// Items looked up by ID and by name, iterated in insertion order, with spead2's replacement rules: adding an item

@@ -1,6 +1,6 @@
 using System.Runtime.ExceptionServices;
 
-namespace Spead2.Send;
+namespace Spead2.Send.Engine;
 
 /// <summary>One finished send to report: a heap's (or group's) result, or the point up to which flushes may end.</summary>
 internal readonly struct Completion

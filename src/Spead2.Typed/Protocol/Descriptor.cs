@@ -3,7 +3,7 @@ using System.Globalization;
 using System.Text;
 using Spead2.Internal;
 
-namespace Spead2;
+namespace Spead2.Protocol;
 
 /// <summary>
 /// Describes an item: its ID, name, description, shape and type. The type is either a numpy
@@ -64,7 +64,7 @@ public class Descriptor
 
         if (dtype is not null)
         {
-            NumpyType = Spead2.DType.Parse(dtype);
+            NumpyType = DType.Parse(dtype);
             if (variable > 0)
                 throw new ArgumentException("A variable dimension is not allowed with a dtype; use a format.", nameof(shape));
         }
@@ -157,7 +157,7 @@ public class Descriptor
     {
         ArgumentNullException.ThrowIfNull(shape);
         var sb = new StringBuilder(64);
-        sb.Append("{'descr': '").Append(Spead2.DType.Parse(dtype).Descr).Append("', 'fortran_order': ")
+        sb.Append("{'descr': '").Append(DType.Parse(dtype).Descr).Append("', 'fortran_order': ")
           .Append(order == ArrayOrder.Fortran ? "True" : "False").Append(", 'shape': (");
         for (int i = 0; i < shape.Count; i++)
         {

@@ -1,4 +1,4 @@
-namespace Spead2.Send;
+namespace Spead2.Send.Engine;
 
 /// <summary>
 /// Where a <see cref="SendStream"/>'s packets go (UDP sockets, a TCP connection, memory, in-process queues), and how

@@ -1,6 +1,6 @@
 using System.Globalization;
 
-namespace Spead2;
+namespace Spead2.Protocol;
 
 /// <summary>
 /// Bugs of older SPEAD implementations that a flavour can reproduce for compatibility. These bits never
