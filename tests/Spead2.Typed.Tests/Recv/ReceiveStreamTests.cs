@@ -1,0 +1,144 @@
+using System.Diagnostics.Metrics;
+using System.Net;
+using Spead2.Protocol;
+using static Spead2.Tests.Support.Wire;
+using Spead2.Recv;
+using Spead2.Tests.Support;
+
+namespace Spead2.Tests.Recv;
+
+public class ReceiveStreamTests
+{
+    private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(20);
+
+    [Fact]
+    public async Task StopWithoutReadersEndsTheEnumeration()
+    {
+        await using var stream = new ReceiveStream();
+        stream.Stop();
+        Assert.Null(await stream.ReadAsync().AsTask().WaitAsync(Timeout));
+        Assert.True(stream.IsStopped);
+        Assert.Throws<InvalidOperationException>(() => stream.AddBufferReader(new byte[8]));
+    }
+
+    [Fact]
+    public async Task StopFlushesAContiguousUnsizedHeapFromAnIdleUdpReader()
+    {
+        await using var stream = new ReceiveStream();
+        var reader = stream.AddUdpReader(new IPEndPoint(IPAddress.Loopback, 0));
+        using var socket = new System.Net.Sockets.Socket(System.Net.Sockets.SocketType.Dgram, System.Net.Sockets.ProtocolType.Udp);
+        foreach (var p in Heap(40, 5, [HeapItem.Addressed(0x1000, new byte[100])], chunk: 40, withHeapLength: false))
+            socket.SendTo(p, reader.LocalEndPoint);
+        // Wait until the packets have been taken in, then stop: the open heap is flushed.
+        using var cts = new CancellationTokenSource(Timeout);
+        while (stream.Statistics.Packets < 3)
+            await Task.Delay(10, cts.Token);
+        stream.Stop();
+        var heaps = await RoundTripTests.Collect(stream).WaitAsync(Timeout);
+        var heap = Assert.Single(heaps);
+        Assert.Equal(100, heap.Items[0].Value.Length);
+        Assert.Equal(1, stream.Statistics.IncompleteHeapsFlushed);
+    }
+
+    [Fact]
+    public async Task DisposeDoesNotWaitForAConsumerThatStoppedReading()
+    {
+        var bytes = Concat(Enumerable.Range(1, 100).SelectMany(c => Heap(40, c, [HeapItem.Imm(0x1000, c)])));
+        var stream = new ReceiveStream(new ReceiveStreamConfig { RingHeaps = 1 });
+        stream.AddBufferReader(bytes);
+        var first = await stream.ReadAsync().AsTask().WaitAsync(Timeout);
+        Assert.NotNull(first);
+        await stream.DisposeAsync().AsTask().WaitAsync(Timeout);
+        Assert.True(stream.Statistics.Heaps < 100);   // the reader was stopped part way
+    }
+
+    [Fact]
+    public async Task ReadAsyncCancellationLeavesTheStreamRunning()
+    {
+        await using var stream = new ReceiveStream();
+        using (var cts = new CancellationTokenSource(50))
+            await Assert.ThrowsAnyAsync<OperationCanceledException>(() => stream.ReadAsync(cts.Token).AsTask());
+        Assert.False(stream.IsStopped);
+        stream.AddBufferReader(Heap(40, 1, [HeapItem.Imm(0x1000, 1)])[0]);
+        Assert.NotNull(await stream.ReadAsync().AsTask().WaitAsync(Timeout));
+        Assert.Null(await stream.ReadAsync().AsTask().WaitAsync(Timeout));
+    }
+
+    [Fact]
+    public async Task StatisticsAreAlsoMetrics()
+    {
+        await using var stream = new ReceiveStream();
+        var values = new Dictionary<string, long>();
+        using var listener = new MeterListener();
+        // Other tests run receivers at the same time: listen to this stream's meter only.
+        listener.InstrumentPublished = (instrument, l) =>
+        {
+            if (ReferenceEquals(instrument.Meter, stream.Meter))
+                l.EnableMeasurementEvents(instrument);
+        };
+        listener.SetMeasurementEventCallback<long>((instrument, value, _, _) => values[instrument.Name] = value);
+        listener.Start();
+
+        stream.AddBufferReader(Concat(Heap(40, 1, [HeapItem.Imm(0x1000, 1)]).Concat([new byte[] { 1, 2, 3 }])));
+        await RoundTripTests.Collect(stream).WaitAsync(Timeout);
+        listener.RecordObservableInstruments();
+        Assert.Equal(1, values["spead2.recv.heaps"]);
+        Assert.Equal(1, values["spead2.recv.packets"]);
+        Assert.Equal(1, values["spead2.recv.malformed_packets"]);
+        Assert.Equal(stream.Statistics.Bytes, values["spead2.recv.bytes"]);
+        Assert.Equal("Spead2.Recv", stream.Meter.Name);
+        Assert.Contains(stream.Meter.Tags!, t => t.Key == "spead2.recv.stream");
+    }
+
+    [Fact]
+    public async Task SeveralReadersFeedOneStream()
+    {
+        await using var stream = new ReceiveStream(new ReceiveStreamConfig { StopOnStopItem = false, RingHeaps = 16 });
+        var queue = new InprocQueue();
+        stream.AddInprocReader(queue);
+        var udp = stream.AddUdpReader(new IPEndPoint(IPAddress.Loopback, 0));
+        using var socket = new System.Net.Sockets.Socket(System.Net.Sockets.SocketType.Dgram, System.Net.Sockets.ProtocolType.Udp);
+        socket.SendTo(Heap(40, 1, [HeapItem.Imm(0x1000, 1)])[0], udp.LocalEndPoint);
+        queue.AddPacket(Heap(40, 2, [HeapItem.Imm(0x1000, 2)])[0]);
+        using var cts = new CancellationTokenSource(Timeout);
+        var cnts = new List<long>();
+        await foreach (var heap in stream.WithCancellation(cts.Token))
+        {
+            cnts.Add(heap.Cnt);
+            if (cnts.Count == 2)
+                queue.Stop();   // the end of the queue stops the whole stream, as in spead2
+        }
+        Assert.Equal([1L, 2], cnts.Order());
+    }
+
+    [Fact]
+    public void ConfigValidates()
+    {
+        var config = new ReceiveStreamConfig();
+        Assert.Throws<ArgumentOutOfRangeException>(() => config.MaxHeaps = 0);
+        Assert.Throws<ArgumentOutOfRangeException>(() => config.MaxHeaps = ReceiveStreamConfig.MaxMaxHeaps + 1);
+        Assert.Throws<ArgumentOutOfRangeException>(() => config.MaxHeapSize = 0);
+        Assert.Throws<ArgumentOutOfRangeException>(() => config.MaxHeapSize = long.MaxValue);
+        Assert.Throws<ArgumentOutOfRangeException>(() => config.RingHeaps = 0);
+        Assert.Throws<ArgumentOutOfRangeException>(() => config.BugCompat = (BugCompat)8);
+        Assert.Equal(4, config.MaxHeaps);
+        Assert.False(config.AllowOutOfOrder);
+        Assert.True(config.AllowUnsizedHeaps);
+        Assert.True(config.StopOnStopItem);
+
+        // The stream keeps its own copy.
+        config.MaxHeaps = 7;
+        using var stream = new ReceiveStream(config);
+        config.MaxHeaps = 9;
+        Assert.Equal(7, stream.Config.MaxHeaps);
+    }
+
+    [Fact]
+    public void TcpListenFailureIsAnIOException()
+    {
+        using var stream = new ReceiveStream();
+        var first = stream.AddTcpReader(new IPEndPoint(IPAddress.Loopback, 0));
+        using var other = new ReceiveStream();
+        Assert.Throws<IOException>(() => other.AddTcpReader(first.LocalEndPoint));
+    }
+}
