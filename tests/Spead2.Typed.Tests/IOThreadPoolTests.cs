@@ -3,6 +3,7 @@ using Microsoft.Extensions.Time.Testing;
 using Spead2.Send.Engine;
 using Spead2.Tests.Support;
 using Spead2.Send;
+using Spead2.TestSupport;
 
 namespace Spead2.Tests;
 
@@ -86,11 +87,11 @@ public class IOThreadPoolTests
         // the same thread is not held up by it.
         var slow = new BytesStream(new StreamConfig { Rate = 1000, BurstSize = 1000, MaxPacketSize = 1000, ThreadPool = pool }, null, time);
         var fast = new BytesStream(new StreamConfig { BurstSize = 1000, MaxPacketSize = 1000, ThreadPool = pool });
-        ValueTask<long> paced = slow.SendHeapAsync(SpeadWire.HeapOf(2500, 1));
+        ValueTask<long> paced = slow.SendHeapAsync(TestHeaps.HeapOf(2500, 1));
         WaitUntil(() => slow.Length == 1000, "the slow stream's first burst is out");
         for (int i = 0; i < 20; i++)
         {
-            await fast.SendHeapAsync(SpeadWire.HeapOf(5000, i)).AsTask().WaitAsync(Patience);
+            await fast.SendHeapAsync(TestHeaps.HeapOf(5000, i)).AsTask().WaitAsync(Patience);
         }
         Assert.Equal(1000, slow.Length);
         Assert.False(paced.IsCompleted);
@@ -115,20 +116,20 @@ public class IOThreadPoolTests
         var a = new TestStream(small, new StreamConfig { MaxHeaps = 2, ThreadPool = pool });
         var b = new TestStream(large, new StreamConfig { MaxHeaps = 8, ThreadPool = pool });
 
-        var sentA = new List<ValueTask<long>> { a.SendHeapAsync(SpeadWire.HeapOf(100, 0)) };
+        var sentA = new List<ValueTask<long>> { a.SendHeapAsync(TestHeaps.HeapOf(100, 0)) };
         small.WaitForEntry();
-        sentA.Add(a.SendHeapAsync(SpeadWire.HeapOf(100, 1)));
-        ValueTask<long> rejected = a.SendHeapAsync(SpeadWire.HeapOf(100, 2));
+        sentA.Add(a.SendHeapAsync(TestHeaps.HeapOf(100, 1)));
+        ValueTask<long> rejected = a.SendHeapAsync(TestHeaps.HeapOf(100, 2));
         await Assert.ThrowsAsync<QueueFullException>(async () => await rejected);
 
-        var sentB = new List<ValueTask<long>> { b.SendHeapAsync(SpeadWire.HeapOf(100, 0)) };
+        var sentB = new List<ValueTask<long>> { b.SendHeapAsync(TestHeaps.HeapOf(100, 0)) };
         large.WaitForEntry();
         for (int i = 1; i < 8; i++)
         {
-            sentB.Add(b.SendHeapAsync(SpeadWire.HeapOf(100, i)));
+            sentB.Add(b.SendHeapAsync(TestHeaps.HeapOf(100, i)));
         }
         Assert.All(sentB, t => Assert.False(t.IsFaulted));
-        await Assert.ThrowsAsync<QueueFullException>(async () => await b.SendHeapAsync(SpeadWire.HeapOf(100, 8)));
+        await Assert.ThrowsAsync<QueueFullException>(async () => await b.SendHeapAsync(TestHeaps.HeapOf(100, 8)));
 
         small.Release(100);
         large.Release(100);
@@ -153,9 +154,9 @@ public class IOThreadPoolTests
         var a = new TestStream(ta, new StreamConfig { MaxHeaps = 64, MaxPacketSize = 1000, ThreadPool = pool });
         var b = new TestStream(tb, new StreamConfig { MaxPacketSize = 1000, ThreadPool = pool });
 
-        var backlog = Enumerable.Range(0, 64).Select(i => a.SendHeapAsync(SpeadWire.HeapOf(50_000, i)).AsTask()).ToList();
+        var backlog = Enumerable.Range(0, 64).Select(i => a.SendHeapAsync(TestHeaps.HeapOf(50_000, i)).AsTask()).ToList();
         ta.WaitForEntry();
-        Task<long> single = b.SendHeapAsync(SpeadWire.HeapOf(100, 0)).AsTask();
+        Task<long> single = b.SendHeapAsync(TestHeaps.HeapOf(100, 0)).AsTask();
         ta.Release(1);
         ta.WaitForEntry(); // A's second batch started, so B's turn has come and gone
         await single.WaitAsync(Patience);
@@ -193,7 +194,7 @@ public class IOThreadPoolTests
             var other = new TestStream(transient, new StreamConfig { MaxHeaps = 16, ThreadPool = pool });
             for (int i = 0; i < 10; i++)
             {
-                _ = other.SendHeapAsync(SpeadWire.HeapOf(3000, i));
+                _ = other.SendHeapAsync(TestHeaps.HeapOf(3000, i));
             }
             if (round % 2 == 0)
             {
@@ -211,8 +212,8 @@ public class IOThreadPoolTests
         Assert.True(sent > 0);
         await steady.DisposeAsync();
         // The steady stream's heaps all went out, whole and in order: cnts 1..sent, each heap's packets together.
-        List<SpeadPacket> packets = steadyTransport.Parsed;
-        Assert.Equal(Enumerable.Range(1, sent).Select(i => (long?)i), packets.Select(p => p.HeapCnt).Distinct());
+        List<RefPacket> packets = steadyTransport.Parsed;
+        Assert.Equal(Enumerable.Range(1, sent).Select(i => (long)i), packets.Select(p => p.HeapCnt).Distinct());
         Assert.True(packets.Zip(packets.Skip(1)).All(p => p.First.HeapCnt <= p.Second.HeapCnt));
         Assert.Equal(0, pool.StreamCount);
         pool.Dispose();
@@ -247,14 +248,14 @@ public class IOThreadPoolTests
         var stream = new TestStream(transport, new StreamConfig { ThreadPool = pool, AllowSynchronousContinuations = true });
         bool onPool = false;
         Exception? caught = null;
-        Task<long> send = stream.SendHeapAsync(SpeadWire.HeapOf(100, 1)).AsTask();
+        Task<long> send = stream.SendHeapAsync(TestHeaps.HeapOf(100, 1)).AsTask();
         Task check = send.ContinueWith(_ =>
         {
             // On the pool's thread: a blocking call on another stream of the same pool would wait for this thread.
             onPool = pool.IsCurrentThread;
             try
             {
-                other.SendHeap(SpeadWire.HeapOf(100, 2));
+                other.SendHeap(TestHeaps.HeapOf(100, 2));
             }
             catch (Exception e)
             {
@@ -279,10 +280,10 @@ public class IOThreadPoolTests
         var transport = new TestTransport { Gated = true };
         var stream = new TestStream(transport, new StreamConfig { MaxHeaps = 8 });
         CompletionDispatcher dispatcher = stream.Pool.Completions;
-        Task<long> blocker = stream.SendHeapAsync(SpeadWire.HeapOf(100, 0)).AsTask();
+        Task<long> blocker = stream.SendHeapAsync(TestHeaps.HeapOf(100, 0)).AsTask();
         transport.WaitForEntry();
         // Seven single-packet heaps queued while the writer is held in the transport: they make one batch.
-        var heaps = Enumerable.Range(1, 7).Select(i => stream.SendHeapAsync(SpeadWire.HeapOf(100, i)).AsTask()).ToList();
+        var heaps = Enumerable.Range(1, 7).Select(i => stream.SendHeapAsync(TestHeaps.HeapOf(100, i)).AsTask()).ToList();
         Assert.Equal(0, dispatcher.HandOffs);
         transport.Gated = false;
         transport.Release();

@@ -1,6 +1,7 @@
 using System.Numerics;
 using Spead2.Protocol;
 using Spead2.Tests.Support;
+using Spead2.TestSupport;
 
 namespace Spead2.Tests.Protocol;
 
@@ -87,7 +88,7 @@ public class DescriptorTests
     {
         // ('u', 4) in 64-40 is 75 00 00 04; in 64-48 75 00 04; in 64-8 it has 7 width bytes.
         var d = new Descriptor(0x10, "", "", [], format: [new('u', 4)]);
-        Assert.EndsWith("75 00 00 04\n", Hex.Dump(d.ToRaw(new Flavour(heapAddressBits: 40))).Split(':')[^1]);
+        Assert.EndsWith("75 00 00 04", Hex.Format(d.ToRaw(new Flavour(heapAddressBits: 40))).Split(':')[^1]);
         var raw48 = d.ToRaw(new Flavour(heapAddressBits: 48));
         Assert.Equal(Hex.Parse("75 00 04"), raw48[^3..]);
         var raw8 = d.ToRaw(new Flavour(heapAddressBits: 8));

@@ -1,16 +1,18 @@
 using System.Text;
 using Spead2.Protocol;
 using Spead2.Send;
-using static Spead2.Tests.Support.Wire;
+using static Spead2.TestSupport.RefEncoder;
+using static Spead2.Tests.Support.ReceiveHelpers;
 using Spead2.Recv;
 using Spead2.Tests.Support;
+using Spead2.TestSupport;
 
 namespace Spead2.Tests.Recv;
 
 public class DescriptorDecodingTests
 {
     // Protocol notes §4.4: the descriptor sub-packet of item 0x1000 'x' in SPEAD-64-40.
-    private static readonly byte[] Example44 = Hex(
+    private static readonly byte[] Example44 = Hex.Parse(
         "53 04 03 05 00 00 00 0a | 80 00 01 00 00 00 00 01 | 80 00 02 00 00 00 00 46" +
         "80 00 03 00 00 00 00 00 | 80 00 04 00 00 00 00 46 | 80 00 14 00 00 00 10 00" +
         "00 00 10 00 00 00 00 00 | 00 00 11 00 00 00 00 01 | 00 00 13 00 00 00 00 09" +
@@ -49,8 +51,8 @@ public class DescriptorDecodingTests
     public void DecodesDocumentedFormatDescriptorsIn64_40And64_48()
     {
         // §4.4: ID 0x1001, 's', 'str', format [('c', 8)], shape (None,).
-        var d40 = Descriptor(40, 0x1001, "s", "str", Hex("63 00 00 08"), Hex("01 00 00 00 00 00"), []);
-        var d48 = Descriptor(48, 0x1001, "s", "str", Hex("63 00 08"), Hex("01 00 00 00 00 00 00"), []);
+        var d40 = Descriptor(40, 0x1001, "s", "str", Hex.Parse("63 00 00 08"), Hex.Parse("01 00 00 00 00 00"), []);
+        var d48 = Descriptor(48, 0x1001, "s", "str", Hex.Parse("63 00 08"), Hex.Parse("01 00 00 00 00 00 00"), []);
         foreach (var (bytes, hab) in new[] { (d40, 40), (d48, 48) })
         {
             var heap = HeapWithDescriptors(new Flavour(heapAddressBits: hab), bytes);
@@ -65,7 +67,7 @@ public class DescriptorDecodingTests
     public void PySpead052WidthsAndShapeBit()
     {
         // §4.5: ('c', 8), shape (None,) under PYSPEAD_0_5_2 in 64-40.
-        var bytes = Descriptor(40, 0x1001, "s", "str", Hex("63 00 00 08"), Hex("02 00 00 00 00 00 00 00"), []);
+        var bytes = Descriptor(40, 0x1001, "s", "str", Hex.Parse("63 00 00 08"), Hex.Parse("02 00 00 00 00 00 00 00"), []);
         var flavour = new Flavour(bugCompat: BugCompat.PySpead052);
         var d = Assert.Single(HeapWithDescriptors(flavour, bytes).GetDescriptors());
         Assert.Equal([Spead2.Protocol.Descriptor.VariableDimension], d.Shape);
@@ -161,10 +163,10 @@ public class DescriptorDecodingTests
     [Fact]
     public void InvalidRawDescriptorsThrowInvalidData()
     {
-        var zeroBits = Descriptor(40, 0x1000, "a", "", Hex("75 00 00 00"), [], []);
-        var badCode = Descriptor(40, 0x1001, "b", "", Hex("7a 00 00 08"), [], []);
+        var zeroBits = Descriptor(40, 0x1000, "a", "", Hex.Parse("75 00 00 00"), [], []);
+        var badCode = Descriptor(40, 0x1001, "b", "", Hex.Parse("7a 00 00 08"), [], []);
         var noType = Descriptor(40, 0x1002, "c", "", [], [], []);
-        var nonAscii = Descriptor(40, 0x1003, "\u00e9", "", Hex("75 00 00 08"), [], []);
+        var nonAscii = Descriptor(40, 0x1003, "\u00e9", "", Hex.Parse("75 00 00 08"), [], []);
         var heap = HeapWithDescriptors(Flavour.Default, zeroBits, badCode, noType, nonAscii);
         var raws = heap.GetRawDescriptors();
         Assert.Equal(4, raws.Count);

@@ -2,9 +2,11 @@ using CsCheck;
 using System.Buffers.Binary;
 using System.Numerics;
 using Spead2.Protocol;
-using static Spead2.Tests.Support.Wire;
+using static Spead2.TestSupport.RefEncoder;
+using static Spead2.Tests.Support.ReceiveHelpers;
 using Spead2.Recv;
 using Spead2.Tests.Support;
+using Spead2.TestSupport;
 
 namespace Spead2.Tests.Recv;
 
@@ -124,14 +126,14 @@ public class HostileInputTests
         var shape = new byte[12];
         shape[1] = 1;   // 2^40 in 5 bytes after the flag byte: 01 00 00 00 00
         shape[7] = 1;
-        var fields = "x"u8.ToArray().Concat(Hex("75 00 00 08")).Concat(shape).ToArray();
+        var fields = "x"u8.ToArray().Concat(Hex.Parse("75 00 00 08")).Concat(shape).ToArray();
         var descriptor = Packet(hab, 1, fields.Length, 0, fields,
             Imm(hab, 0x14, 0x1000), Addr(hab, 0x10, 0), Addr(hab, 0x11, 1), Addr(hab, 0x13, 1), Addr(hab, 0x12, 5));
         // A second descriptor whose numpy header is junk, and a third with a zero-width format.
         var junkHeader = "y{'descr': 7}"u8.ToArray();
         var junk = Packet(hab, 1, junkHeader.Length, 0, junkHeader,
             Imm(hab, 0x14, 0x1001), Addr(hab, 0x10, 0), Addr(hab, 0x15, 1));
-        var zero = Packet(hab, 1, 5, 0, "z"u8.ToArray().Concat(Hex("75 00 00 00")).ToArray(),
+        var zero = Packet(hab, 1, 5, 0, "z"u8.ToArray().Concat(Hex.Parse("75 00 00 00")).ToArray(),
             Imm(hab, 0x14, 0x1002), Addr(hab, 0x10, 0), Addr(hab, 0x13, 1));
         var heapPackets = Heap(hab, 9, [
             HeapItem.Addressed(5, descriptor), HeapItem.Addressed(5, junk), HeapItem.Addressed(5, zero),
@@ -215,20 +217,20 @@ public class MemoryGuardTests
         var assembler = new HeapAssembler(new ReceiveStreamConfig { MaxHeapPointers = 1000 });
         var ready = new List<ReceivedHeap>();
         // A heap that never completes, fed packets of 100 new pointers and no payload.
-        assembler.AddPacket(Wire.Packet(40, 1, 10, 0, new byte[1]), ready);
+        assembler.AddPacket(RefEncoder.Packet(40, 1, 10, 0, new byte[1]), ready);
         for (int p = 0; p < 50; p++)
         {
-            var pointers = Enumerable.Range(0, 100).Select(i => Wire.Imm(40, 0x1000 + p * 100 + i, 1)).ToArray();
-            assembler.AddPacket(Wire.Packet(40, 1, 10, 1, ReadOnlySpan<byte>.Empty, pointers), ready);
+            var pointers = Enumerable.Range(0, 100).Select(i => RefEncoder.Imm(40, 0x1000 + p * 100 + i, 1)).ToArray();
+            assembler.AddPacket(RefEncoder.Packet(40, 1, 10, 1, ReadOnlySpan<byte>.Empty, pointers), ready);
         }
         Assert.Equal(40, assembler.Statistics.RejectedPackets);   // 10 packets fit, the rest do not
         // Repeating pointers the heap already has is still fine at the limit.
-        var known = Enumerable.Range(0, 100).Select(i => Wire.Imm(40, 0x1000 + i, 1)).ToArray();
-        assembler.AddPacket(Wire.Packet(40, 1, 10, 1, ReadOnlySpan<byte>.Empty, known), ready);
+        var known = Enumerable.Range(0, 100).Select(i => RefEncoder.Imm(40, 0x1000 + i, 1)).ToArray();
+        assembler.AddPacket(RefEncoder.Packet(40, 1, 10, 1, ReadOnlySpan<byte>.Empty, known), ready);
         Assert.Equal(40, assembler.Statistics.RejectedPackets);
         // A first packet with too many pointers is refused before it takes a slot.
-        var many = Enumerable.Range(0, 1001).Select(i => Wire.Imm(40, 0x1000 + i, 1)).ToArray();
-        assembler.AddPacket(Wire.Packet(40, 2, 1, 0, new byte[1], many), ready);
+        var many = Enumerable.Range(0, 1001).Select(i => RefEncoder.Imm(40, 0x1000 + i, 1)).ToArray();
+        assembler.AddPacket(RefEncoder.Packet(40, 2, 1, 0, new byte[1], many), ready);
         Assert.Equal(41, assembler.Statistics.RejectedPackets);
         Assert.Equal(0, assembler.Statistics.IncompleteHeapsEvicted);
     }
@@ -241,10 +243,10 @@ public class MemoryGuardTests
         int limit = 1 << 16;
         // Every other byte of a heap: each packet is a new separate range.
         for (int i = 0; i <= limit; i++)
-            assembler.AddPacket(Wire.Packet(40, 1, 4L * limit, 2L * i, (byte[])[1]), ready);
+            assembler.AddPacket(RefEncoder.Packet(40, 1, 4L * limit, 2L * i, (byte[])[1]), ready);
         Assert.Equal(1, assembler.Statistics.RejectedPackets);
         // Filling a gap joins two ranges, which is always allowed.
-        Assert.Equal(PacketStatus.Ok, assembler.AddPacket(Wire.Packet(40, 1, 4L * limit, 1, (byte[])[1]), ready));
+        Assert.Equal(PacketStatus.Ok, assembler.AddPacket(RefEncoder.Packet(40, 1, 4L * limit, 1, (byte[])[1]), ready));
         Assert.Equal(1, assembler.Statistics.RejectedPackets);
     }
 }

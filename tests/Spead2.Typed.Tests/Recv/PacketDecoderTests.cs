@@ -1,13 +1,14 @@
 using System.Buffers.Binary;
 using Spead2.Recv;
 using Spead2.Tests.Support;
+using Spead2.TestSupport;
 
 namespace Spead2.Tests.Recv;
 
 public class PacketDecoderTests
 {
     // spead2's bare start heap in SPEAD-64-40, cnt 1 (57 bytes; protocol notes §6.1).
-    private static readonly byte[] StartHeap = Wire.Hex(
+    private static readonly byte[] StartHeap = Hex.Parse(
         "53 04 03 05 00 00 00 06 | 80 00 01 00 00 00 00 01 | 80 00 02 00 00 00 00 01 | 80 00 03 00 00 00 00 00" +
         "80 00 04 00 00 00 00 01 | 80 00 06 00 00 00 00 00 | 00 00 00 00 00 00 00 00 | 00");
 
@@ -37,7 +38,7 @@ public class PacketDecoderTests
     public void DecodesEveryFlavour(int hab)
     {
         long cnt = (1L << (hab - 1)) + 3 & ((1L << hab) - 1);
-        var packet = Wire.Packet(hab, cnt, 3, 0, [1, 2, 3], Wire.Addr(hab, 0x7F, 0));
+        var packet = RefEncoder.Packet(hab, cnt, 3, 0, [1, 2, 3], RefEncoder.Addr(hab, 0x7F, 0));
         Assert.Equal(PacketStatus.Ok, PacketDecoder.Decode(packet, out var header, true));
         Assert.Equal(hab, header.HeapAddressBits);
         Assert.Equal(cnt, header.HeapCnt);
@@ -47,7 +48,7 @@ public class PacketDecoderTests
     [Fact]
     public void SpecialsMayBeAnywhereAndHeapLengthIsOptional()
     {
-        var packet = Wire.Packet(40, [Wire.Addr(40, 0x1000, 0), Wire.Imm(40, 4, 2), Wire.Imm(40, 3, 5), Wire.Imm(40, 1, 9)], [7, 8]);
+        var packet = RefEncoder.Packet(40, [RefEncoder.Addr(40, 0x1000, 0), RefEncoder.Imm(40, 4, 2), RefEncoder.Imm(40, 3, 5), RefEncoder.Imm(40, 1, 9)], [7, 8]);
         Assert.Equal(PacketStatus.Ok, PacketDecoder.Decode(packet, out var header, true));
         Assert.Equal(9, header.HeapCnt);
         Assert.Equal(-1, header.HeapLength);
@@ -101,21 +102,21 @@ public class PacketDecoderTests
     {
         byte[] payload = [0];
         Assert.Equal(PacketStatus.MissingHeapCnt,
-            PacketDecoder.Decode(Wire.Packet(40, [Wire.Imm(40, 3, 0), Wire.Imm(40, 4, 1)], payload), out _));
+            PacketDecoder.Decode(RefEncoder.Packet(40, [RefEncoder.Imm(40, 3, 0), RefEncoder.Imm(40, 4, 1)], payload), out _));
         Assert.Equal(PacketStatus.MissingPayloadOffset,
-            PacketDecoder.Decode(Wire.Packet(40, [Wire.Imm(40, 1, 1), Wire.Imm(40, 4, 1)], payload), out _));
+            PacketDecoder.Decode(RefEncoder.Packet(40, [RefEncoder.Imm(40, 1, 1), RefEncoder.Imm(40, 4, 1)], payload), out _));
         Assert.Equal(PacketStatus.MissingPayloadLength,
-            PacketDecoder.Decode(Wire.Packet(40, [Wire.Imm(40, 1, 1), Wire.Imm(40, 3, 0)], payload), out _));
+            PacketDecoder.Decode(RefEncoder.Packet(40, [RefEncoder.Imm(40, 1, 1), RefEncoder.Imm(40, 3, 0)], payload), out _));
         // Addressed specials do not count.
         Assert.Equal(PacketStatus.MissingHeapCnt,
-            PacketDecoder.Decode(Wire.Packet(40, [Wire.Addr(40, 1, 1), Wire.Imm(40, 3, 0), Wire.Imm(40, 4, 1)], payload), out _));
-        Assert.Equal(-1, PacketDecoder.GetPacketSize(Wire.Packet(40, [Wire.Imm(40, 1, 1), Wire.Addr(40, 4, 1)], payload)));
+            PacketDecoder.Decode(RefEncoder.Packet(40, [RefEncoder.Addr(40, 1, 1), RefEncoder.Imm(40, 3, 0), RefEncoder.Imm(40, 4, 1)], payload), out _));
+        Assert.Equal(-1, PacketDecoder.GetPacketSize(RefEncoder.Packet(40, [RefEncoder.Imm(40, 1, 1), RefEncoder.Addr(40, 4, 1)], payload)));
     }
 
     [Fact]
     public void ChecksPayloadLengthAgainstTheBytes()
     {
-        var packet = Wire.Packet(40, 1, 4, 0, [1, 2, 3, 4]);
+        var packet = RefEncoder.Packet(40, 1, 4, 0, [1, 2, 3, 4]);
         Assert.Equal(PacketStatus.PayloadOverflow, PacketDecoder.Decode(packet.AsSpan(0, packet.Length - 1), out _));
         var longer = packet.Concat(new byte[] { 9 }).ToArray();
         Assert.Equal(PacketStatus.LengthMismatch, PacketDecoder.Decode(longer, out _, requireExactLength: true));
@@ -126,7 +127,7 @@ public class PacketDecoderTests
     [Fact]
     public void HugeClaimedPayloadLengthIsAnOverflowNotAnException()
     {
-        var packet = Wire.Packet(56, [Wire.Imm(56, 1, 1), Wire.Imm(56, 3, 0), Wire.Imm(56, 4, (1L << 56) - 1)], [1]);
+        var packet = RefEncoder.Packet(56, [RefEncoder.Imm(56, 1, 1), RefEncoder.Imm(56, 3, 0), RefEncoder.Imm(56, 4, (1L << 56) - 1)], [1]);
         Assert.Equal(PacketStatus.PayloadOverflow, PacketDecoder.Decode(packet, out _));
         Assert.Equal(8 + 24 + (1L << 56) - 1, PacketDecoder.GetPacketSize(packet));
     }
@@ -134,14 +135,14 @@ public class PacketDecoderTests
     [Fact]
     public void ChecksPayloadAgainstHeapLength()
     {
-        Assert.Equal(PacketStatus.PayloadBeyondHeap, PacketDecoder.Decode(Wire.Packet(40, 1, 5, 2, [1, 2, 3, 4]), out _));
-        Assert.Equal(PacketStatus.Ok, PacketDecoder.Decode(Wire.Packet(40, 1, 6, 2, [1, 2, 3, 4]), out _));
+        Assert.Equal(PacketStatus.PayloadBeyondHeap, PacketDecoder.Decode(RefEncoder.Packet(40, 1, 5, 2, [1, 2, 3, 4]), out _));
+        Assert.Equal(PacketStatus.Ok, PacketDecoder.Decode(RefEncoder.Packet(40, 1, 6, 2, [1, 2, 3, 4]), out _));
     }
 
     [Fact]
     public void LaterSpecialOverridesEarlierOne()
     {
-        var packet = Wire.Packet(40, [Wire.Imm(40, 1, 1), Wire.Imm(40, 1, 2), Wire.Imm(40, 3, 0), Wire.Imm(40, 4, 0)], []);
+        var packet = RefEncoder.Packet(40, [RefEncoder.Imm(40, 1, 1), RefEncoder.Imm(40, 1, 2), RefEncoder.Imm(40, 3, 0), RefEncoder.Imm(40, 4, 0)], []);
         Assert.Equal(PacketStatus.Ok, PacketDecoder.Decode(packet, out var header));
         Assert.Equal(2, header.HeapCnt);
     }

@@ -1,7 +1,9 @@
 
-using static Spead2.Tests.Support.Wire;
+using static Spead2.TestSupport.RefEncoder;
+using static Spead2.Tests.Support.ReceiveHelpers;
 using Spead2.Recv;
 using Spead2.Tests.Support;
+using Spead2.TestSupport;
 
 namespace Spead2.Tests.Recv;
 
@@ -80,7 +82,7 @@ public class PacketFramerTests
     public void HeaderClaimingMorePointersThanTheBufferHoldsIsDiscarded()
     {
         // 65535 pointers need 512 KiB before the size is known; the 64 KiB buffer fills first.
-        var header = Hex("53 04 03 05 00 00 ff ff");
+        var header = Hex.Parse("53 04 03 05 00 00 ff ff");
         var bytes = header.Concat(new byte[70000]).Concat(ThreeHeaps()).ToArray();
         var heaps = Feed(bytes, 512, [], out var a, out var framer);
         Assert.Equal(3, heaps.Count);

@@ -1,9 +1,11 @@
 using System.Buffers.Binary;
 using System.Text;
 using Spead2.Protocol;
-using static Spead2.Tests.Support.Wire;
+using static Spead2.TestSupport.RefEncoder;
+using static Spead2.Tests.Support.ReceiveHelpers;
 using Spead2.Recv;
 using Spead2.Tests.Support;
+using Spead2.TestSupport;
 
 namespace Spead2.Tests.Recv;
 
@@ -53,7 +55,7 @@ public class Spead2BehaviourTests
     public void ScalarInt() =>
         Assert.Equal(-123456789, ValueOf([
             HeapItem.Addressed(5, FormatDescriptor(0x1234, "test_scalar_int", "a scalar integer", [('i', 32)], [])),
-            HeapItem.Addressed(0x1234, Hex("f8 a4 32 eb"))], 0x1234));
+            HeapItem.Addressed(0x1234, Hex.Parse("f8 a4 32 eb"))], 0x1234));
 
     [Fact]
     public void ScalarIntImmediate() =>
@@ -126,17 +128,17 @@ public class Spead2BehaviourTests
     [Fact]
     public void BitPackedFallbacks()
     {
-        byte[] packed = Hex("ab cd ef 12 30");
+        byte[] packed = Hex.Parse("ab cd ef 12 30");
         Assert.Equal(new ushort[] { 0xABC, 0xDEF, 0x123 }, ValueOf([
             HeapItem.Addressed(5, FormatDescriptor(0x1234, "u12", "", [('u', 12)], [3])), HeapItem.Addressed(0x1234, packed)], 0x1234));
         Assert.Equal(new short[] { -1348, -529, 291 }, ValueOf([
             HeapItem.Addressed(5, FormatDescriptor(0x1234, "i12", "", [('i', 12)], [3])), HeapItem.Addressed(0x1234, packed)], 0x1234));
         var types = Assert.IsType<FieldValues[]>(ValueOf([
             HeapItem.Addressed(5, FormatDescriptor(0x1234, "mixed", "", [('b', 1), ('i', 7), ('c', 8), ('f', 32)], [2])),
-            HeapItem.Addressed(0x1234, Hex("91 79 3f 80 00 00 69 6e bf 80 00 00"))], 0x1234));
+            HeapItem.Addressed(0x1234, Hex.Parse("91 79 3f 80 00 00 69 6e bf 80 00 00"))], 0x1234));
         Assert.Equal([new FieldValues(true, (sbyte)17, 'y', 1.0f), new FieldValues(false, (sbyte)-23, 'n', -1.0f)], types);
         Assert.Equal(0x1234567890ABUL, ValueOf([
-            HeapItem.Addressed(5, FormatDescriptor(0x1234, "u48", "", [('u', 48)], [])), HeapItem.Addressed(0x1234, Hex("12 34 56 78 90 ab"))], 0x1234));
+            HeapItem.Addressed(5, FormatDescriptor(0x1234, "u48", "", [('u', 48)], [])), HeapItem.Addressed(0x1234, Hex.Parse("12 34 56 78 90 ab"))], 0x1234));
     }
 
     private static readonly byte[] Payload64 = Enumerable.Range(0, 64).Select(i => (byte)i).ToArray();
@@ -273,8 +275,8 @@ public class Spead2BehaviourTests
             HeapItem.Addressed(5, FormatDescriptor(0x1234, "test_string", "a byte string", [('c', 8)], [-1])),
             HeapItem.Addressed(0x1234, Encoding.UTF8.GetBytes("\u0200"))]), out var value);
         Assert.Single(value.Errors);
-        var c8 = Hex("63 00 08");
-        var variable = Hex("01 00 00 00 00 00 00");
+        var c8 = Hex.Parse("63 00 08");
+        var variable = Hex.Parse("01 00 00 00 00 00 00");
         Update(Heap(Hab, 1, [HeapItem.Addressed(5, RawDescriptor(0x1234, [0xef], "d"u8.ToArray(), c8, variable, []))]), out var name);
         Assert.Single(name.Errors);
         Update(Heap(Hab, 1, [HeapItem.Addressed(5, RawDescriptor(0x1234, "n"u8.ToArray(), [0xef], c8, variable, []))]), out var description);

@@ -5,6 +5,7 @@ using Spead2.Send;
 using Spead2.Send.Engine;
 using Spead2.Recv;
 using Spead2.Tests.Support;
+using Spead2.TestSupport;
 
 namespace Spead2.Tests.Recv;
 
@@ -143,7 +144,7 @@ public class TransportTests
         var reader = stream.AddTcpReader(new IPEndPoint(IPAddress.Loopback, 0), maxPacketSize: 9000);
         var (heaps, _) = CounterHeaps(10, maxPacketSize: 8000);
         // 16 junk bytes (two skips of 8), then an oversized packet (skipped whole), then the heaps.
-        var oversized = Wire.Packet(40, 99, 10000, 0, new byte[10000]);
+        var oversized = RefEncoder.Packet(40, 99, 10000, 0, new byte[10000]);
         var bytes = new byte[16].Concat(oversized).Concat(heaps.SelectMany(h => h).SelectMany(p => p)).ToArray();
         using (var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp))
         {
@@ -253,7 +254,7 @@ public class TransportTests
         var queue = new InprocQueue();
         await using var stream = new ReceiveStream();
         stream.AddInprocReader(queue);
-        var packet = Wire.Heap(40, 1, [Wire.HeapItem.Imm(0x1000, 5)])[0];
+        var packet = RefEncoder.Heap(40, 1, [RefEncoder.HeapItem.Imm(0x1000, 5)])[0];
         queue.AddPacket(packet.Concat(new byte[] { 0 }).ToArray());
         queue.AddPacket(packet);
         queue.Stop();

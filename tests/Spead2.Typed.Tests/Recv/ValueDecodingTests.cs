@@ -1,9 +1,11 @@
 using System.Numerics;
 using Spead2.Protocol;
 using Spead2.Send;
-using static Spead2.Tests.Support.Wire;
+using static Spead2.TestSupport.RefEncoder;
+using static Spead2.Tests.Support.ReceiveHelpers;
 using Spead2.Recv;
 using Spead2.Tests.Support;
+using Spead2.TestSupport;
 
 namespace Spead2.Tests.Recv;
 
@@ -18,25 +20,25 @@ public class ValueDecodingTests
     [Fact]
     public void DocumentedImmediates()
     {
-        Assert.Equal((ushort)0x1234, ItemValueDecoder.Decode(D([], "<u2"), Hex("00 00 00 34 12"), true));
-        Assert.Equal((ushort)0x1234, ItemValueDecoder.Decode(D([], ">u2"), Hex("00 00 00 12 34"), true));
-        Assert.Equal(1.0f, ItemValueDecoder.Decode(D([], "<f4"), Hex("00 00 00 80 3f"), true));
-        Assert.Equal(new uint[] { 7 }, ItemValueDecoder.Decode(D([1], "<u4"), Hex("00 07 00 00 00"), true));
-        Assert.Equal(new byte[] { 1, 2 }, ItemValueDecoder.Decode(D([2], "u1"), Hex("00 00 00 01 02"), true));
-        Assert.Equal(0xdeadbeefu, ItemValueDecoder.Decode(D([], format: F(('u', 32))), Hex("00 de ad be ef"), true));
-        Assert.Equal((short)-2, ItemValueDecoder.Decode(D([], format: F(('i', 16))), Hex("00 00 00 ff fe"), true));
-        Assert.Equal(0x0102030405UL, ItemValueDecoder.Decode(D([], format: F(('u', 40))), Hex("01 02 03 04 05"), true));
-        Assert.Equal("hello", ItemValueDecoder.Decode(D([5], format: F(('c', 8))), Hex("68 65 6c 6c 6f"), true));
+        Assert.Equal((ushort)0x1234, ItemValueDecoder.Decode(D([], "<u2"), Hex.Parse("00 00 00 34 12"), true));
+        Assert.Equal((ushort)0x1234, ItemValueDecoder.Decode(D([], ">u2"), Hex.Parse("00 00 00 12 34"), true));
+        Assert.Equal(1.0f, ItemValueDecoder.Decode(D([], "<f4"), Hex.Parse("00 00 00 80 3f"), true));
+        Assert.Equal(new uint[] { 7 }, ItemValueDecoder.Decode(D([1], "<u4"), Hex.Parse("00 07 00 00 00"), true));
+        Assert.Equal(new byte[] { 1, 2 }, ItemValueDecoder.Decode(D([2], "u1"), Hex.Parse("00 00 00 01 02"), true));
+        Assert.Equal(0xdeadbeefu, ItemValueDecoder.Decode(D([], format: F(('u', 32))), Hex.Parse("00 de ad be ef"), true));
+        Assert.Equal((short)-2, ItemValueDecoder.Decode(D([], format: F(('i', 16))), Hex.Parse("00 00 00 ff fe"), true));
+        Assert.Equal(0x0102030405UL, ItemValueDecoder.Decode(D([], format: F(('u', 40))), Hex.Parse("01 02 03 04 05"), true));
+        Assert.Equal("hello", ItemValueDecoder.Decode(D([5], format: F(('c', 8))), Hex.Parse("68 65 6c 6c 6f"), true));
     }
 
     [Fact]
     public void DocumentedAddressedValues()
     {
-        Assert.Equal(1UL, ItemValueDecoder.Decode(D([], "<u8"), Hex("01 00 00 00 00 00 00 00"), false));
-        Assert.Equal(1UL, ItemValueDecoder.Decode(D([], format: F(('u', 48))), Hex("00 00 00 00 00 01"), false));
-        Assert.Equal((ushort)0xabc, ItemValueDecoder.Decode(D([], format: F(('u', 12))), Hex("ab c0"), false));
-        Assert.Equal("hi", ItemValueDecoder.Decode(D([-1], format: F(('c', 8))), Hex("68 69"), false));
-        Assert.Equal(1.5, ItemValueDecoder.Decode(D([], format: F(('f', 64))), Hex("3f f8 00 00 00 00 00 00"), false));
+        Assert.Equal(1UL, ItemValueDecoder.Decode(D([], "<u8"), Hex.Parse("01 00 00 00 00 00 00 00"), false));
+        Assert.Equal(1UL, ItemValueDecoder.Decode(D([], format: F(('u', 48))), Hex.Parse("00 00 00 00 00 01"), false));
+        Assert.Equal((ushort)0xabc, ItemValueDecoder.Decode(D([], format: F(('u', 12))), Hex.Parse("ab c0"), false));
+        Assert.Equal("hi", ItemValueDecoder.Decode(D([-1], format: F(('c', 8))), Hex.Parse("68 69"), false));
+        Assert.Equal(1.5, ItemValueDecoder.Decode(D([], format: F(('f', 64))), Hex.Parse("3f f8 00 00 00 00 00 00"), false));
     }
 
     // Protocol notes §5.3.
@@ -44,10 +46,10 @@ public class ValueDecodingTests
     public void DocumentedFormatPacking()
     {
         Assert.Equal(new FieldValues((byte)12, 1.5f),
-            ItemValueDecoder.Decode(D([], format: F(('u', 8), ('f', 32))), Hex("0c 3f c0 00 00"), false));
+            ItemValueDecoder.Decode(D([], format: F(('u', 8), ('f', 32))), Hex.Parse("0c 3f c0 00 00"), false));
         Assert.Equal(new FieldValues(true, (sbyte)17, 'y', 1.0f),
-            ItemValueDecoder.Decode(D([], format: F(('b', 1), ('i', 7), ('c', 8), ('f', 32))), Hex("91 79 3f 80 00 00"), false));
-        Assert.Equal(new byte[] { 127, 12, 123 }, ItemValueDecoder.Decode(D([3], format: F(('u', 7))), Hex("fe 33 d8"), false));
+            ItemValueDecoder.Decode(D([], format: F(('b', 1), ('i', 7), ('c', 8), ('f', 32))), Hex.Parse("91 79 3f 80 00 00"), false));
+        Assert.Equal(new byte[] { 127, 12, 123 }, ItemValueDecoder.Decode(D([3], format: F(('u', 7))), Hex.Parse("fe 33 d8"), false));
     }
 
     [Fact]
@@ -164,7 +166,7 @@ public class TypedReadHelperTests
     public void CopyElementsSwapsOnlyForeignByteOrder()
     {
         var item = new Item(0x1000, "v", "", [3], dtype: ">u2", value: new ushort[] { 1, 0x1234, 0xFFFE });
-        var heap = Assert.Single(Wire.Assemble(Wire.Heap(40, 1, [Wire.HeapItem.Addressed(0x1000, item.ToBuffer())])));
+        var heap = Assert.Single(ReceiveHelpers.Assemble(RefEncoder.Heap(40, 1, [RefEncoder.HeapItem.Addressed(0x1000, item.ToBuffer())])));
         Assert.True(heap.TryGetItem(0x1000, out var received));
         var bytes = ItemValueDecoder.GetValueBytes(item, received, out long n);
         Span<ushort> values = stackalloc ushort[(int)n];
@@ -181,7 +183,7 @@ public class TypedReadHelperTests
     public void BitFieldReaderReadsPackedFields()
     {
         // §5.3: [('b',1),('i',7),('c',8),('f',32)] with (True, 17, 'y', 1.0).
-        var reader = new BitFieldReader(Wire.Hex("91 79 3f 80 00 00"));
+        var reader = new BitFieldReader(Hex.Parse("91 79 3f 80 00 00"));
         Assert.Equal(1UL, reader.ReadUInt64(1));
         Assert.Equal(17L, reader.ReadInt64(7));
         Assert.Equal((ulong)'y', reader.ReadUInt64(8));

@@ -1,6 +1,6 @@
 using Spead2.Protocol;
 using Spead2.Send;
-using Spead2.Tests.Reference;
+using Spead2.TestSupport;
 using Spead2.Tests.Support;
 
 namespace Spead2.Tests.Send;
@@ -133,7 +133,7 @@ public class BytesStreamCntTests
         var model = new RefHeap(40).Add(0x1000, Enumerable.Range(0, 1000).Select(i => (byte)i).ToArray()).AddInline(0x1001, 9);
         long written = stream.SendHeap(model.ToHeap());
         var expected = RefEncoder.Concat(RefEncoder.Encode(model, 1, 100));
-        HexDump.AssertEqual(expected, stream.GetValue());
+        Hex.AssertEqual(expected, stream.GetValue());
         Assert.Equal(expected.Length, written);
         // GetValue returns a copy each time.
         var copy = stream.GetValue();

@@ -1,6 +1,7 @@
 using Spead2.Protocol;
 using Spead2.Tests.Support;
 using Spead2.Send;
+using Spead2.TestSupport;
 
 namespace Spead2.Tests.Send;
 
@@ -9,7 +10,7 @@ public class CntAndGroupTests
     private static readonly Flavour F48 = new(heapAddressBits: 48);
 
     private static List<long> Cnts(BytesStream stream) =>
-        ParsedHeapAssembler.SplitStream(stream.GetValue()).Select(p => p.HeapCnt!.Value).Distinct().ToList();
+        RefReceiver.SplitStream(stream.GetValue()).Select(p => p.HeapCnt).Distinct().ToList();
 
     [Fact]
     public void CntSequenceMatchesSpead2sVerifiedSequence()
@@ -84,21 +85,21 @@ public class CntAndGroupTests
         const int hab = 48;
         byte[][] values = [.. Enumerable.Range(0, 3).Select(i => Enumerable.Range(i, i * 64 + 8).Select(x => (byte)x).ToArray())];
         using var stream = new BytesStream(new StreamConfig { MaxHeaps = 3, MaxPacketSize = 88 });
-        var refs = values.Select((v, i) => new HeapReference(SpeadWire.HeapOf(v, F48, 0x1000 + i))).ToList();
+        var refs = values.Select((v, i) => new HeapReference(TestHeaps.HeapOf(v, F48, 0x1000 + i))).ToList();
         long bytes = stream.SendHeaps(refs, GroupMode.RoundRobin);
 
-        byte[] First(int heap, long cnt, int length) => SpeadWire.Concat(
-            SpeadWire.Header(hab, 5),
-            SpeadWire.Immediate(hab, 1, cnt), SpeadWire.Immediate(hab, 2, values[heap].Length),
-            SpeadWire.Immediate(hab, 3, 0), SpeadWire.Immediate(hab, 4, length),
-            SpeadWire.Address(hab, 0x1000 + heap, 0),
+        byte[] First(int heap, long cnt, int length) => RefEncoder.Concat(
+            RefEncoder.Header(hab, 5),
+            RefEncoder.Immediate(hab, 1, cnt), RefEncoder.Immediate(hab, 2, values[heap].Length),
+            RefEncoder.Immediate(hab, 3, 0), RefEncoder.Immediate(hab, 4, length),
+            RefEncoder.Address(hab, 0x1000 + heap, 0),
             values[heap][..length]);
-        byte[] Later(int heap, long cnt, int offset, int length) => SpeadWire.Concat(
-            SpeadWire.Header(hab, 4),
-            SpeadWire.Immediate(hab, 1, cnt), SpeadWire.Immediate(hab, 2, values[heap].Length),
-            SpeadWire.Immediate(hab, 3, offset), SpeadWire.Immediate(hab, 4, length),
+        byte[] Later(int heap, long cnt, int offset, int length) => RefEncoder.Concat(
+            RefEncoder.Header(hab, 4),
+            RefEncoder.Immediate(hab, 1, cnt), RefEncoder.Immediate(hab, 2, values[heap].Length),
+            RefEncoder.Immediate(hab, 3, offset), RefEncoder.Immediate(hab, 4, length),
             values[heap][offset..(offset + length)]);
-        byte[] expected = SpeadWire.Concat(
+        byte[] expected = RefEncoder.Concat(
             First(0, 1, 8), First(1, 2, 40), First(2, 3, 40),
             Later(1, 2, 40, 32), Later(2, 3, 40, 48), Later(2, 3, 88, 48));
         Assert.Equal(Convert.ToHexString(expected), Convert.ToHexString(stream.GetValue()));
@@ -109,9 +110,9 @@ public class CntAndGroupTests
     public void SerialSendsHeapAfterHeap()
     {
         using var stream = new BytesStream(new StreamConfig { MaxHeaps = 3, MaxPacketSize = 88 });
-        var refs = new[] { 8, 72, 136 }.Select((n, i) => new HeapReference(SpeadWire.HeapOf(n, i, F48))).ToList();
+        var refs = new[] { 8, 72, 136 }.Select((n, i) => new HeapReference(TestHeaps.HeapOf(n, i, F48))).ToList();
         stream.SendHeaps(refs, GroupMode.Serial);
-        var order = ParsedHeapAssembler.SplitStream(stream.GetValue()).Select(p => (p.HeapCnt!.Value, p.PayloadLength!.Value)).ToList();
+        var order = RefReceiver.SplitStream(stream.GetValue()).Select(p => (p.HeapCnt, (long)p.PayloadLength)).ToList();
         Assert.Equal(new[] { (1L, 8L), (2L, 40L), (2L, 32L), (3L, 40L), (3L, 48L), (3L, 48L) }, order);
     }
 
@@ -129,9 +130,9 @@ public class CntAndGroupTests
             stream.SendHeaps([new HeapReference(start), new HeapReference(start, substreamIndex: 100)], GroupMode.RoundRobin));
         Assert.Contains("substream", e.Message);
         stream.SendHeap(end);
-        var packets = ParsedHeapAssembler.SplitStream(stream.GetValue());
-        Assert.Equal(new long[] { 1, 2 }, packets.Select(p => p.HeapCnt!.Value));
-        Assert.Equal(new long[] { 0, 2 }, packets.Select(p => p.Pointers.Single(x => x.Id == 6).Value));
+        var packets = RefReceiver.SplitStream(stream.GetValue());
+        Assert.Equal(new long[] { 1, 2 }, packets.Select(p => p.HeapCnt));
+        Assert.Equal(new long[] { 0, 2 }, packets.Select(p => p.Items.Single(x => x.Id == 6).Value));
     }
 
     [Fact]
@@ -166,7 +167,7 @@ public class CntAndGroupTests
     public void HeapReferenceListCanBeSentRepeatedlyAndSliced()
     {
         using var stream = new BytesStream(new StreamConfig { MaxHeaps = 8 });
-        var heaps = Enumerable.Range(0, 4).Select(i => new HeapReference(SpeadWire.HeapOf(100, i))).ToList();
+        var heaps = Enumerable.Range(0, 4).Select(i => new HeapReference(TestHeaps.HeapOf(100, i))).ToList();
         var list = new HeapReferenceList(heaps);
         Assert.Equal(4, list.Count);
         stream.SendHeaps(list, GroupMode.Serial);
@@ -177,11 +178,11 @@ public class CntAndGroupTests
         Assert.Throws<ArgumentOutOfRangeException>(() => list.Slice(3, 2));
         Assert.Throws<ArgumentOutOfRangeException>(() => middle[2]);
 
-        var assembler = new ParsedHeapAssembler();
-        ParsedHeapAssembler.SplitStream(stream.GetValue()).ForEach(assembler.Add);
+        var assembler = new RefHeapAssembler();
+        RefReceiver.SplitStream(stream.GetValue()).ForEach(assembler.Add);
         Assert.Equal(new long[] { 1, 2, 3, 4, 5, 6 }, assembler.Completed.Select(h => h.Cnt));
-        Assert.Equal(SpeadWire.Pattern(100, 1), assembler.Completed[4].AddressedItem(0x1000));
-        Assert.Equal(SpeadWire.Pattern(100, 2), assembler.Completed[5].AddressedItem(0x1000));
+        Assert.Equal(TestHeaps.Pattern(100, 1), assembler.Completed[4].AddressedItem(0x1000));
+        Assert.Equal(TestHeaps.Pattern(100, 2), assembler.Completed[5].AddressedItem(0x1000));
     }
 
     [Fact]
@@ -189,7 +190,7 @@ public class CntAndGroupTests
     {
         using var stream = new BytesStream();
         IReadOnlyList<HeapReference> custom = new System.Collections.ObjectModel.ReadOnlyCollection<HeapReference>(
-            [new HeapReference(SpeadWire.HeapOf(10, 1)), new HeapReference(SpeadWire.HeapOf(20, 2))]);
+            [new HeapReference(TestHeaps.HeapOf(10, 1)), new HeapReference(TestHeaps.HeapOf(20, 2))]);
         stream.SendHeaps(custom, GroupMode.RoundRobin);
         Assert.Equal(new long[] { 1, 2 }, Cnts(stream));
     }
@@ -198,7 +199,7 @@ public class CntAndGroupTests
     public void SendHeapReturnsTheBytesSent()
     {
         using var stream = new BytesStream();
-        long n = stream.SendHeap(SpeadWire.HeapOf(4096, 1));
+        long n = stream.SendHeap(TestHeaps.HeapOf(4096, 1));
         Assert.Equal(stream.GetValue().Length, n);
         // 4096 bytes at 1472: payloads 1424 + 1432 + 1240, 48 + 40 + 40 bytes of headers.
         Assert.Equal(4096 + 48 + 40 + 40, n);

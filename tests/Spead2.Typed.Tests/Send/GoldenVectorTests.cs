@@ -1,6 +1,7 @@
 using Spead2.Protocol;
 using Spead2.Send;
 using Spead2.Tests.Support;
+using Spead2.TestSupport;
 
 namespace Spead2.Tests.Send;
 
@@ -55,7 +56,7 @@ public class GoldenVectorTests
             Hex.Parse("06 00 07 00 08 00 0a 00 0b 00 e0 2e"));
         var actual = Send(heap, 0x123456, 1500);
         Assert.Equal(242, expected.Length);
-        Hex.Equal(expected, actual);
+        Hex.AssertEqual(expected, actual);
     }
 
     private static Heap ReplicateHeap(bool repeat)
@@ -81,7 +82,7 @@ public class GoldenVectorTests
             Hex.Parse(pointers), Range(0, 16),
             Hex.Parse("53 04 02 06 00 00 00 06  80 01 00 00 00 12 34 56  80 02 00 00 00 00 00 20  80 03 00 00 00 00 00 10  80 04 00 00 00 00 00 10"),
             Hex.Parse(pointers), Range(16, 16));
-        Hex.Equal(expected, Send(ReplicateHeap(true), 0x123456, 72));
+        Hex.AssertEqual(expected, Send(ReplicateHeap(true), 0x123456, 72));
     }
 
     [Fact]
@@ -92,7 +93,7 @@ public class GoldenVectorTests
             Hex.Parse("23 45 00 00 00 00 00 00  a3 46 00 00 de ad be ef"), Range(0, 16),
             Hex.Parse("53 04 02 06 00 00 00 04  80 01 00 00 00 12 34 56  80 02 00 00 00 00 00 20  80 03 00 00 00 00 00 10  80 04 00 00 00 00 00 10"),
             Range(16, 16));
-        Hex.Equal(expected, Send(ReplicateHeap(false), 0x123456, 72));
+        Hex.AssertEqual(expected, Send(ReplicateHeap(false), 0x123456, 72));
     }
 
     [Fact]
@@ -110,7 +111,7 @@ public class GoldenVectorTests
             00
             """);
         Assert.Equal(72 + 65, expected.Length);
-        Hex.Equal(expected, Send(heap, 7, 72));
+        Hex.AssertEqual(expected, Send(heap, 7, 72));
     }
 
     [Fact]
@@ -126,7 +127,7 @@ public class GoldenVectorTests
                 """),
             "x", "An array", Hex.Parse("00 00 00 00 00 03"),
             "{'descr': '<u4', 'fortran_order': False, 'shape': (3,)}");
-        Hex.Equal(expected, d.ToRaw(F40));
+        Hex.AssertEqual(expected, d.ToRaw(F40));
     }
 
     public static TheoryData<int, BugCompat, string, long> FormatDescriptorCases => new()
@@ -150,7 +151,7 @@ public class GoldenVectorTests
         Assert.Equal(8 + 9 * 8 + payload.Length, raw.Length);
         int immBytes = hab / 8;
         Assert.Equal(new byte[] { 0x53, 0x04, (byte)(8 - immBytes), (byte)immBytes, 0, 0, 0, 9 }, raw[..8]);
-        Hex.Equal(payload, raw.AsSpan(8 + 9 * 8));
+        Hex.AssertEqual(payload, raw.AsSpan(8 + 9 * 8));
         // HEAP_LENGTH and PAYLOAD_LENGTH carry the payload size.
         Assert.Equal((byte)payloadLength, raw[8 + 8 + 7]);
         Assert.Equal((byte)payloadLength, raw[8 + 24 + 7]);
@@ -175,7 +176,7 @@ public class GoldenVectorTests
         var gen = new HeapGenerator(new ItemGroup());
         var stream = new BytesStream();
         stream.SendHeap(gen.GetStart());
-        Hex.Equal(expected, stream.GetValue());
+        Hex.AssertEqual(expected, stream.GetValue());
     }
 
     [Fact]
@@ -187,7 +188,7 @@ public class GoldenVectorTests
             """);
         var heap = new Heap();
         heap.AddEnd();
-        Hex.Equal(expected, Send(heap, 1, 1472));
+        Hex.AssertEqual(expected, Send(heap, 1, 1472));
     }
 
     [Fact]
@@ -197,7 +198,7 @@ public class GoldenVectorTests
             53 04 03 05 00 00 00 05  80 00 01 00 00 00 00 01  80 00 02 00 00 00 00 01  80 00 03 00 00 00 00 00
             80 00 04 00 00 00 00 01  00 00 00 00 00 00 00 00  00
             """);
-        Hex.Equal(expected, Send(new Heap(), 1, 1472));
+        Hex.AssertEqual(expected, Send(new Heap(), 1, 1472));
     }
 
     public static TheoryData<string, string?, string?, long[], object, string, string> ImmediateCases => new()
@@ -235,6 +236,6 @@ public class GoldenVectorTests
             Hex.Parse(pointer),
             immediate ? Hex.Parse("00 00 00 00 00 00 00 00") : [],
             payloadBytes);
-        Hex.Equal(expected, Send(heap, 1, 1472));
+        Hex.AssertEqual(expected, Send(heap, 1, 1472));
     }
 }

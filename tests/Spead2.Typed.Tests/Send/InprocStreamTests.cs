@@ -1,5 +1,6 @@
 using Spead2.Tests.Support;
 using Spead2.Send;
+using Spead2.TestSupport;
 
 namespace Spead2.Tests.Send;
 
@@ -20,17 +21,17 @@ public class InprocStreamTests
             {
                 for (int i = 0; i < perSender; i++)
                 {
-                    var heap = SpeadWire.HeapOf(500 + 37 * i, s * 1000 + i);
+                    var heap = TestHeaps.HeapOf(500 + 37 * i, s * 1000 + i);
                     await stream.SendHeapAsync(heap, cnt: 1000 * s + i);
                 }
             })));
         }
         queue.Stop();
 
-        var assembler = new ParsedHeapAssembler();
+        var assembler = new RefHeapAssembler();
         await foreach (byte[] packet in queue.ReadAllAsync().WithCancellation(new CancellationTokenSource(Patience).Token))
         {
-            assembler.Add(SpeadPacket.Parse(packet)); // entries are whole packets, exactly
+            assembler.Add(RefReceiver.ParsePacket(packet)); // entries are whole packets, exactly
         }
         Assert.Equal(0, assembler.Incomplete);
         Assert.Equal(senders * perSender, assembler.Completed.Count);
@@ -38,7 +39,7 @@ public class InprocStreamTests
         {
             int s = (int)(heap.Cnt / 1000);
             int i = (int)(heap.Cnt % 1000);
-            Assert.Equal(SpeadWire.Pattern(500 + 37 * i, s * 1000 + i), heap.AddressedItem(0x1000));
+            Assert.Equal(TestHeaps.Pattern(500 + 37 * i, s * 1000 + i), heap.AddressedItem(0x1000));
         }
     }
 
@@ -52,7 +53,7 @@ public class InprocStreamTests
             Assert.Equal(queues, stream.Queues);
             for (int i = 0; i < 6; i++)
             {
-                stream.SendHeap(SpeadWire.HeapOf(100, i), substreamIndex: i % 3);
+                stream.SendHeap(TestHeaps.HeapOf(100, i), substreamIndex: i % 3);
             }
         }
         for (int q = 0; q < 3; q++)
@@ -61,7 +62,7 @@ public class InprocStreamTests
             var cnts = new List<long>();
             await foreach (byte[] p in queues[q].ReadAllAsync())
             {
-                cnts.Add(SpeadPacket.Parse(p).HeapCnt!.Value);
+                cnts.Add(RefReceiver.ParsePacket(p).HeapCnt);
             }
             Assert.Equal(new long[] { q + 1, q + 4 }, cnts);
         }
@@ -72,9 +73,9 @@ public class InprocStreamTests
     {
         var queue = new InprocQueue();
         await using var stream = new InprocStream(queue);
-        stream.SendHeap(SpeadWire.HeapOf(100, 0));
+        stream.SendHeap(TestHeaps.HeapOf(100, 0));
         queue.Stop();
-        var e = await Assert.ThrowsAsync<IOException>(async () => await stream.SendHeapAsync(SpeadWire.HeapOf(100, 1)));
+        var e = await Assert.ThrowsAsync<IOException>(async () => await stream.SendHeapAsync(TestHeaps.HeapOf(100, 1)));
         Assert.Contains("stopped", e.Message);
         Assert.Equal(1, queue.Count); // the packet queued before Stop is still there
     }

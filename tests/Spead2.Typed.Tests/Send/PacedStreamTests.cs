@@ -2,6 +2,7 @@ using Microsoft.Extensions.Time.Testing;
 using Spead2.Send.Engine;
 using Spead2.Tests.Support;
 using Spead2.Send;
+using Spead2.TestSupport;
 
 namespace Spead2.Tests.Send;
 
@@ -27,7 +28,7 @@ public class PacedStreamTests
         var config = new StreamConfig { Rate = 1000, BurstSize = 2000, MaxPacketSize = 1000 };
         var stream = new BytesStream(config, null, time);
         await using var clocked = new Clocked(stream, time);
-        var heap = SpeadWire.HeapOf(9000, 1);
+        var heap = TestHeaps.HeapOf(9000, 1);
         long total = PacketGenerator.MeasureHeap(heap, 1000);
         ValueTask<long> send = stream.SendHeapAsync(heap);
 
@@ -58,7 +59,7 @@ public class PacedStreamTests
         // Without the override this would take days of fake time; with rate 0 it needs none.
         for (int i = 0; i < 3; i++)
         {
-            Assert.True(await stream.SendHeapAsync(SpeadWire.HeapOf(20_000, i), rate: 0).AsTask().WaitAsync(Patience) > 20_000);
+            Assert.True(await stream.SendHeapAsync(TestHeaps.HeapOf(20_000, i), rate: 0).AsTask().WaitAsync(Patience) > 20_000);
         }
     }
 
@@ -69,7 +70,7 @@ public class PacedStreamTests
         var time = new FakeTimeProvider();
         var stream = new BytesStream(new StreamConfig { BurstSize = 1000, MaxPacketSize = 1000 }, null, time);
         await using var clocked = new Clocked(stream, time);
-        var heap = SpeadWire.HeapOf(3000, 1);
+        var heap = TestHeaps.HeapOf(3000, 1);
         ValueTask<long> send = stream.SendHeapAsync(heap, rate: 1000);
         WaitUntil(() => stream.Length == 1000, "the first burst is out");
         Assert.False(send.IsCompleted);
@@ -86,14 +87,14 @@ public class PacedStreamTests
     {
         var time = new FakeTimeProvider();
         var stream = new BytesStream(new StreamConfig { Rate = 1000, BurstSize = 1000, MaxPacketSize = 1000 }, null, time);
-        ValueTask<long> send = stream.SendHeapAsync(SpeadWire.HeapOf(2500, 1));
+        ValueTask<long> send = stream.SendHeapAsync(TestHeaps.HeapOf(2500, 1));
         Task dispose = stream.DisposeAsync().AsTask();
         WaitUntil(() => stream.Length == 1000, "the first burst is out");
         Assert.False(dispose.IsCompleted);
         time.Advance(TimeSpan.FromSeconds(10));
         await dispose.WaitAsync(Patience);
         Assert.True(send.IsCompletedSuccessfully);
-        ParsedHeapAssembler.SplitStream(stream.GetValue()); // whole packets only
+        RefReceiver.SplitStream(stream.GetValue()); // whole packets only
     }
 
     [Fact]
@@ -105,13 +106,13 @@ public class PacedStreamTests
         var config = new StreamConfig { Rate = 1000, BurstSize = 1000, MaxPacketSize = 1000 };
         var stream = new BytesStream(config, null, time);
         await using var clocked = new Clocked(stream, time);
-        await SendPaced(stream, time, SpeadWire.HeapOf(1912, 1), 2000); // two packets of exactly 1000 bytes
+        await SendPaced(stream, time, TestHeaps.HeapOf(1912, 1), 2000); // two packets of exactly 1000 bytes
         time.Advance(TimeSpan.FromSeconds(10));
         // The writer ends its last burst, finds nothing to do and goes idle; only then does the idle rule apply
         // (a heap queued before that would count as continuous sending, in spead2 too).
         WaitUntil(() => stream.WriterIsIdle, "the writer is idle");
 
-        var heap = SpeadWire.HeapOf(952 + 3 * 960, 2); // 4 packets of exactly 1000 bytes
+        var heap = TestHeaps.HeapOf(952 + 3 * 960, 2); // 4 packets of exactly 1000 bytes
         long start = stream.Length;
         ValueTask<long> send = stream.SendHeapAsync(heap);
         WaitUntil(() => stream.Length == start + 1000, "the first burst after idle is out");
@@ -134,7 +135,7 @@ public class PacedStreamTests
         var config = new StreamConfig { Rate = 1000, BurstSize = 1000, MaxPacketSize = 1000, RateMethod = RateMethod.Hw };
         var stream = new BytesStream(config, null, time);
         await using var clocked = new Clocked(stream, time);
-        ValueTask<long> send = stream.SendHeapAsync(SpeadWire.HeapOf(1900, 1));
+        ValueTask<long> send = stream.SendHeapAsync(TestHeaps.HeapOf(1900, 1));
         WaitUntil(() => stream.Length == 1000, "the first burst is out");
         Thread.Sleep(20);
         Assert.Equal(1000, stream.Length);
@@ -160,7 +161,7 @@ public class PacedStreamTests
         // The heap is one whole burst, so the writer then paces a 1 s pause on the fake clock, which never moves here.
         var time = new FakeTimeProvider();
         var stream = new BytesStream(new StreamConfig { Rate = 1000, BurstSize = 1000, MaxPacketSize = 1000 }, null, time);
-        await stream.SendHeapAsync(SpeadWire.HeapOf(952, 1)).AsTask().WaitAsync(Patience);
+        await stream.SendHeapAsync(TestHeaps.HeapOf(952, 1)).AsTask().WaitAsync(Patience);
         await stream.DisposeAsync().AsTask().WaitAsync(Patience);
         Assert.Equal(1000, stream.GetValue().Length);
     }

@@ -1,6 +1,7 @@
 using Microsoft.Extensions.Logging;
 using Spead2.Tests.Support;
 using Spead2.Send;
+using Spead2.TestSupport;
 
 namespace Spead2.Tests.Send;
 
@@ -20,10 +21,10 @@ public class QueueTests
     {
         var logger = new ListLogger();
         var (stream, transport) = Gated(maxHeaps: 2, logger);
-        ValueTask<long> a = stream.SendHeapAsync(SpeadWire.HeapOf(100, 1));
+        ValueTask<long> a = stream.SendHeapAsync(TestHeaps.HeapOf(100, 1));
         transport.WaitForEntry(); // the writer holds heap a inside the transport
-        ValueTask<long> b = stream.SendHeapAsync(SpeadWire.HeapOf(100, 2));
-        ValueTask<long> c = stream.SendHeapAsync(SpeadWire.HeapOf(100, 3));
+        ValueTask<long> b = stream.SendHeapAsync(TestHeaps.HeapOf(100, 2));
+        ValueTask<long> c = stream.SendHeapAsync(TestHeaps.HeapOf(100, 3));
 
         Assert.True(c.IsFaulted);
         var e = await Assert.ThrowsAsync<QueueFullException>(async () => await c);
@@ -32,14 +33,14 @@ public class QueueTests
         Assert.Contains(logger.Entries, x => x.Level == LogLevel.Warning && x.Message.Contains("queue is full"));
 
         // The blocking variant reports the same condition by throwing.
-        Assert.Throws<QueueFullException>(() => stream.SendHeap(SpeadWire.HeapOf(100, 4)));
+        Assert.Throws<QueueFullException>(() => stream.SendHeap(TestHeaps.HeapOf(100, 4)));
 
         transport.Release(10);
         Assert.True(await a > 0);
         Assert.True(await b > 0);
         await stream.DisposeAsync();
         // The dropped heaps took no cnt: the two sent heaps are 1 and 2.
-        Assert.Equal(new long[] { 1, 2 }, transport.Parsed.Select(p => p.HeapCnt!.Value).Distinct());
+        Assert.Equal(new long[] { 1, 2 }, transport.Parsed.Select(p => p.HeapCnt).Distinct());
     }
 
     [Fact]
@@ -47,7 +48,7 @@ public class QueueTests
     {
         var (stream, transport) = Gated(maxHeaps: 2);
         transport.Gated = false;
-        var refs = Enumerable.Range(0, 3).Select(i => new HeapReference(SpeadWire.HeapOf(10, i))).ToList();
+        var refs = Enumerable.Range(0, 3).Select(i => new HeapReference(TestHeaps.HeapOf(10, i))).ToList();
         var e = await Assert.ThrowsAsync<QueueFullException>(async () => await stream.SendHeapsAsync(refs, GroupMode.Serial));
         Assert.Contains("can never fit", e.Message);
         await stream.DisposeAsync();
@@ -63,7 +64,7 @@ public class QueueTests
         await using var stream = new TestStream(transport, new StreamConfig { MaxHeaps = 1 });
         for (int i = 0; i < 200; i++)
         {
-            await stream.SendHeapAsync(SpeadWire.HeapOf(50, i));
+            await stream.SendHeapAsync(TestHeaps.HeapOf(50, i));
         }
         Assert.Equal(200, transport.Packets.Count);
     }
@@ -72,10 +73,10 @@ public class QueueTests
     public async Task FlushWaitsForHeapsQueuedBeforeItOnly()
     {
         var (stream, transport) = Gated(maxHeaps: 4);
-        ValueTask<long> a = stream.SendHeapAsync(SpeadWire.HeapOf(100, 1));
+        ValueTask<long> a = stream.SendHeapAsync(TestHeaps.HeapOf(100, 1));
         transport.WaitForEntry();
         Task flush = stream.FlushAsync();
-        ValueTask<long> b = stream.SendHeapAsync(SpeadWire.HeapOf(100, 2)); // after the flush call
+        ValueTask<long> b = stream.SendHeapAsync(TestHeaps.HeapOf(100, 2)); // after the flush call
         Assert.False(flush.IsCompleted);
 
         transport.Release(); // heap a only
@@ -105,7 +106,7 @@ public class QueueTests
     public async Task FlushAsyncCanBeCancelledWithoutAffectingTheHeaps()
     {
         var (stream, transport) = Gated(maxHeaps: 4);
-        ValueTask<long> a = stream.SendHeapAsync(SpeadWire.HeapOf(100, 1));
+        ValueTask<long> a = stream.SendHeapAsync(TestHeaps.HeapOf(100, 1));
         using var cts = new CancellationTokenSource();
         Task flush = stream.FlushAsync(cts.Token);
         cts.Cancel();
@@ -119,11 +120,11 @@ public class QueueTests
     public async Task CancellingAQueuedHeapSkipsItAndCompletesItAtOnce()
     {
         var (stream, transport) = Gated(maxHeaps: 4);
-        ValueTask<long> a = stream.SendHeapAsync(SpeadWire.HeapOf(100, 1));
+        ValueTask<long> a = stream.SendHeapAsync(TestHeaps.HeapOf(100, 1));
         transport.WaitForEntry();
         using var cts = new CancellationTokenSource();
-        ValueTask<long> b = stream.SendHeapAsync(SpeadWire.HeapOf(100, 2), cancellationToken: cts.Token);
-        ValueTask<long> c = stream.SendHeapAsync(SpeadWire.HeapOf(100, 3));
+        ValueTask<long> b = stream.SendHeapAsync(TestHeaps.HeapOf(100, 2), cancellationToken: cts.Token);
+        ValueTask<long> c = stream.SendHeapAsync(TestHeaps.HeapOf(100, 3));
         cts.Cancel();
 
         // Completed before the writer gets anywhere near it.
@@ -136,7 +137,7 @@ public class QueueTests
         Assert.True(await c > 0);
         await stream.DisposeAsync();
         // b was never sent; its cnt (2) is simply missing.
-        Assert.Equal(new long[] { 1, 3 }, transport.Parsed.Select(p => p.HeapCnt!.Value).Distinct());
+        Assert.Equal(new long[] { 1, 3 }, transport.Parsed.Select(p => p.HeapCnt).Distinct());
     }
 
     [Fact]
@@ -144,7 +145,7 @@ public class QueueTests
     {
         var (stream, transport) = Gated(maxHeaps: 4);
         using var cts = new CancellationTokenSource();
-        ValueTask<long> a = stream.SendHeapAsync(SpeadWire.HeapOf(100, 1), cancellationToken: cts.Token);
+        ValueTask<long> a = stream.SendHeapAsync(TestHeaps.HeapOf(100, 1), cancellationToken: cts.Token);
         transport.WaitForEntry(); // its packets are in the transport
         cts.Cancel();
         transport.Release(10);
@@ -158,30 +159,30 @@ public class QueueTests
     {
         var transport = new TestTransport();
         await using var stream = new TestStream(transport);
-        ValueTask<long> t = stream.SendHeapAsync(SpeadWire.HeapOf(10, 1), cancellationToken: new CancellationToken(true));
+        ValueTask<long> t = stream.SendHeapAsync(TestHeaps.HeapOf(10, 1), cancellationToken: new CancellationToken(true));
         Assert.True(t.IsCanceled);
-        await stream.SendHeapAsync(SpeadWire.HeapOf(10, 2));
+        await stream.SendHeapAsync(TestHeaps.HeapOf(10, 2));
         await stream.FlushAsync();
-        Assert.Equal(new long[] { 1 }, transport.Parsed.Select(p => p.HeapCnt!.Value)); // the cnt was not used up
+        Assert.Equal(new long[] { 1 }, transport.Parsed.Select(p => p.HeapCnt)); // the cnt was not used up
     }
 
     [Fact]
     public async Task CancellingAQueuedGroupSkipsTheWholeGroup()
     {
         var (stream, transport) = Gated(maxHeaps: 8);
-        ValueTask<long> a = stream.SendHeapAsync(SpeadWire.HeapOf(100, 1));
+        ValueTask<long> a = stream.SendHeapAsync(TestHeaps.HeapOf(100, 1));
         transport.WaitForEntry();
         using var cts = new CancellationTokenSource();
-        var group = Enumerable.Range(0, 3).Select(i => new HeapReference(SpeadWire.HeapOf(3000, i))).ToList();
+        var group = Enumerable.Range(0, 3).Select(i => new HeapReference(TestHeaps.HeapOf(3000, i))).ToList();
         ValueTask<long> g = stream.SendHeapsAsync(group, GroupMode.RoundRobin, cts.Token);
-        ValueTask<long> d = stream.SendHeapAsync(SpeadWire.HeapOf(100, 9));
+        ValueTask<long> d = stream.SendHeapAsync(TestHeaps.HeapOf(100, 9));
         cts.Cancel();
         await Assert.ThrowsAnyAsync<OperationCanceledException>(async () => await g);
         transport.Release(10);
         await a;
         await d;
         await stream.DisposeAsync();
-        Assert.Equal(new long[] { 1, 5 }, transport.Parsed.Select(p => p.HeapCnt!.Value).Distinct());
+        Assert.Equal(new long[] { 1, 5 }, transport.Parsed.Select(p => p.HeapCnt).Distinct());
     }
 
     [Fact]
@@ -192,9 +193,9 @@ public class QueueTests
             Fail = p => p.HeapCnt == 2 && p.PayloadOffset == 0 ? new IOException("injected") : null,
         };
         await using var stream = new TestStream(transport, new StreamConfig { MaxHeaps = 8 });
-        ValueTask<long> a = stream.SendHeapAsync(SpeadWire.HeapOf(4000, 1));
-        ValueTask<long> b = stream.SendHeapAsync(SpeadWire.HeapOf(4000, 2));
-        ValueTask<long> c = stream.SendHeapAsync(SpeadWire.HeapOf(4000, 3));
+        ValueTask<long> a = stream.SendHeapAsync(TestHeaps.HeapOf(4000, 1));
+        ValueTask<long> b = stream.SendHeapAsync(TestHeaps.HeapOf(4000, 2));
+        ValueTask<long> c = stream.SendHeapAsync(TestHeaps.HeapOf(4000, 3));
         Assert.True(await a > 0);
         var e = await Assert.ThrowsAsync<IOException>(async () => await b);
         Assert.Equal("injected", e.Message);
@@ -208,7 +209,7 @@ public class QueueTests
     {
         var transport = new TestTransport();
         await using var stream = new TestStream(transport, new StreamConfig { MaxHeaps = 8 });
-        var refs = new[] { 100, 200, 300 }.Select((n, i) => new HeapReference(SpeadWire.HeapOf(n, i))).ToList();
+        var refs = new[] { 100, 200, 300 }.Select((n, i) => new HeapReference(TestHeaps.HeapOf(n, i))).ToList();
         long bytes = await stream.SendHeapsAsync(refs, GroupMode.RoundRobin);
         Assert.Equal(transport.Packets.Sum(p => p.Data.Length), bytes);
 
@@ -222,10 +223,10 @@ public class QueueTests
     {
         await using var stream = new TestStream(new TestTransport(substreams: 2));
         Assert.Equal(2, stream.NumSubstreams);
-        var e = Assert.Throws<ArgumentOutOfRangeException>(() => stream.SendHeap(SpeadWire.HeapOf(10, 1), substreamIndex: 2));
+        var e = Assert.Throws<ArgumentOutOfRangeException>(() => stream.SendHeap(TestHeaps.HeapOf(10, 1), substreamIndex: 2));
         Assert.Equal("substreamIndex", e.ParamName);
         Assert.Contains("2 substream", e.Message);
-        Assert.Throws<ArgumentOutOfRangeException>(() => { _ = stream.SendHeapAsync(SpeadWire.HeapOf(10, 1), substreamIndex: -1); });
+        Assert.Throws<ArgumentOutOfRangeException>(() => { _ = stream.SendHeapAsync(TestHeaps.HeapOf(10, 1), substreamIndex: -1); });
     }
 
     [Fact]
@@ -233,8 +234,8 @@ public class QueueTests
     {
         await using var stream = new TestStream(new TestTransport());
         Assert.Throws<ArgumentNullException>(() => stream.SendHeap(null!));
-        Assert.Throws<ArgumentOutOfRangeException>(() => stream.SendHeap(SpeadWire.HeapOf(10, 1), rate: double.NaN));
-        Assert.Throws<ArgumentOutOfRangeException>(() => { _ = stream.SendHeapsAsync([new HeapReference(SpeadWire.HeapOf(10, 1))], (GroupMode)7); });
+        Assert.Throws<ArgumentOutOfRangeException>(() => stream.SendHeap(TestHeaps.HeapOf(10, 1), rate: double.NaN));
+        Assert.Throws<ArgumentOutOfRangeException>(() => { _ = stream.SendHeapsAsync([new HeapReference(TestHeaps.HeapOf(10, 1))], (GroupMode)7); });
         // A packet size too small for repeated pointers is reported when the heap is queued.
         var heap = new Heap();
         for (int i = 0; i < 400; i++)
@@ -250,20 +251,20 @@ public class QueueTests
     {
         var transport = new TestTransport();
         var stream = new TestStream(transport);
-        stream.SendHeap(SpeadWire.HeapOf(10, 1));
+        stream.SendHeap(TestHeaps.HeapOf(10, 1));
         await stream.DisposeAsync();
         stream.Dispose(); // idempotent
         Assert.True(transport.Disposed);
-        Assert.Throws<ObjectDisposedException>(() => stream.SendHeap(SpeadWire.HeapOf(10, 1)));
-        Assert.Throws<ObjectDisposedException>(() => { _ = stream.SendHeapAsync(SpeadWire.HeapOf(10, 1)); });
-        Assert.Throws<ObjectDisposedException>(() => stream.SendHeaps([new HeapReference(SpeadWire.HeapOf(10, 1))], GroupMode.Serial));
+        Assert.Throws<ObjectDisposedException>(() => stream.SendHeap(TestHeaps.HeapOf(10, 1)));
+        Assert.Throws<ObjectDisposedException>(() => { _ = stream.SendHeapAsync(TestHeaps.HeapOf(10, 1)); });
+        Assert.Throws<ObjectDisposedException>(() => stream.SendHeaps([new HeapReference(TestHeaps.HeapOf(10, 1))], GroupMode.Serial));
     }
 
     [Fact]
     public async Task DisposeSendsEverythingQueuedFirst()
     {
         var (stream, transport) = Gated(maxHeaps: 8);
-        var tasks = Enumerable.Range(0, 5).Select(i => stream.SendHeapAsync(SpeadWire.HeapOf(2000, i)).AsTask()).ToList();
+        var tasks = Enumerable.Range(0, 5).Select(i => stream.SendHeapAsync(TestHeaps.HeapOf(2000, i)).AsTask()).ToList();
         transport.WaitForEntry();
         Task dispose = Task.Run(stream.Dispose);
         Assert.False(dispose.IsCompleted);
@@ -288,11 +289,11 @@ public class QueueTests
                 for (int i = 0; i < perThread; i++)
                 {
                     // Blocking sends: each thread has at most one heap in flight, so MaxHeaps = threads never drops.
-                    stream.SendHeap(SpeadWire.HeapOf(1000, t * 1000 + i));
+                    stream.SendHeap(TestHeaps.HeapOf(1000, t * 1000 + i));
                 }
             })));
         }
-        var assembler = new ParsedHeapAssembler();
+        var assembler = new RefHeapAssembler();
         transport.Parsed.ForEach(assembler.Add);
         Assert.Equal(threads * perThread, assembler.Completed.Count);
         Assert.Equal(Enumerable.Range(1, threads * perThread).Select(i => (long)i), assembler.Completed.Select(h => h.Cnt).Order());
@@ -302,7 +303,7 @@ public class QueueTests
     public async Task AValueTaskCannotBeConsumedTwice()
     {
         await using var stream = new TestStream(new TestTransport());
-        ValueTask<long> t = stream.SendHeapAsync(SpeadWire.HeapOf(10, 1));
+        ValueTask<long> t = stream.SendHeapAsync(TestHeaps.HeapOf(10, 1));
         await t;
         await Assert.ThrowsAsync<InvalidOperationException>(async () => await t);
     }
@@ -312,15 +313,15 @@ public class QueueTests
     {
         var (stream, transport) = Gated(maxHeaps: 4);
         transport.Throw = new InvalidOperationException("transport bug");
-        ValueTask<long> a = stream.SendHeapAsync(SpeadWire.HeapOf(100, 1));
+        ValueTask<long> a = stream.SendHeapAsync(TestHeaps.HeapOf(100, 1));
         transport.WaitForEntry();
-        ValueTask<long> b = stream.SendHeapAsync(SpeadWire.HeapOf(100, 2));
+        ValueTask<long> b = stream.SendHeapAsync(TestHeaps.HeapOf(100, 2));
         transport.Release(); // the transport now throws
         var e = await Assert.ThrowsAsync<IOException>(async () => await a.AsTask().WaitAsync(Patience));
         Assert.Contains("transport bug", e.Message);
         await Assert.ThrowsAsync<IOException>(async () => await b.AsTask().WaitAsync(Patience));
-        await Assert.ThrowsAsync<IOException>(async () => await stream.SendHeapAsync(SpeadWire.HeapOf(100, 3)));
-        Assert.Throws<IOException>(() => stream.SendHeap(SpeadWire.HeapOf(100, 4)));
+        await Assert.ThrowsAsync<IOException>(async () => await stream.SendHeapAsync(TestHeaps.HeapOf(100, 3)));
+        Assert.Throws<IOException>(() => stream.SendHeap(TestHeaps.HeapOf(100, 4)));
         await stream.FlushAsync().WaitAsync(Patience);
         await stream.DisposeAsync().AsTask().WaitAsync(Patience);
     }

@@ -41,7 +41,7 @@ public class SynchronousContinuationTests
             int onWriter = 0;
             for (int i = 0; i < 50; i++)
             {
-                await stream.SendHeapAsync(SpeadWire.HeapOf(100, i)).ConfigureAwait(false);
+                await stream.SendHeapAsync(TestHeaps.HeapOf(100, i)).ConfigureAwait(false);
                 onWriter += OnWriterThread ? 1 : 0;
             }
             return onWriter;
@@ -60,7 +60,7 @@ public class SynchronousContinuationTests
         transport.Release();
         Assert.Equal(200, await counting.WaitAsync(Patience));
         await stream.DisposeAsync();
-        Assert.Equal(Enumerable.Range(1, 200).Select(i => (long)i), transport.Parsed.Select(p => p.HeapCnt!.Value).Distinct());
+        Assert.Equal(Enumerable.Range(1, 200).Select(i => (long)i), transport.Parsed.Select(p => p.HeapCnt).Distinct());
 
         async Task<int> CountOnWriter()
         {
@@ -68,7 +68,7 @@ public class SynchronousContinuationTests
             for (int i = 0; i < 200; i++)
             {
                 // MaxHeaps = 1: the slot must already be free when the continuation queues the next heap.
-                await stream.SendHeapAsync(SpeadWire.HeapOf(50, i)).ConfigureAwait(false);
+                await stream.SendHeapAsync(TestHeaps.HeapOf(50, i)).ConfigureAwait(false);
                 count += OnWriterThread ? 1 : 0;
             }
             return count;
@@ -80,9 +80,9 @@ public class SynchronousContinuationTests
     {
         var transport = new TestTransport { Gated = true };
         var stream = new TestStream(transport, new StreamConfig { MaxHeaps = 4, AllowSynchronousContinuations = true });
-        ValueTask<long> first = stream.SendHeapAsync(SpeadWire.HeapOf(100, 1));
+        ValueTask<long> first = stream.SendHeapAsync(TestHeaps.HeapOf(100, 1));
         transport.WaitForEntry(); // the writer holds the first heap, so the await below must suspend
-        ValueTask<long> second = stream.SendHeapAsync(SpeadWire.HeapOf(100, 2));
+        ValueTask<long> second = stream.SendHeapAsync(TestHeaps.HeapOf(100, 2));
 
         Task<(bool OnWriter, Exception? Send, Exception? Flush, Exception? Dispose)> probe = ProbeAsync();
         transport.Gated = false;
@@ -100,7 +100,7 @@ public class SynchronousContinuationTests
         {
             await first.ConfigureAwait(false);
             // The second heap is still queued here: Flush and Dispose would wait for this very thread.
-            Exception? sendError = Record.Exception(() => stream.SendHeap(SpeadWire.HeapOf(10, 3)));
+            Exception? sendError = Record.Exception(() => stream.SendHeap(TestHeaps.HeapOf(10, 3)));
             Exception? flushError = Record.Exception(stream.Flush);
             Exception? disposeError = Record.Exception(stream.Dispose);
             return (OnWriterThread, sendError, flushError, disposeError);
@@ -116,14 +116,14 @@ public class SynchronousContinuationTests
         transport.Gated = false;
         transport.Release();
         Assert.True(await disposing.WaitAsync(Patience));
-        Assert.Throws<ObjectDisposedException>(() => stream.SendHeap(SpeadWire.HeapOf(10, 0)));
+        Assert.Throws<ObjectDisposedException>(() => stream.SendHeap(TestHeaps.HeapOf(10, 0)));
         Assert.True(SpinWait.SpinUntil(() => transport.Disposed, Patience));
         Assert.Single(transport.Parsed.Select(p => p.HeapCnt).Distinct());
 
         async Task<bool> DisposeAfterFirstHeap()
         {
             // Gated: this await suspends, and the writer resumes it once the heap is sent, with nothing else queued.
-            await stream.SendHeapAsync(SpeadWire.HeapOf(10, 1)).ConfigureAwait(false);
+            await stream.SendHeapAsync(TestHeaps.HeapOf(10, 1)).ConfigureAwait(false);
             bool onWriter = OnWriterThread;
             stream.Dispose();
             return onWriter;
@@ -173,7 +173,7 @@ public class SynchronousContinuationTests
         var expected = new List<byte[]>();
         for (int i = 0; i < 3; i++)
         {
-            var generator = new PacketGenerator(SpeadWire.HeapOf(20_000 + i * 1000, i), i + 1, 1472);
+            var generator = new PacketGenerator(TestHeaps.HeapOf(20_000 + i * 1000, i), i + 1, 1472);
             var packet = new byte[1472];
             while (generator.HasNextPacket)
             {
@@ -193,7 +193,7 @@ public class SynchronousContinuationTests
             {
                 for (int i = 0; i < 3; i++)
                 {
-                    await stream.SendHeapAsync(SpeadWire.HeapOf(20_000 + i * 1000, i)).AsTask().WaitAsync(Patience);
+                    await stream.SendHeapAsync(TestHeaps.HeapOf(20_000 + i * 1000, i)).AsTask().WaitAsync(Patience);
                 }
             }
             var buffer = new byte[65536];

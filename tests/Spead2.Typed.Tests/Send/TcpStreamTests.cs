@@ -2,6 +2,7 @@ using System.Net;
 using System.Net.Sockets;
 using Spead2.Tests.Support;
 using Spead2.Send;
+using Spead2.TestSupport;
 
 namespace Spead2.Tests.Send;
 
@@ -19,14 +20,14 @@ public class TcpStreamTests
 
     private static void CheckInOrder(byte[] data, int[] sizes)
     {
-        var assembler = new ParsedHeapAssembler();
-        ParsedHeapAssembler.SplitStream(data).ForEach(assembler.Add);
+        var assembler = new RefHeapAssembler();
+        RefReceiver.SplitStream(data).ForEach(assembler.Add);
         Assert.Equal(0, assembler.Incomplete);
         Assert.Equal(sizes.Length, assembler.Completed.Count);
         for (int i = 0; i < sizes.Length; i++)
         {
             Assert.Equal(i + 1, assembler.Completed[i].Cnt);
-            Assert.Equal(SpeadWire.Pattern(sizes[i], i), assembler.Completed[i].AddressedItem(0x1000));
+            Assert.Equal(TestHeaps.Pattern(sizes[i], i), assembler.Completed[i].AddressedItem(0x1000));
         }
     }
 
@@ -49,7 +50,7 @@ public class TcpStreamTests
             var pending = new List<Task<long>>();
             for (int i = 0; i < sizes.Length; i++)
             {
-                pending.Add(stream.SendHeapAsync(SpeadWire.HeapOf(sizes[i], i)).AsTask());
+                pending.Add(stream.SendHeapAsync(TestHeaps.HeapOf(sizes[i], i)).AsTask());
                 if (pending.Count == 8)
                 {
                     await pending[0];
@@ -73,8 +74,8 @@ public class TcpStreamTests
         Task<byte[]> received = ReadToEndAsync(await accept);
         var stream = new TcpStream(socket, new StreamConfig { MaxPacketSize = 4096 });
         socket.Dispose(); // the stream has its own descriptor
-        stream.SendHeap(SpeadWire.HeapOf(10_000, 0));
-        stream.SendHeap(SpeadWire.HeapOf(20_000, 1));
+        stream.SendHeap(TestHeaps.HeapOf(10_000, 0));
+        stream.SendHeap(TestHeaps.HeapOf(20_000, 1));
         stream.Dispose();
         CheckInOrder(await received.WaitAsync(Patience), [10_000, 20_000]);
     }
@@ -129,7 +130,7 @@ public class TcpStreamTests
         {
             try
             {
-                await stream.SendHeapAsync(SpeadWire.HeapOf(65536, i)).AsTask().WaitAsync(Patience);
+                await stream.SendHeapAsync(TestHeaps.HeapOf(65536, i)).AsTask().WaitAsync(Patience);
             }
             catch (IOException e)
             {
@@ -140,7 +141,7 @@ public class TcpStreamTests
         Assert.Contains("TCP connection", failure.Message);
 
         // Every later heap fails at once with the same kind of error.
-        var later = Enumerable.Range(0, 3).Select(i => stream.SendHeapAsync(SpeadWire.HeapOf(100, i)).AsTask()).ToList();
+        var later = Enumerable.Range(0, 3).Select(i => stream.SendHeapAsync(TestHeaps.HeapOf(100, i)).AsTask()).ToList();
         foreach (Task<long> t in later)
         {
             await Assert.ThrowsAsync<IOException>(() => t.WaitAsync(Patience));

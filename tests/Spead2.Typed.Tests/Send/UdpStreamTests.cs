@@ -3,6 +3,7 @@ using System.Net.Sockets;
 using Microsoft.Extensions.Logging;
 using Spead2.Tests.Support;
 using Spead2.Send;
+using Spead2.TestSupport;
 
 namespace Spead2.Tests.Send;
 
@@ -12,17 +13,17 @@ public class UdpStreamTests
 
     private static void CheckHeaps(List<byte[]> datagrams, int heaps, int size, int seedBase = 0)
     {
-        var assembler = new ParsedHeapAssembler();
+        var assembler = new RefHeapAssembler();
         foreach (byte[] d in datagrams)
         {
-            assembler.Add(SpeadPacket.Parse(d)); // one packet per datagram, exactly
+            assembler.Add(RefReceiver.ParsePacket(d)); // one packet per datagram, exactly
         }
         Assert.Equal(0, assembler.Incomplete);
         Assert.Equal(heaps, assembler.Completed.Count);
         for (int i = 0; i < heaps; i++)
         {
             Assert.Equal(i + 1, assembler.Completed[i].Cnt);
-            Assert.Equal(SpeadWire.Pattern(size, seedBase + i), assembler.Completed[i].AddressedItem(0x1000));
+            Assert.Equal(TestHeaps.Pattern(size, seedBase + i), assembler.Completed[i].AddressedItem(0x1000));
         }
     }
 
@@ -38,7 +39,7 @@ public class UdpStreamTests
         {
             for (int i = 0; i < heaps; i++)
             {
-                long n = await stream.SendHeapAsync(SpeadWire.HeapOf(size, i));
+                long n = await stream.SendHeapAsync(TestHeaps.HeapOf(size, i));
                 Assert.True(n > size);
             }
         }
@@ -55,7 +56,7 @@ public class UdpStreamTests
         await using (var stream = new UdpStream("localhost", receiver.EndPoint.Port, interfaceAddress: "127.0.0.1"))
         {
             Assert.Equal(IPAddress.Loopback, stream.Endpoints[0].Address);
-            stream.SendHeap(SpeadWire.HeapOf(500, 0));
+            stream.SendHeap(TestHeaps.HeapOf(500, 0));
         }
         CheckHeaps(receiver.Receive(1), 1, 500);
     }
@@ -69,12 +70,12 @@ public class UdpStreamTests
         {
             Assert.Equal(2, stream.NumSubstreams);
             Assert.Equal(new[] { r0.EndPoint, r1.EndPoint }, stream.Endpoints);
-            stream.SendHeap(SpeadWire.HeapOf(3000, 0), substreamIndex: 0);
-            stream.SendHeap(SpeadWire.HeapOf(3000, 1), substreamIndex: 1);
-            stream.SendHeaps([new HeapReference(SpeadWire.HeapOf(3000, 2), substreamIndex: 1), new HeapReference(SpeadWire.HeapOf(3000, 3), substreamIndex: 0)], GroupMode.RoundRobin);
-            Assert.Throws<ArgumentOutOfRangeException>(() => stream.SendHeap(SpeadWire.HeapOf(10, 0), substreamIndex: 2));
+            stream.SendHeap(TestHeaps.HeapOf(3000, 0), substreamIndex: 0);
+            stream.SendHeap(TestHeaps.HeapOf(3000, 1), substreamIndex: 1);
+            stream.SendHeaps([new HeapReference(TestHeaps.HeapOf(3000, 2), substreamIndex: 1), new HeapReference(TestHeaps.HeapOf(3000, 3), substreamIndex: 0)], GroupMode.RoundRobin);
+            Assert.Throws<ArgumentOutOfRangeException>(() => stream.SendHeap(TestHeaps.HeapOf(10, 0), substreamIndex: 2));
         }
-        static List<long> Cnts(List<byte[]> d) => d.Select(x => SpeadPacket.Parse(x).HeapCnt!.Value).Distinct().ToList();
+        static List<long> Cnts(List<byte[]> d) => d.Select(x => RefReceiver.ParsePacket(x).HeapCnt).Distinct().ToList();
         Assert.Equal(new long[] { 1, 4 }, Cnts(r0.Receive(6)));
         Assert.Equal(new long[] { 2, 3 }, Cnts(r1.Receive(6)));
     }
@@ -85,11 +86,11 @@ public class UdpStreamTests
         // As spead2's test_send_error: max_packet_size 100000 is more than a UDP datagram can carry.
         using var receiver = new UdpReceiver(IPAddress.Loopback);
         await using var stream = new UdpStream([receiver.EndPoint], new StreamConfig { MaxPacketSize = 100_000 });
-        var e = await Assert.ThrowsAsync<IOException>(async () => await stream.SendHeapAsync(SpeadWire.HeapOf(90_000, 1)));
+        var e = await Assert.ThrowsAsync<IOException>(async () => await stream.SendHeapAsync(TestHeaps.HeapOf(90_000, 1)));
         Assert.IsType<SocketException>(e.InnerException);
         Assert.Contains("UDP packet", e.Message);
-        Assert.True(stream.SendHeap(SpeadWire.HeapOf(1000, 2)) > 1000);
-        Assert.Equal(2, SpeadPacket.Parse(receiver.Receive(1).Single()).HeapCnt);
+        Assert.True(stream.SendHeap(TestHeaps.HeapOf(1000, 2)) > 1000);
+        Assert.Equal(2, RefReceiver.ParsePacket(receiver.Receive(1).Single()).HeapCnt);
     }
 
     [Fact]
@@ -101,12 +102,12 @@ public class UdpStreamTests
         var local = (IPEndPoint)socket.LocalEndPoint!;
         await using var stream = new UdpStream(socket, "127.0.0.1", receiver.EndPoint.Port);
         socket.Dispose();
-        stream.SendHeap(SpeadWire.HeapOf(1000, 0));
+        stream.SendHeap(TestHeaps.HeapOf(1000, 0));
         var buffer = new byte[2000];
         EndPoint from = new IPEndPoint(IPAddress.Any, 0);
         receiver.Socket.ReceiveTimeout = 5000;
         int n = receiver.Socket.ReceiveFrom(buffer, ref from);
-        Assert.Equal(1, SpeadPacket.Parse(buffer.AsSpan(0, n)).HeapCnt);
+        Assert.Equal(1, RefReceiver.ParsePacket(buffer.AsSpan(0, n)).HeapCnt);
         Assert.Equal(local, from); // the duplicate kept the caller's binding
     }
 
@@ -125,7 +126,7 @@ public class UdpStreamTests
         using var receiver = new UdpReceiver(IPAddress.Loopback);
         await using var stream = new UdpStream([receiver.EndPoint], interfaceAddress: IPAddress.Loopback);
         Assert.Equal(IPAddress.Loopback, ((IPEndPoint)stream.LocalEndPoint!).Address);
-        stream.SendHeap(SpeadWire.HeapOf(100, 0));
+        stream.SendHeap(TestHeaps.HeapOf(100, 0));
         Assert.Single(receiver.Receive(1));
     }
 
@@ -176,7 +177,7 @@ public class UdpStreamTests
         {
             for (int i = 0; i < 5; i++)
             {
-                stream.SendHeap(SpeadWire.HeapOf(3000, i));
+                stream.SendHeap(TestHeaps.HeapOf(3000, i));
             }
         }
         var datagrams = new List<byte[]>();

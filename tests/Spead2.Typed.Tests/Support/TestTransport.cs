@@ -1,6 +1,7 @@
 using Microsoft.Extensions.Logging;
 using Spead2.Send.Engine;
 using Spead2.Send;
+using Spead2.TestSupport;
 
 namespace Spead2.Tests.Support;
 
@@ -24,7 +25,7 @@ internal sealed class TestTransport : CopyingTransport
     public volatile bool Gated;
 
     /// <summary>Returns an error for packets it should fail.</summary>
-    public Func<SpeadPacket, Exception?>? Fail { get; set; }
+    public Func<RefPacket, Exception?>? Fail { get; set; }
 
     /// <summary>When set, Send throws it (a transport bug, not a send error).</summary>
     public Exception? Throw { get; set; }
@@ -54,7 +55,7 @@ internal sealed class TestTransport : CopyingTransport
         }
     }
 
-    public List<SpeadPacket> Parsed => Packets.Select(p => SpeadPacket.Parse(p.Data)).ToList();
+    public List<RefPacket> Parsed => Packets.Select(p => RefReceiver.ParsePacket(p.Data)).ToList();
 
     public void Release(int batches = 1) => _permits.Release(batches);
 
@@ -97,7 +98,7 @@ internal sealed class TestTransport : CopyingTransport
             for (int i = 0; i < packets.Length; i++)
             {
                 byte[] data = buffer.Slice(packets[i].Offset, packets[i].Length).ToArray();
-                if (Fail?.Invoke(SpeadPacket.Parse(data)) is { } error)
+                if (Fail?.Invoke(RefReceiver.ParsePacket(data)) is { } error)
                 {
                     errors[i] = error;
                     continue;

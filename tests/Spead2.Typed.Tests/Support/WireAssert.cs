@@ -1,5 +1,5 @@
 using Spead2.Send;
-using Spead2.Tests.Reference;
+using Spead2.TestSupport;
 
 namespace Spead2.Tests.Support;
 
@@ -16,8 +16,8 @@ internal static class WireAssert
         heap ??= model.ToHeap();
         var expected = RefEncoder.Encode(model, cnt, maxPacketSize);
         var actual = CorePackets.Generate(heap, (long)cnt, maxPacketSize);
-        HexDump.AssertPacketsEqual(expected, actual, "PacketGenerator vs reference encoder");
-        HexDump.AssertPacketsEqual(actual, CorePackets.GenerateZeroCopy(heap, (long)cnt, maxPacketSize), "NextPacket vs zero-copy segments");
+        Hex.AssertPacketsEqual(expected, actual, "PacketGenerator vs reference encoder");
+        Hex.AssertPacketsEqual(actual, CorePackets.GenerateZeroCopy(heap, (long)cnt, maxPacketSize), "NextPacket vs zero-copy segments");
         ItemsSurvive(model, cnt, actual);
         return actual;
     }

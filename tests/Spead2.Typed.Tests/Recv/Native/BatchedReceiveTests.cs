@@ -4,9 +4,11 @@ using System.Net.Sockets;
 using System.Runtime.InteropServices;
 using Microsoft.Extensions.Logging;
 using Spead2.Recv.Native;
-using static Spead2.Tests.Support.Wire;
+using static Spead2.TestSupport.RefEncoder;
+using static Spead2.Tests.Support.ReceiveHelpers;
 using Spead2.Recv;
 using Spead2.Tests.Support;
+using Spead2.TestSupport;
 
 namespace Spead2.Tests.Recv.Native;
 

@@ -42,9 +42,9 @@ public class MetricsTests
         listener.Start();
 
         var stream = new TestStream(transport, new StreamConfig { MaxHeaps = 1 });
-        ValueTask<long> a = stream.SendHeapAsync(SpeadWire.HeapOf(4000, 1));
+        ValueTask<long> a = stream.SendHeapAsync(TestHeaps.HeapOf(4000, 1));
         transport.WaitForEntry();
-        ValueTask<long> dropped = stream.SendHeapAsync(SpeadWire.HeapOf(10, 2));
+        ValueTask<long> dropped = stream.SendHeapAsync(TestHeaps.HeapOf(10, 2));
         Assert.True(dropped.IsFaulted);
         transport.Release(10);
         long bytes = await a;

@@ -2,6 +2,7 @@ using Spead2.Protocol;
 using Spead2.Send;
 using Spead2.Send.Engine;
 using Spead2.Tests.Support;
+using Spead2.TestSupport;
 
 namespace Spead2.Tests.Send.Engine;
 
@@ -130,7 +131,7 @@ public class PacketGeneratorErrorTests
         Assert.Equal(0, heap.Count); // nothing half-added
         heap.AddImmediate(flavour.MaxItemId, 1); // the limit itself is fine
         heap.AddItem(flavour.MaxItemId, new byte[20]);
-        WireAssert.MatchesReference(new Reference.RefHeap(hab).AddInline(flavour.MaxItemId, 1).Add(flavour.MaxItemId, new byte[20]), 1, 1472, heap);
+        WireAssert.MatchesReference(new RefHeap(hab).AddInline(flavour.MaxItemId, 1).Add(flavour.MaxItemId, new byte[20]), 1, 1472, heap);
     }
 
     [Fact]
@@ -217,6 +218,6 @@ public class PacketGeneratorErrorTests
         var buffer = new byte[1472];
         while (gen.HasNextPacket)
             retried.Add(buffer.AsSpan(0, gen.NextPacket(buffer)).ToArray());
-        Reference.HexDump.AssertPacketsEqual(CorePackets.Generate(heap, 1, 1472), retried);
+        Hex.AssertPacketsEqual(CorePackets.Generate(heap, 1, 1472), retried);
     }
 }

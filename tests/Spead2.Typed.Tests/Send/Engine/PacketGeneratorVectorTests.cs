@@ -2,7 +2,7 @@ using System.Buffers;
 using Spead2.Protocol;
 using Spead2.Send;
 using Spead2.Send.Engine;
-using Spead2.Tests.Reference;
+using Spead2.TestSupport;
 using Spead2.Tests.Support;
 
 namespace Spead2.Tests.Send.Engine;
@@ -52,7 +52,7 @@ public class PacketGeneratorVectorTests
             heap.AddItem(0x1000, new byte[] { 1, 2, 3, 4, 5, 6, 7, 8 });
             heap.AddItem(0x1001, new byte[20]);
             var packet = CorePackets.Generate(heap, 1, 1472).Single();
-            HexDump.AssertEqual(HexDump.Parse(prefix), packet.AsSpan(0, 8), $"64-{hab}");
+            Hex.AssertEqual(Hex.Parse(prefix), packet.AsSpan(0, 8), $"64-{hab}");
         }
     }
 
@@ -78,7 +78,7 @@ public class PacketGeneratorVectorTests
         heap.AddItem(0x1234567890ABCL, new byte[] { 0x5A });
         heap.AddItem(0x7F_FFFF_FFFF_FFFFL, new byte[] { 1, 2 });
         var packet = CorePackets.Generate(heap, 255, 1472).Single();
-        HexDump.AssertEqual(HexDump.Parse("""
+        Hex.AssertEqual(Hex.Parse("""
             53 04 07 01 00 00 00 06
             80 00 00 00 00 00 01 ff
             80 00 00 00 00 00 02 02
@@ -99,7 +99,7 @@ public class PacketGeneratorVectorTests
         heap.AddImmediate(0x10, (1L << 56) - 1);
         heap.AddItem(0x11, new byte[] { 9, 9, 9, 9, 9, 9, 9, 9 });
         var packet = CorePackets.Generate(heap, 0x00FF_EEDD_CCBB_AA99, 1472).Single();
-        HexDump.AssertEqual(HexDump.Parse("""
+        Hex.AssertEqual(Hex.Parse("""
             53 04 01 07 00 00 00 07
             81 ff ee dd cc bb aa 99
             82 00 00 00 00 00 00 08
@@ -124,14 +124,14 @@ public class PacketGeneratorVectorTests
         var packet = packets.Single();
         // Pointer 4 is the item: mode bit set, value right-aligned; then the NULL pointer and one padding byte.
         Assert.Equal(0x80, packet[40] & 0x80);
-        HexDump.AssertEqual(atLimit, packet.AsSpan(48 - limit, limit), "immediate value bytes at the end of the pointer");
+        Hex.AssertEqual(atLimit, packet.AsSpan(48 - limit, limit), "immediate value bytes at the end of the pointer");
         Assert.Equal(8 + 8 * 6 + 1, packet.Length);
 
         packets = WireAssert.MatchesReference(new RefHeap(hab).Add(id, over), 7, 1472);
         packet = packets.Single();
         Assert.Equal(0, packet[40] & 0x80);
         Assert.Equal(8 + 8 * 5 + limit + 1, packet.Length);
-        HexDump.AssertEqual(over, packet.AsSpan(48), "addressed value as payload");
+        Hex.AssertEqual(over, packet.AsSpan(48), "addressed value as payload");
 
         // allowImmediate = false forces even a 1-byte value to be addressed.
         packet = WireAssert.MatchesReference(new RefHeap(hab).Add(id, [0x33], allowImmediate: false), 7, 1472).Single();
@@ -146,18 +146,18 @@ public class PacketGeneratorVectorTests
         var heap = new Heap();
         heap.AddItem<ushort>(0x1000, new ushort[] { 0x1234 });
         var packet = CorePackets.Generate(heap, 1, 1472).Single();
-        HexDump.AssertEqual(HexDump.Parse("80 10 00 00 00 00 34 12"), packet.AsSpan(40, 8));
-        HexDump.AssertEqual(HexDump.Parse("00 00 00 00 00 00 00 00 00"), packet.AsSpan(48), "NULL pointer and 1 padding byte");
+        Hex.AssertEqual(Hex.Parse("80 10 00 00 00 00 34 12"), packet.AsSpan(40, 8));
+        Hex.AssertEqual(Hex.Parse("00 00 00 00 00 00 00 00 00"), packet.AsSpan(48), "NULL pointer and 1 padding byte");
 
         heap.Clear();
         heap.AddItem(0x1000, "hello"u8.ToArray());
         packet = CorePackets.Generate(heap, 1, 1472).Single();
-        HexDump.AssertEqual(HexDump.Parse("80 10 00 68 65 6c 6c 6f"), packet.AsSpan(40, 8));
+        Hex.AssertEqual(Hex.Parse("80 10 00 68 65 6c 6c 6f"), packet.AsSpan(40, 8));
 
         heap.Clear();
         heap.AddItem<ulong>(0x1000, new ulong[] { 1 }); // 8 > 5 bytes: addressed
         packet = CorePackets.Generate(heap, 1, 1472).Single();
-        HexDump.AssertEqual(HexDump.Parse("00 10 00 00 00 00 00 00 | 01 00 00 00 00 00 00 00"), packet.AsSpan(40));
+        Hex.AssertEqual(Hex.Parse("00 10 00 00 00 00 00 00 | 01 00 00 00 00 00 00 00"), packet.AsSpan(40));
     }
 
     [Fact]
@@ -235,7 +235,7 @@ public class PacketGeneratorVectorTests
         heap.AddItem(0x1003, new byte[] { 0xaa, 0xbb }, allowImmediate: false);
         var packets = CorePackets.Generate(heap, 7, 72);
         Assert.Equal(2, packets.Count);
-        HexDump.AssertEqual(HexDump.Parse("""
+        Hex.AssertEqual(Hex.Parse("""
             53 04 03 05 00 00 00 07
             80 00 01 00 00 00 00 07
             80 00 02 00 00 00 00 09
@@ -246,7 +246,7 @@ public class PacketGeneratorVectorTests
             80 10 02 00 00 00 00 03
             aa bb 00 00 00 00 00 00
             """), packets[0], "packet 0");
-        HexDump.AssertEqual(HexDump.Parse("""
+        Hex.AssertEqual(Hex.Parse("""
             53 04 03 05 00 00 00 06
             80 00 01 00 00 00 00 07
             80 00 02 00 00 00 00 09
@@ -266,7 +266,7 @@ public class PacketGeneratorVectorTests
     public void EmptyHeap_Is49Bytes()
     {
         var packet = CorePackets.Generate(new Heap(), 3, 1472).Single();
-        HexDump.AssertEqual(HexDump.Parse("""
+        Hex.AssertEqual(Hex.Parse("""
             53 04 03 05 00 00 00 05
             80 00 01 00 00 00 00 03
             80 00 02 00 00 00 00 01
@@ -291,7 +291,7 @@ public class PacketGeneratorVectorTests
         else
             heap.AddEnd();
         var packet = CorePackets.Generate(heap, 1, 1472).Single();
-        HexDump.AssertEqual(HexDump.Parse($"""
+        Hex.AssertEqual(Hex.Parse($"""
             53 04 03 05 00 00 00 06
             80 00 01 00 00 00 00 01
             80 00 02 00 00 00 00 01
@@ -347,7 +347,7 @@ public class PacketGeneratorVectorTests
         var heap = model.ToHeap();
         var atRequested = CorePackets.Generate(heap, 1, requested);
         var atRounded = CorePackets.Generate(heap, 1, rounded);
-        HexDump.AssertPacketsEqual(atRounded, atRequested);
+        Hex.AssertPacketsEqual(atRounded, atRequested);
         Assert.Equal(rounded, atRequested[0].Length);
         Assert.Equal(rounded, new PacketGenerator(heap, 1, requested).PacketSize);
         WireAssert.MatchesReference(model, 1, requested);
@@ -360,7 +360,7 @@ public class PacketGeneratorVectorTests
         var heap = new Heap();
         heap.AddItem(0x1000, ReadOnlyMemory<byte>.Empty);
         var packet = CorePackets.Generate(heap, 1, 1472).Single();
-        HexDump.AssertEqual(HexDump.Parse("""
+        Hex.AssertEqual(Hex.Parse("""
             53 04 03 05 00 00 00 06
             80 00 01 00 00 00 00 01
             80 00 02 00 00 00 00 01

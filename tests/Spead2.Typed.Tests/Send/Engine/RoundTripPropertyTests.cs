@@ -2,7 +2,7 @@ using CsCheck;
 using Spead2.Protocol;
 using Spead2.Send;
 using Spead2.Send.Engine;
-using Spead2.Tests.Reference;
+using Spead2.TestSupport;
 using Spead2.Tests.Support;
 
 namespace Spead2.Tests.Send.Engine;
@@ -139,8 +139,8 @@ public class RoundTripPropertyTests
             return;
         }
         var actual = CorePackets.Generate(heap, c.Cnt, c.MaxPacketSize);
-        HexDump.AssertPacketsEqual(expected, actual, "PacketGenerator vs reference encoder");
-        HexDump.AssertPacketsEqual(actual, CorePackets.GenerateZeroCopy(heap, c.Cnt, c.MaxPacketSize), "NextPacket vs zero-copy segments");
+        Hex.AssertPacketsEqual(expected, actual, "PacketGenerator vs reference encoder");
+        Hex.AssertPacketsEqual(actual, CorePackets.GenerateZeroCopy(heap, c.Cnt, c.MaxPacketSize), "NextPacket vs zero-copy segments");
         Assert.Equal(actual.Sum(p => (long)p.Length), PacketGenerator.MeasureHeap(heap, c.MaxPacketSize));
         var plan = RefEncoder.MakePlan(model, c.MaxPacketSize)!;
         Assert.Equal((long)plan.HeapLength, new PacketGenerator(heap, c.Cnt, c.MaxPacketSize).HeapLength);
@@ -201,6 +201,6 @@ public class RoundTripPropertyTests
         var swapped = new RefHeap(40).Add(0x1001, [9]).Add(0x1000, [1, 2, 3, 4, 5, 6]);
         var expected = RefEncoder.Encode(model, 1, 1472);
         var actual = CorePackets.Generate(swapped.ToHeap(), 1, 1472);
-        Assert.ThrowsAny<Exception>(() => HexDump.AssertPacketsEqual(expected, actual));
+        Assert.ThrowsAny<Exception>(() => Hex.AssertPacketsEqual(expected, actual));
     }
 }

@@ -1,11 +1,15 @@
-namespace Spead2.Tests.Reference;
+using System.Buffers.Binary;
+
+namespace Spead2.TestSupport;
 
 /// <summary>
 /// An independent SPEAD encoder written from spead-protocol.md §1.2, §1.3, §3.2–§3.5, in a deliberately different
 /// shape from the code under test: all pointers are computed up front as <see cref="ulong"/>s, the whole heap payload
 /// is built as one byte list (addressed values in item order, then zero padding), and packets are slices of both.
 /// Because the payload is built before it is cut, data always precedes padding: the receiver-correct layout this
-/// project sends where spead2 4.4.1 misplaces the padding (§3.10).
+/// project sends where spead2 4.4.1 misplaces the padding (§3.10). Below <see cref="Encode"/> are the pieces for
+/// packets written by hand (pointer words, headers, a packet from its pointers, a heap cut into chunks), so hostile or
+/// unusual packets come from the same encoder. It references nothing of the library: it is the tests' wire oracle.
 /// </summary>
 public static class RefEncoder
 {
@@ -106,12 +110,108 @@ public static class RefEncoder
     }
 
     /// <summary>All packets concatenated, as a byte stream carries them.</summary>
-    public static byte[] Concat(IEnumerable<byte[]> packets)
+    public static byte[] Concat(params IEnumerable<byte[]> packets)
     {
         var all = new List<byte>();
         foreach (var p in packets)
             all.AddRange(p);
         return all.ToArray();
+    }
+
+    /// <summary>An immediate item pointer.</summary>
+    public static ulong Imm(int hab, long id, long value) => ImmediateFlag | ((ulong)id << hab) | (ulong)value;
+
+    /// <summary>An addressed item pointer.</summary>
+    public static ulong Addr(int hab, long id, long address) => ((ulong)id << hab) | (ulong)address;
+
+    /// <summary>The header word of a packet with <paramref name="pointers"/> item pointers.</summary>
+    public static ulong HeaderWord(int hab, int pointers) =>
+        (0x5304UL << 48) | ((ulong)(uint)(8 - hab / 8) << 40) | ((ulong)(uint)(hab / 8) << 32) | (uint)pointers;
+
+    /// <summary>A word as the 8 big-endian bytes it is on the wire.</summary>
+    public static byte[] Bytes(ulong word)
+    {
+        var b = new byte[8];
+        BinaryPrimitives.WriteUInt64BigEndian(b, word);
+        return b;
+    }
+
+    /// <summary>The header of a packet with <paramref name="pointers"/> item pointers, as bytes.</summary>
+    public static byte[] Header(int hab, int pointers) => Bytes(HeaderWord(hab, pointers));
+
+    /// <summary>An immediate item pointer, as bytes.</summary>
+    public static byte[] Immediate(int hab, long id, long value) => Bytes(Imm(hab, id, value));
+
+    /// <summary>An addressed item pointer, as bytes.</summary>
+    public static byte[] Address(int hab, long id, long address) => Bytes(Addr(hab, id, address));
+
+    /// <summary>A packet of exactly these pointers and this payload.</summary>
+    public static byte[] Packet(int hab, IReadOnlyList<ulong> pointers, ReadOnlySpan<byte> payload)
+    {
+        var bytes = new byte[8 + 8 * pointers.Count + payload.Length];
+        BinaryPrimitives.WriteUInt64BigEndian(bytes, HeaderWord(hab, pointers.Count));
+        for (int i = 0; i < pointers.Count; i++)
+            BinaryPrimitives.WriteUInt64BigEndian(bytes.AsSpan(8 + 8 * i), pointers[i]);
+        payload.CopyTo(bytes.AsSpan(8 + 8 * pointers.Count));
+        return bytes;
+    }
+
+    /// <summary>A packet with the four specials first, as spead2 sends them (no HEAP_LENGTH when it is negative).</summary>
+    public static byte[] Packet(int hab, long cnt, long heapLength, long offset, ReadOnlySpan<byte> payload, params ulong[] items)
+    {
+        var pointers = new List<ulong> { Imm(hab, 1, cnt) };
+        if (heapLength >= 0)
+            pointers.Add(Imm(hab, 2, heapLength));
+        pointers.Add(Imm(hab, 3, offset));
+        pointers.Add(Imm(hab, 4, payload.Length));
+        pointers.AddRange(items);
+        return Packet(hab, pointers, payload);
+    }
+
+    /// <summary>An item of a hand-made heap: addressed bytes or an immediate value.</summary>
+    public sealed record HeapItem(long Id, byte[]? Bytes, long Immediate = 0)
+    {
+        /// <summary>An addressed item.</summary>
+        public static HeapItem Addressed(long id, byte[] bytes) => new(id, bytes);
+
+        /// <summary>An immediate item.</summary>
+        public static HeapItem Imm(long id, long value) => new(id, null, value);
+    }
+
+    /// <summary>
+    /// Splits a heap into packets: every pointer in the first packet, the addressed items'
+    /// bytes concatenated as payload (a NULL pointer and one padding byte if there are none),
+    /// at most <paramref name="chunk"/> payload bytes per packet.
+    /// </summary>
+    public static List<byte[]> Heap(int hab, long cnt, IReadOnlyList<HeapItem> items, int chunk = 1024,
+        bool withHeapLength = true)
+    {
+        var pointers = new List<ulong>();
+        var payload = new List<byte>();
+        foreach (var item in items)
+        {
+            if (item.Bytes is null)
+                pointers.Add(Imm(hab, item.Id, item.Immediate));
+            else
+            {
+                pointers.Add(Addr(hab, item.Id, payload.Count));
+                payload.AddRange(item.Bytes);
+            }
+        }
+        if (payload.Count == 0)
+        {
+            pointers.Add(Addr(hab, 0, 0));
+            payload.Add(0);
+        }
+        var packets = new List<byte[]>();
+        var all = payload.ToArray();
+        for (int offset = 0; offset < all.Length; offset += chunk)
+        {
+            int length = Math.Min(chunk, all.Length - offset);
+            packets.Add(Packet(hab, cnt, withHeapLength ? all.Length : -1, offset, all.AsSpan(offset, length),
+                offset == 0 ? [.. pointers] : []));
+        }
+        return packets;
     }
 
     private static void PutBigEndian(List<byte> output, ulong value)

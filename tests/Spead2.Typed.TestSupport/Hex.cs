@@ -1,13 +1,15 @@
 using System.Globalization;
 using System.Text;
+using Xunit;
 
-namespace Spead2.Tests.Reference;
+namespace Spead2.TestSupport;
 
 /// <summary>
-/// Hex dumps (offset, 8 bytes a row, matching the rows of a SPEAD pointer table) and byte comparisons that fail with
-/// both dumps side by side, so a wrong pointer shows up as one marked row.
+/// The tests' hex helper: expected bytes written as in the protocol document (<see cref="Parse"/>, <see cref="Concat"/>),
+/// dumps of 8 bytes a row matching the rows of a SPEAD pointer table, and byte comparisons that fail with both dumps
+/// side by side, so a wrong pointer shows up as one marked row.
 /// </summary>
-public static class HexDump
+public static class Hex
 {
     private const int RowBytes = 8;
 
@@ -24,22 +26,39 @@ public static class HexDump
         return sb.ToString();
     }
 
-    /// <summary>Parses hex text such as <c>"53 04 03 05 | 00 00"</c>; anything other than hex digits is ignored.</summary>
+    /// <summary>
+    /// Parses hex text such as <c>"53 04 03 05 | 00 00"</c>: pairs of hex digits, with white space and '|' separators
+    /// ignored. Anything else is a mistake in the test and throws.
+    /// </summary>
     public static byte[] Parse(string hex)
     {
-        var digits = new List<int>();
+        var digits = new StringBuilder(hex.Length);
         foreach (char c in hex)
         {
-            int v = c is >= '0' and <= '9' ? c - '0' : c is >= 'a' and <= 'f' ? c - 'a' + 10 : c is >= 'A' and <= 'F' ? c - 'A' + 10 : -1;
-            if (v >= 0)
-                digits.Add(v);
+            if (Uri.IsHexDigit(c))
+                digits.Append(c);
+            else if (!char.IsWhiteSpace(c) && c != '|')
+                throw new FormatException($"Unexpected character '{c}' in hex text.");
         }
-        if (digits.Count % 2 != 0)
-            throw new ArgumentException("Odd number of hex digits.", nameof(hex));
-        var bytes = new byte[digits.Count / 2];
-        for (int i = 0; i < bytes.Length; i++)
-            bytes[i] = (byte)(digits[2 * i] << 4 | digits[2 * i + 1]);
-        return bytes;
+        if (digits.Length % 2 != 0)
+            throw new FormatException("Odd number of hex digits.");
+        return Convert.FromHexString(digits.ToString());
+    }
+
+    /// <summary>Concatenates byte arrays and ASCII text.</summary>
+    public static byte[] Concat(params object[] parts)
+    {
+        var list = new List<byte>();
+        foreach (var part in parts)
+        {
+            switch (part)
+            {
+                case byte[] b: list.AddRange(b); break;
+                case string s: list.AddRange(Encoding.ASCII.GetBytes(s)); break;
+                default: throw new ArgumentException("parts must be byte[] or ASCII string", nameof(parts));
+            }
+        }
+        return [.. list];
     }
 
     /// <summary>Fails with a side-by-side dump (differing rows marked <c>!!</c>) unless the bytes are equal.</summary>

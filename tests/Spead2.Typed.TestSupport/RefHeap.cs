@@ -1,11 +1,9 @@
-using Spead2.Protocol;
-
-namespace Spead2.Tests.Reference;
+namespace Spead2.TestSupport;
 
 /// <summary>
 /// A heap as the test's reference encoder sees it (spead-protocol.md §3.1): an ordered list of items, each either
 /// a byte buffer (immediate when allowed and short enough, otherwise addressed) or an inline integer.
-/// Deliberately independent of <see cref="Spead2.Send.Heap"/>.
+/// Deliberately independent of the library's Heap (the test project converts with ToHeap).
 /// </summary>
 public sealed class RefHeap(int heapAddressBits)
 {
@@ -30,20 +28,6 @@ public sealed class RefHeap(int heapAddressBits)
     {
         Items.Add(new RefItem(id, null, true, value));
         return this;
-    }
-
-    /// <summary>Builds the equivalent heap of the code under test, through its public API only.</summary>
-    public Spead2.Send.Heap ToHeap()
-    {
-        var heap = new Spead2.Send.Heap(new Flavour(heapAddressBits: Hab)) { RepeatPointers = RepeatPointers };
-        foreach (var item in Items)
-        {
-            if (item.Inline is { } v)
-                heap.AddImmediate(item.Id, (long)v);
-            else
-                heap.AddItem(item.Id, item.Value!, item.AllowImmediate);
-        }
-        return heap;
     }
 }
 

@@ -1,8 +1,31 @@
-namespace Spead2.Tests.Reference;
+using Xunit;
+
+namespace Spead2.TestSupport;
 
 /// <summary>One packet decoded by <see cref="RefReceiver.ParsePacket"/>.</summary>
 public sealed record RefPacket(int Hab, ulong Cnt, ulong? HeapLength, ulong PayloadOffset, ulong PayloadLength,
-    IReadOnlyList<ulong> Pointers, byte[] Payload);
+    IReadOnlyList<ulong> Pointers, byte[] Payload)
+{
+    /// <summary>HEAP_CNT as the library's signed counters hold it.</summary>
+    public long HeapCnt => (long)Cnt;
+
+    /// <summary>Total size in bytes.</summary>
+    public int Size => 8 + 8 * Pointers.Count + Payload.Length;
+
+    /// <summary>The pointers decoded (mode bit, ID, value field).</summary>
+    public IEnumerable<ItemPointer> Items
+    {
+        get
+        {
+            ulong mask = (1UL << Hab) - 1;
+            foreach (ulong p in Pointers)
+                yield return new ItemPointer(p >> 63 != 0, (long)((p & ~(1UL << 63)) >> Hab), (long)(p & mask));
+        }
+    }
+}
+
+/// <summary>One item pointer as found on the wire.</summary>
+public readonly record struct ItemPointer(bool Immediate, long Id, long Value);
 
 /// <summary>An item extracted from a received heap (§9.4).</summary>
 /// <param name="Id">Item ID.</param>
@@ -24,6 +47,9 @@ public sealed record RefReceivedHeap(ulong Cnt, int Hab, ulong HeapLength, int P
 /// </summary>
 public static class RefReceiver
 {
+    /// <summary>Decodes one packet (exactly its bytes, as a datagram), failing the test on anything spead2's receiver would reject.</summary>
+    public static RefPacket ParsePacket(ReadOnlySpan<byte> packet, bool strict = true) => ParsePacket(packet.ToArray(), strict);
+
     /// <summary>Decodes one packet, failing the test on anything spead2's receiver would reject.</summary>
     public static RefPacket ParsePacket(byte[] packet, bool strict = true)
     {
@@ -187,7 +213,45 @@ public static class RefReceiver
         }
     }
 
-    private static ulong ReadBigEndian(byte[] data, int offset)
+    /// <summary>
+    /// The size of the packet at the start of <paramref name="data"/>, or -1 if more bytes are needed to tell
+    /// (the rule a TCP receiver uses to find packet boundaries).
+    /// </summary>
+    public static int PeekSize(ReadOnlySpan<byte> data)
+    {
+        if (data.Length < 8)
+            return -1;
+        int hab = data[3] * 8;
+        int n = data[6] << 8 | data[7];
+        int headerLength = 8 + 8 * n;
+        if (data.Length < headerLength)
+            return -1;
+        ulong mask = (1UL << hab) - 1;
+        for (int i = 0; i < n; i++)
+        {
+            ulong p = ReadBigEndian(data, 8 + 8 * i);
+            if (p >> 63 != 0 && (p & ~(1UL << 63)) >> hab == 4)
+                return checked(headerLength + (int)(p & mask));
+        }
+        Assert.Fail("No immediate PAYLOAD_LENGTH pointer.");
+        return -1;
+    }
+
+    /// <summary>Splits a byte stream (TCP, or a bytes stream) into packets, each decoded with <paramref name="strict"/>.</summary>
+    public static List<RefPacket> SplitStream(ReadOnlySpan<byte> data, bool strict = false)
+    {
+        var packets = new List<RefPacket>();
+        while (data.Length > 0)
+        {
+            int size = PeekSize(data);
+            Assert.True(size >= 0 && size <= data.Length, $"The stream ends inside a packet ({data.Length} bytes left).");
+            packets.Add(ParsePacket(data[..size], strict));
+            data = data[size..];
+        }
+        return packets;
+    }
+
+    private static ulong ReadBigEndian(ReadOnlySpan<byte> data, int offset)
     {
         ulong v = 0;
         for (int i = 0; i < 8; i++)
