@@ -11,6 +11,17 @@ namespace Spead2.Samples.Bench;
 /// <summary>The heap both sides send: a 64-bit timestamp immediate and one data item of the heap size.</summary>
 internal static class BenchHeap
 {
+    /// <summary>Total bytes of the heap's packets, counted by packetizing it into a scratch buffer.</summary>
+    public static long PacketBytes(Heap heap, int maxPacketSize)
+    {
+        var packetizer = new Packetizer(heap, 0, maxPacketSize);
+        var buffer = new byte[maxPacketSize];
+        long total = 0;
+        while (packetizer.HasNextPacket)
+            total += packetizer.NextPacket(buffer);
+        return total;
+    }
+
     public const long TimestampId = 0x1600;
     public const long DataId = 0x1601;
 
@@ -65,11 +76,11 @@ internal sealed unsafe class RawBlaster : IDisposable
         var heap = new Heap();
         var data = BenchHeap.MakeData(o.HeapSize);
         BenchHeap.Fill(heap, data, 12345);
-        long total = PacketGenerator.MeasureHeap(heap, o.PacketSize);
+        long total = BenchHeap.PacketBytes(heap, o.PacketSize);
         _packets = (byte*)NativeMemory.AlignedAlloc((nuint)total, 64);
         var offsets = new List<int>();
         var lengths = new List<int>();
-        var gen = new PacketGenerator(heap, 1, o.PacketSize);
+        var gen = new Packetizer(heap, 1, o.PacketSize);
         int offset = 0;
         while (gen.HasNextPacket)
         {
@@ -140,7 +151,7 @@ internal abstract class OursRunner : IDisposable
 }
 
 /// <summary>
-/// Heap → PacketGenerator → batch sender, with headers written into the batch's scratch and payload
+/// Heap → Packetizer → batch sender, with headers written into the batch's scratch and payload
 /// pointing into the (pinned) item array: what the stream's UDP transport does per heap, without the stream engine.
 /// </summary>
 internal sealed unsafe class GeneratorRunner : OursRunner
@@ -170,7 +181,7 @@ internal sealed unsafe class GeneratorRunner : OursRunner
         for (int h = 0; h < heaps; h++)
         {
             BenchHeap.Fill(_heap, _data, _cnt);
-            var gen = new PacketGenerator(_heap, _cnt++, _packetSize);
+            var gen = new Packetizer(_heap, _cnt++, _packetSize);
             while (gen.HasNextPacket)
             {
                 if (!_sender.HasRoom(_packetSize, 1))
@@ -204,7 +215,7 @@ internal sealed unsafe class GeneratorRunner : OursRunner
 }
 
 /// <summary>
-/// Heap → PacketGenerator writing whole packets (payload copied) into a buffer of up to 64 packets →
+/// Heap → Packetizer writing whole packets (payload copied) into a buffer of up to 64 packets →
 /// batch sender, one batch at a time: the shape of a stream writer that copies packets before handing
 /// them to the transport.
 /// </summary>
@@ -248,7 +259,7 @@ internal sealed unsafe class CopyRunner : OursRunner
             for (int h = 0; h < heaps; h++)
             {
                 BenchHeap.Fill(_heap, _data, _cnt);
-                var gen = new PacketGenerator(_heap, _cnt++, _packetSize);
+                var gen = new Packetizer(_heap, _cnt++, _packetSize);
                 while (gen.HasNextPacket)
                 {
                     if (_sender.Count == BatchPackets)
@@ -311,7 +322,7 @@ internal sealed class StreamRunner : OursRunner
         for (int i = 0; i < InFlight; i++)
             _heaps[i] = new Heap();
         BenchHeap.Fill(_heaps[0], _data, 0);
-        var gen = new PacketGenerator(_heaps[0], 1, o.PacketSize);
+        var gen = new Packetizer(_heaps[0], 1, o.PacketSize);
         while (gen.HasNextPacket)
         {
             gen.NextPacketHeader(new byte[o.PacketSize], out _);

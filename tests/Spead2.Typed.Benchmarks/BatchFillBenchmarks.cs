@@ -47,7 +47,7 @@ public class BatchFillBenchmarks
     [Benchmark(Baseline = true)]
     public int PayloadOnly()
     {
-        int payload = PacketSize - PacketGenerator.PrefixSize;
+        int payload = PacketSize - Packetizer.PrefixSize;
         int used = 0;
         int count = 0;
         for (int offset = 0; offset < _data.Length; offset += payload)
@@ -58,8 +58,8 @@ public class BatchFillBenchmarks
                 count = 0;
             }
             int n = Math.Min(payload, _data.Length - offset);
-            _data.AsSpan(offset, n).CopyTo(_buffer.AsSpan(used + PacketGenerator.PrefixSize));
-            used += n + PacketGenerator.PrefixSize;
+            _data.AsSpan(offset, n).CopyTo(_buffer.AsSpan(used + Packetizer.PrefixSize));
+            used += n + Packetizer.PrefixSize;
             count++;
         }
         return used;
@@ -68,7 +68,7 @@ public class BatchFillBenchmarks
     [Benchmark]
     public int CopiedIntoBatch()
     {
-        var generator = new PacketGenerator(_heap, ++_cnt & 0xFFFFFF, PacketSize);
+        var generator = new Packetizer(_heap, ++_cnt & 0xFFFFFF, PacketSize);
         int total = 0;
         while (generator.HasNextPacket)
         {

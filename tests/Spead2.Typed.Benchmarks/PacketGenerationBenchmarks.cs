@@ -36,7 +36,7 @@ public class PacketGenerationBenchmarks
     [Benchmark(Baseline = true)]
     public long ZeroCopy()
     {
-        var gen = new PacketGenerator(_heap, ++_cnt & 0xFFFFFF, PacketSize);
+        var gen = new Packetizer(_heap, ++_cnt & 0xFFFFFF, PacketSize);
         long total = 0;
         while (gen.HasNextPacket)
         {
@@ -50,7 +50,7 @@ public class PacketGenerationBenchmarks
     [Benchmark]
     public long Copy()
     {
-        var gen = new PacketGenerator(_heap, ++_cnt & 0xFFFFFF, PacketSize);
+        var gen = new Packetizer(_heap, ++_cnt & 0xFFFFFF, PacketSize);
         long total = 0;
         while (gen.HasNextPacket)
             total += gen.NextPacket(_packet);

@@ -44,7 +44,7 @@ public class TypedReceiveBenchmarks
     {
         var assembler = new HeapAssembler();
         var ready = new List<ReceivedHeap>();
-        var packets = new PacketGenerator(heap, 1, 8972);
+        var packets = new Packetizer(heap, 1, 8972);
         var buffer = new byte[9000];
         while (packets.HasNextPacket)
             assembler.AddPacket(buffer.AsSpan(0, packets.NextPacket(buffer)), ready);

@@ -69,10 +69,14 @@ public class UdpSendBenchmarks
         _heap.AddImmediate(0x1600, ++_cnt & 0xFFFFFF);
         _heap.AddItem(0x1601, _data);
         _pins.Pin(_heap);
-        var gen = new PacketGenerator(_heap, _cnt & 0xFFFFFF, PacketSize);
+        var gen = new Packetizer(_heap, _cnt & 0xFFFFFF, PacketSize);
         long bytes = 0;
-        while (!HeapBatching.AddPackets(sender, ref gen, _pins, 0))
-            bytes += Flush(sender);
+        while (gen.HasNextPacket)
+        {
+            if (!sender.HasRoom(gen.PacketSize, 1))
+                bytes += Flush(sender);
+            HeapBatching.AddPacket(sender, ref gen, _pins, 0);
+        }
         bytes += Flush(sender);
         _pins.Unpin();
         return bytes;

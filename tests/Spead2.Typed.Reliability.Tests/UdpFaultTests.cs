@@ -206,7 +206,7 @@ public class UdpFaultTests(ITestOutputHelper output)
     /// <summary>Bytes on the wire for one LoadHeap of <paramref name="size"/> payload bytes, computed by the packet generator.</summary>
     private static long LoadHeapPacketBytes(int size, int maxPacketSize)
     {
-        var generator = new PacketGenerator(LoadHeap.Create(size, 1, 0), 1, maxPacketSize);
+        var generator = new Packetizer(LoadHeap.Create(size, 1, 0), 1, maxPacketSize);
         var buffer = new byte[maxPacketSize];
         long total = 0;
         while (generator.HasNextPacket)

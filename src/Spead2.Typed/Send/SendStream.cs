@@ -544,7 +544,7 @@ public abstract class SendStream : IDisposable, IAsyncDisposable
                     }
 
                     Slot s = _slots[(tail + i) & _slotMask];
-                    s.Generator = new PacketGenerator(heap, cnt, maxPacketSize);
+                    s.Generator = new Packetizer(heap, cnt, maxPacketSize);
                     s.Heap = heap;
                     filled = i + 1;
                     s.SubstreamIndex = r.SubstreamIndex;
@@ -704,7 +704,7 @@ public abstract class SendStream : IDisposable, IAsyncDisposable
         public readonly SendStream Stream = stream;
 
         public Heap? Heap;
-        public PacketGenerator Generator;
+        public Packetizer Generator;
         public int SubstreamIndex;
         public double WaitPerByte;
         public GroupMode Mode;

@@ -46,7 +46,7 @@ internal static class Fuzzer
 
     public static List<byte[]> Packets(Heap heap, long cnt, int maxPacketSize)
     {
-        var generator = new PacketGenerator(heap, cnt, maxPacketSize);
+        var generator = new Packetizer(heap, cnt, maxPacketSize);
         var buffer = new byte[maxPacketSize];
         var packets = new List<byte[]>();
         while (generator.HasNextPacket)

@@ -45,7 +45,7 @@ public class FuzzTests(ITestOutputHelper output)
                 long cnt = 1;
                 foreach (var heap in heaps)
                 {
-                    var gen = new PacketGenerator(heap, cnt++, size);
+                    var gen = new Packetizer(heap, cnt++, size);
                     var buffer = new byte[size];
                     while (gen.HasNextPacket)
                         corpus.Add((flavour, buffer.AsSpan(0, gen.NextPacket(buffer)).ToArray()));

@@ -32,7 +32,7 @@ public class TransportTests
 
     private static List<byte[]> Packets(Heap heap, long cnt, int maxPacketSize)
     {
-        var gen = new PacketGenerator(heap, cnt, maxPacketSize);
+        var gen = new Packetizer(heap, cnt, maxPacketSize);
         var buffer = new byte[maxPacketSize];
         var list = new List<byte[]>();
         while (gen.HasNextPacket)

@@ -126,7 +126,7 @@ public class BytesStreamCntTests
     }
 
     [Fact]
-    public void Stream_IsConcatenatedPackets_SameAsPacketGenerator()
+    public void Stream_IsConcatenatedPackets_SameAsPacketizer()
     {
         var config = new StreamConfig { MaxPacketSize = 100 };
         using var stream = new BytesStream(config);

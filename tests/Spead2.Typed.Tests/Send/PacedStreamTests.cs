@@ -9,6 +9,17 @@ namespace Spead2.Tests.Send;
 /// <summary>The pacer inside a real stream, with the writer thread sleeping on a fake clock.</summary>
 public class PacedStreamTests
 {
+    /// <summary>Total bytes of the heap's packets, counted by packetizing it into a scratch buffer.</summary>
+    private static long PacketBytes(Heap heap, int maxPacketSize)
+    {
+        var packetizer = new Packetizer(heap, 0, maxPacketSize);
+        var buffer = new byte[maxPacketSize];
+        long total = 0;
+        while (packetizer.HasNextPacket)
+            total += packetizer.NextPacket(buffer);
+        return total;
+    }
+
     private static readonly TimeSpan Patience = TimeSpan.FromSeconds(20);
 
     // Waits (in real time, bounded) until the writer has produced a condition; a safety net, not a timing check.
@@ -29,7 +40,7 @@ public class PacedStreamTests
         var stream = new BytesStream(config, null, time);
         await using var clocked = new Clocked(stream, time);
         var heap = TestHeaps.HeapOf(9000, 1);
-        long total = PacketGenerator.MeasureHeap(heap, 1000);
+        long total = PacketBytes(heap, 1000);
         ValueTask<long> send = stream.SendHeapAsync(heap);
 
         // First burst at once: packets until 2000 bytes have gone (two packets of 1000, 1000).

@@ -173,7 +173,7 @@ public class SynchronousContinuationTests
         var expected = new List<byte[]>();
         for (int i = 0; i < 3; i++)
         {
-            var generator = new PacketGenerator(TestHeaps.HeapOf(20_000 + i * 1000, i), i + 1, 1472);
+            var generator = new Packetizer(TestHeaps.HeapOf(20_000 + i * 1000, i), i + 1, 1472);
             var packet = new byte[1472];
             while (generator.HasNextPacket)
             {

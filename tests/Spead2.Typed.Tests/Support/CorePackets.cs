@@ -7,28 +7,28 @@ namespace Spead2.Tests.Support;
 internal static class CorePackets
 {
     /// <summary>
-    /// Packets from <see cref="PacketGenerator.NextPacket(Span{byte})"/> into a buffer of exactly the rounded packet
+    /// Packets from <see cref="Packetizer.NextPacket(Span{byte})"/> into a buffer of exactly the rounded packet
     /// size (the documented minimum), filled with 0xEE first so that bytes the generator fails to write show up.
     /// </summary>
     public static List<byte[]> Generate(Heap heap, long cnt, int maxPacketSize)
     {
-        var gen = new PacketGenerator(heap, cnt, maxPacketSize);
+        var gen = new Packetizer(heap, cnt, maxPacketSize);
         var buffer = new byte[maxPacketSize & ~7];
         var packets = new List<byte[]>();
         while (gen.HasNextPacket)
         {
             buffer.AsSpan().Fill(0xEE);
             int n = gen.NextPacket(buffer);
-            Assert.InRange(n, PacketGenerator.PrefixSize + 1, maxPacketSize & ~7);
+            Assert.InRange(n, Packetizer.PrefixSize + 1, maxPacketSize & ~7);
             packets.Add(buffer.AsSpan(0, n).ToArray());
         }
         return packets;
     }
 
-    /// <summary>Packets assembled from <see cref="PacketGenerator.NextPacketHeader"/> and the payload segments.</summary>
+    /// <summary>Packets assembled from <see cref="Packetizer.NextPacketHeader"/> and the payload segments.</summary>
     public static List<byte[]> GenerateZeroCopy(Heap heap, long cnt, int maxPacketSize)
     {
-        var gen = new PacketGenerator(heap, cnt, maxPacketSize);
+        var gen = new Packetizer(heap, cnt, maxPacketSize);
         var header = new byte[(maxPacketSize & ~7) - 8];
         var packets = new List<byte[]>();
         while (gen.HasNextPacket)

@@ -16,7 +16,7 @@ internal static class WireAssert
         heap ??= model.ToHeap();
         var expected = RefEncoder.Encode(model, cnt, maxPacketSize);
         var actual = CorePackets.Generate(heap, (long)cnt, maxPacketSize);
-        Hex.AssertPacketsEqual(expected, actual, "PacketGenerator vs reference encoder");
+        Hex.AssertPacketsEqual(expected, actual, "Packetizer vs reference encoder");
         Hex.AssertPacketsEqual(actual, CorePackets.GenerateZeroCopy(heap, (long)cnt, maxPacketSize), "NextPacket vs zero-copy segments");
         ItemsSurvive(model, cnt, actual);
         return actual;

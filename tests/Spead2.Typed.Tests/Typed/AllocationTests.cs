@@ -54,7 +54,7 @@ public class AllocationTests
         {
             heap.Clear();
             generator.AddToHeap(Value, heap);
-            var packets = new PacketGenerator(heap, i + 1, packet.Length);
+            var packets = new Packetizer(heap, i + 1, packet.Length);
             while (packets.HasNextPacket)
             {
                 sent += packets.NextPacket(packet);

@@ -457,7 +457,7 @@ public class ReceiveTests
     {
         var assembler = new HeapAssembler();
         var ready = new List<ReceivedHeap>();
-        var packets = new PacketGenerator(heap, 1, 1472);
+        var packets = new Packetizer(heap, 1, 1472);
         var buffer = new byte[1472];
         while (packets.HasNextPacket)
         {

@@ -69,7 +69,7 @@ public class RoundTripTests
     {
         var assembler = new HeapAssembler();
         var ready = new List<ReceivedHeap>();
-        var packets = new PacketGenerator(heap, 1, maxPacketSize);
+        var packets = new Packetizer(heap, 1, maxPacketSize);
         var buffer = new byte[maxPacketSize];
         while (packets.HasNextPacket)
         {

@@ -46,7 +46,7 @@ public class RunTimeShapeTests
     {
         var assembler = new HeapAssembler();
         var ready = new List<ReceivedHeap>();
-        var packets = new PacketGenerator(heap, 1, 1472);
+        var packets = new Packetizer(heap, 1, 1472);
         var buffer = new byte[1472];
         while (packets.HasNextPacket)
         {
@@ -317,7 +317,7 @@ public class RunTimeShapeTests
     {
         var assembler = new HeapAssembler();
         var ready = new List<ReceivedHeap>();
-        var packets = new PacketGenerator(heap, 1, 8972);
+        var packets = new Packetizer(heap, 1, 8972);
         var buffer = new byte[9000];
         while (packets.HasNextPacket)
         {

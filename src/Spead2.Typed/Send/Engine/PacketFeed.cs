@@ -108,7 +108,7 @@ internal sealed class PacketFeed : IOWork
     public int Count => _count;
 
     /// <summary>The generator of the packet <see cref="TryNext"/> offered: write exactly one packet from it.</summary>
-    public ref PacketGenerator Generator => ref _current!.Generator;
+    public ref Packetizer Generator => ref _current!.Generator;
 
     /// <summary>The heap of the offered packet (its items' memory may be referenced until the batch is sent).</summary>
     public Heap Heap => _current!.Heap!;

@@ -84,23 +84,6 @@ internal static unsafe class HeapBatching
     // Zero padding points here: allocated once, never freed, never written after allocation.
     private static readonly nint s_zeros = (nint)NativeMemory.AllocZeroed(ZeroBlockSize);
 
-    /// <summary>
-    /// Adds packets of <paramref name="generator"/> to <paramref name="batch"/> while it has room; returns true
-    /// when the heap has no packets left. <paramref name="pins"/> must hold the generator's heap pinned
-    /// until the batch has been sent.
-    /// </summary>
-    public static bool AddPackets(PacketBatch batch, ref PacketGenerator generator, PinnedHeap pins, int endpointIndex)
-    {
-        int reserve = generator.PacketSize;
-        while (generator.HasNextPacket)
-        {
-            if (!batch.HasRoom(reserve, 1))
-                return false;
-            AddPacket(batch, ref generator, pins, endpointIndex);
-        }
-        return true;
-    }
-
     /// <summary>Packets from this size up are sent zero-copy (see <see cref="PreferGather"/>).</summary>
     public const int GatherMinPacketSize = 4096;
 
@@ -136,7 +119,7 @@ internal static unsafe class HeapBatching
         });
 
     /// <summary>Adds the next packet of <paramref name="generator"/>; the batch must have room for a whole packet of scratch.</summary>
-    public static int AddPacket(PacketBatch batch, ref PacketGenerator generator, PinnedHeap pins, int endpointIndex)
+    public static int AddPacket(PacketBatch batch, ref Packetizer generator, PinnedHeap pins, int endpointIndex)
     {
         var scratch = batch.BeginPacket(endpointIndex, generator.PacketSize);
         int headerLength = generator.NextPacketHeader(scratch, out _);

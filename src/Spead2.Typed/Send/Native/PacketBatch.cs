@@ -137,7 +137,7 @@ internal abstract unsafe class PacketBatch : IDisposable
     /// Packets added one after another lie back to back, so the UDP sender merges a run of them into one gather entry
     /// per GSO message.
     /// </summary>
-    public int AddWholePacket(int endpointIndex, ref PacketGenerator generator)
+    public int AddWholePacket(int endpointIndex, ref Packetizer generator)
     {
         int reserve = generator.PacketSize;
         int index = Count;
@@ -242,9 +242,6 @@ internal abstract unsafe class PacketBatch : IDisposable
 
     /// <summary>Result of packet <paramref name="index"/> after <see cref="Send"/>.</summary>
     public SocketError GetError(int index) => Packets[index].Error;
-
-    /// <summary>The OS error number of packet <paramref name="index"/> (errno on Linux), 0 when sent.</summary>
-    public int GetNativeError(int index) => Packets[index].Errno;
 
     /// <summary>Builds the exception reported for a failed packet (cold path).</summary>
     public IOException CreateException(int index)

@@ -67,9 +67,6 @@ internal sealed class RateLimiter
         _sendTimeBurst = now;
     }
 
-    /// <summary>The clock this pacer reads.</summary>
-    public TimeProvider TimeProvider => _time;
-
     /// <summary>Lower bound on the next burst from the standard rate (for tests and diagnostics).</summary>
     internal PreciseTime SendTime => _sendTime;
 

@@ -31,7 +31,7 @@ public class AllocationTests
     [MethodImpl(MethodImplOptions.NoInlining)]
     private static long GenerateAll(Heap heap, byte[] buffer, int maxPacketSize)
     {
-        var gen = new PacketGenerator(heap, 1, maxPacketSize);
+        var gen = new Packetizer(heap, 1, maxPacketSize);
         long total = 0;
         while (gen.HasNextPacket)
             total += gen.NextPacket(buffer);
@@ -41,7 +41,7 @@ public class AllocationTests
     [MethodImpl(MethodImplOptions.NoInlining)]
     private static long GenerateAllZeroCopy(Heap heap, byte[] header, int maxPacketSize)
     {
-        var gen = new PacketGenerator(heap, 1, maxPacketSize);
+        var gen = new Packetizer(heap, 1, maxPacketSize);
         long total = 0;
         while (gen.HasNextPacket)
         {
@@ -72,7 +72,7 @@ public class AllocationTests
     {
         var heap = PreparedHeap();
         var buffer = new byte[maxPacketSize & ~7];
-        long expected = PacketGenerator.MeasureHeap(heap, maxPacketSize);
+        long expected = CorePackets.Generate(heap, 0, maxPacketSize).Sum(p => (long)p.Length);
         for (int i = 0; i < 3; i++)
             Assert.Equal(expected, GenerateAll(heap, buffer, maxPacketSize));
 
@@ -88,7 +88,7 @@ public class AllocationTests
     {
         var heap = PreparedHeap();
         var header = new byte[1472];
-        long expected = PacketGenerator.MeasureHeap(heap, 1472);
+        long expected = CorePackets.Generate(heap, 0, 1472).Sum(p => (long)p.Length);
         for (int i = 0; i < 3; i++)
             Assert.Equal(expected, GenerateAllZeroCopy(heap, header, 1472));
 
@@ -121,7 +121,7 @@ public class AllocationTests
         long allocated = GC.GetAllocatedBytesForCurrentThread() - before;
         Assert.Equal(0, allocated);
         Assert.Equal(6, heap.Count);
-        Assert.Equal(100 * PacketGenerator.MeasureHeap(heap, 1472), total);
+        Assert.Equal(100 * CorePackets.Generate(heap, 0, 1472).Sum(p => (long)p.Length), total);
     }
 
     [Fact]

@@ -132,7 +132,7 @@ public sealed class HeapBatchingTests : IDisposable
         });
         var heap = new Heap();
         heap.AddItem(0x1601, MakeBytes(1, 10_000));
-        var gen = new PacketGenerator(heap, 1, 1472);
+        var gen = new Packetizer(heap, 1, 1472);
 
         Assert.Throws<ArgumentOutOfRangeException>(() => sender.AddWholePacket(1, ref gen));
         Assert.Equal(0, sender.AddWholePacket(0, ref gen));
@@ -145,7 +145,7 @@ public sealed class HeapBatchingTests : IDisposable
         sender.Clear();
         Assert.Equal(0, sender.AddWholePacket(0, ref gen));
         Flush(sender);
-        var expected = new PacketGenerator(heap, 1, 1472);
+        var expected = new Packetizer(heap, 1, 1472);
         var third = new byte[1472];
         int length = 0;
         for (int i = 0; i < 3; i++)
@@ -169,7 +169,7 @@ public sealed class HeapBatchingTests : IDisposable
         var buffer = new byte[packetSize];
         for (int h = 0; h < heaps.Count; h++)
         {
-            var gen = new PacketGenerator(heaps[h], cnts[h], packetSize);
+            var gen = new Packetizer(heaps[h], cnts[h], packetSize);
             while (gen.HasNextPacket)
                 expected.Add(buffer.AsSpan(0, gen.NextPacket(buffer)).ToArray());
         }
@@ -181,7 +181,7 @@ public sealed class HeapBatchingTests : IDisposable
             var pin = new PinnedHeap();
             pin.Pin(heaps[h]);
             pins.Add(pin);
-            var gen = new PacketGenerator(heaps[h], cnts[h], packetSize);
+            var gen = new Packetizer(heaps[h], cnts[h], packetSize);
             if (wholePackets)
             {
                 while (gen.HasNextPacket)
@@ -192,8 +192,12 @@ public sealed class HeapBatchingTests : IDisposable
                 }
                 continue;
             }
-            while (!HeapBatching.AddPackets(sender, ref gen, pin, 0))
-                Flush(sender);
+            while (gen.HasNextPacket)
+            {
+                if (!sender.HasRoom(gen.PacketSize, 1))
+                    Flush(sender);
+                HeapBatching.AddPacket(sender, ref gen, pin, 0);
+            }
         }
         Flush(sender);
         foreach (var pin in pins)

@@ -10,7 +10,7 @@ namespace Spead2.Send.Engine;
 /// <param name="ItemIndex">Index of the item in the heap, or -1 for zero padding.</param>
 /// <param name="Offset">Byte offset inside the item's value.</param>
 /// <param name="Length">Number of bytes.</param>
-public readonly record struct PayloadSegment(int ItemIndex, int Offset, int Length)
+internal readonly record struct PayloadSegment(int ItemIndex, int Offset, int Length)
 {
     /// <summary>Whether this segment is zero padding.</summary>
     public bool IsPadding => ItemIndex < 0;
@@ -23,7 +23,7 @@ public readonly record struct PayloadSegment(int ItemIndex, int Offset, int Leng
 /// optional repetition of all pointers. Headers go into caller-owned memory and payload can be copied or taken as
 /// segments of the items' own memory; nothing is allocated. The heap must not change while packets are generated.
 /// </summary>
-public struct PacketGenerator
+internal struct Packetizer
 {
     private const int PointerSize = 8;
 
@@ -64,7 +64,7 @@ public struct PacketGenerator
     /// <param name="maxPacketSize">Largest packet in bytes; rounded down to a multiple of 8, at least 56.</param>
     /// <exception cref="ArgumentOutOfRangeException">The cnt or packet size is out of range, the packet size cannot fit the
     /// repeated pointers, or the heap is larger than the flavour can address.</exception>
-    public PacketGenerator(Heap heap, long cnt, int maxPacketSize)
+    public Packetizer(Heap heap, long cnt, int maxPacketSize)
     {
         ArgumentNullException.ThrowIfNull(heap);
         var flavour = heap.Flavour;
@@ -292,24 +292,5 @@ public struct PacketGenerator
         foreach (byte b in bytes)
             v = (v << 8) | b;
         return v;
-    }
-
-    /// <summary>Total length of all the packets of a heap, without generating them (useful for sizing buffers).</summary>
-    public static long MeasureHeap(Heap heap, int maxPacketSize)
-    {
-        var gen = new PacketGenerator(heap, 0, maxPacketSize);
-        long total = 0;
-        while (gen.HasNextPacket)
-        {
-            int pointers = gen._repeatPointers
-                ? Math.Min(gen._maxPointers, gen._itemCount + (gen._needNull ? 1 : 0))
-                : Math.Min(gen._maxPointers, gen._itemCount + (gen._needNull ? 1 : 0) - gen._nextPointer);
-            int length = (int)Math.Min(gen._payloadSize - gen._offset, gen._packetSize - pointers * PointerSize - PrefixSize);
-            gen._offset += length;
-            if (!gen._repeatPointers)
-                gen._nextPointer += pointers;
-            total += PrefixSize + pointers * PointerSize + length;
-        }
-        return total;
     }
 }

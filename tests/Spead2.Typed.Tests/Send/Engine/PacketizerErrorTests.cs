@@ -10,7 +10,7 @@ namespace Spead2.Tests.Send.Engine;
 /// Every case spead2 rejects, and every case where spead2 silently corrupts a field (§3.6, T12) that we reject
 /// instead: each must throw, name the parameter, and state the limit.
 /// </summary>
-public class PacketGeneratorErrorTests
+public class PacketizerErrorTests
 {
     private static T Throws<T>(string paramName, string limitText, Action action)
         where T : ArgumentException
@@ -33,7 +33,7 @@ public class PacketGeneratorErrorTests
     {
         var heap = new Heap();
         heap.AddItem(0x1000, new byte[100]);
-        Throws<ArgumentOutOfRangeException>("maxPacketSize", "56", () => _ = new PacketGenerator(heap, 1, maxPacketSize));
+        Throws<ArgumentOutOfRangeException>("maxPacketSize", "56", () => _ = new Packetizer(heap, 1, maxPacketSize));
     }
 
     [Theory]
@@ -59,12 +59,12 @@ public class PacketGeneratorErrorTests
             heap.AddItem(0x1000 + i, new byte[20]);
         // The needed size: 40-byte prefix + the items' pointers + room for a NULL pointer + 8 payload bytes.
         string needed = (40 + 8 * (items + 2)).ToString(System.Globalization.CultureInfo.InvariantCulture);
-        var ex = Throws<ArgumentOutOfRangeException>("maxPacketSize", "repeat", () => _ = new PacketGenerator(heap, 1, maxPacketSize));
+        var ex = Throws<ArgumentOutOfRangeException>("maxPacketSize", "repeat", () => _ = new Packetizer(heap, 1, maxPacketSize));
         Assert.Contains(needed, ex.Message, StringComparison.Ordinal);
         // The size the message names is exactly enough, and one multiple of 8 less is not.
         int neededSize = int.Parse(needed, System.Globalization.CultureInfo.InvariantCulture);
         Assert.NotEmpty(CorePackets.Generate(heap, 1, neededSize));
-        Assert.Throws<ArgumentOutOfRangeException>(() => _ = new PacketGenerator(heap, 1, neededSize - 1));
+        Assert.Throws<ArgumentOutOfRangeException>(() => _ = new Packetizer(heap, 1, neededSize - 1));
         heap.RepeatPointers = false;
         Assert.NotEmpty(CorePackets.Generate(heap, 1, maxPacketSize));
     }
@@ -75,11 +75,11 @@ public class PacketGeneratorErrorTests
         var flavour = new Flavour(heapAddressBits: 8);
         var heap = new Heap(flavour);
         heap.AddItem(0x1000, new byte[255]);
-        Assert.Equal(255, new PacketGenerator(heap, 1, 1472).HeapLength); // exactly the limit is fine
+        Assert.Equal(255, new Packetizer(heap, 1, 1472).HeapLength); // exactly the limit is fine
         heap.AddItem(0x1001, new byte[1]); // 1 byte is an immediate in 64-8: still 255
-        _ = new PacketGenerator(heap, 1, 1472);
+        _ = new Packetizer(heap, 1, 1472);
         heap.AddItem(0x1002, new byte[1], allowImmediate: false); // 256 addressed bytes
-        Throws<ArgumentOutOfRangeException>("heap", "255", () => _ = new PacketGenerator(heap, 1, 1472));
+        Throws<ArgumentOutOfRangeException>("heap", "255", () => _ = new Packetizer(heap, 1, 1472));
     }
 
     [Fact]
@@ -89,7 +89,7 @@ public class PacketGeneratorErrorTests
         var heap = new Heap(new Flavour(heapAddressBits: 8));
         for (int i = 0; i < 300; i++)
             heap.AddImmediate(0x1000 + i, 1);
-        Throws<ArgumentOutOfRangeException>("heap", "255", () => _ = new PacketGenerator(heap, 1, 56));
+        Throws<ArgumentOutOfRangeException>("heap", "255", () => _ = new Packetizer(heap, 1, 56));
     }
 
     [Theory]
@@ -105,9 +105,9 @@ public class PacketGeneratorErrorTests
         var flavour = new Flavour(heapAddressBits: hab);
         var heap = new Heap(flavour);
         string limit = flavour.MaxHeapAddress.ToString(System.Globalization.CultureInfo.InvariantCulture);
-        Throws<ArgumentOutOfRangeException>("cnt", limit, () => _ = new PacketGenerator(heap, cnt, 1472));
-        _ = new PacketGenerator(heap, flavour.MaxHeapAddress, 1472);
-        _ = new PacketGenerator(heap, 0, 1472);
+        Throws<ArgumentOutOfRangeException>("cnt", limit, () => _ = new Packetizer(heap, cnt, 1472));
+        _ = new Packetizer(heap, flavour.MaxHeapAddress, 1472);
+        _ = new Packetizer(heap, 0, 1472);
     }
 
     public static TheoryData<int, long> BadIds => new()
@@ -180,7 +180,7 @@ public class PacketGeneratorErrorTests
     public void NextPacket_AfterLastPacket_Throws()
     {
         var heap = new Heap();
-        var gen = new PacketGenerator(heap, 1, 1472);
+        var gen = new Packetizer(heap, 1, 1472);
         var buffer = new byte[1472];
         gen.NextPacket(buffer);
         Assert.False(gen.HasNextPacket);
@@ -203,7 +203,7 @@ public class PacketGeneratorErrorTests
         new Random(5).NextBytes(value);
         var heap = new Heap();
         heap.AddItem(0x1000, value);
-        var gen = new PacketGenerator(heap, 1, 1472);
+        var gen = new Packetizer(heap, 1, 1472);
         try
         {
             gen.NextPacket(new byte[100]);

@@ -8,10 +8,10 @@ using Spead2.Tests.Support;
 namespace Spead2.Tests.Send.Engine;
 
 /// <summary>
-/// PacketGenerator against the independent reference encoder (and, for the short cases, hand-written hex from
+/// Packetizer against the independent reference encoder (and, for the short cases, hand-written hex from
 /// spead-protocol.md), one layout rule at a time.
 /// </summary>
-public class PacketGeneratorVectorTests
+public class PacketizerVectorTests
 {
     public static TheoryData<int> AllHabs => [8, 16, 24, 32, 40, 48, 56];
 
@@ -349,7 +349,7 @@ public class PacketGeneratorVectorTests
         var atRounded = CorePackets.Generate(heap, 1, rounded);
         Hex.AssertPacketsEqual(atRounded, atRequested);
         Assert.Equal(rounded, atRequested[0].Length);
-        Assert.Equal(rounded, new PacketGenerator(heap, 1, requested).PacketSize);
+        Assert.Equal(rounded, new Packetizer(heap, 1, requested).PacketSize);
         WireAssert.MatchesReference(model, 1, requested);
     }
 
