@@ -220,11 +220,11 @@ internal abstract class HeapSource
 internal sealed class HeapSource<T> : HeapSource
     where T : ISpeadHeap<T>
 {
-    private readonly HeapGenerator<T> _generator;
+    private readonly HeapWriter<T> _generator;
     private readonly T[] _values;
     private readonly Func<T, ulong, T> _withTimestamp;
 
-    public HeapSource(HeapGenerator<T> generator, T[] values, Func<T, ulong, T> withTimestamp)
+    public HeapSource(HeapWriter<T> generator, T[] values, Func<T, ulong, T> withTimestamp)
     {
         _generator = generator;
         _values = values;

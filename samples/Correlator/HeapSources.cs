@@ -20,7 +20,7 @@ internal static class HeapSources
             values[i] = new FengHeap(0, (ulong)layout.Options.FengId, (ulong)layout.FirstChannel(i), Voltages(layout, i, amplitude: 40));
         }
 
-        return new HeapSource<FengHeap>(new HeapGenerator<FengHeap>(shapes, flavour: Katgpucbf.Flavour), values, static (v, t) => v with { Timestamp = t });
+        return new HeapSource<FengHeap>(new HeapWriter<FengHeap>(shapes, flavour: Katgpucbf.Flavour), values, static (v, t) => v with { Timestamp = t });
     }
 
     public static HeapSource Feng4(CorrelatorLayout layout)
@@ -33,7 +33,7 @@ internal static class HeapSources
             values[i] = new FengHeap4(0, (ulong)layout.Options.FengId, (ulong)layout.FirstChannel(i), Voltages(layout, i, amplitude: 7));
         }
 
-        return new HeapSource<FengHeap4>(new HeapGenerator<FengHeap4>(shapes, flavour: Katgpucbf.Flavour), values, static (v, t) => v with { Timestamp = t });
+        return new HeapSource<FengHeap4>(new HeapWriter<FengHeap4>(shapes, flavour: Katgpucbf.Flavour), values, static (v, t) => v with { Timestamp = t });
     }
 
     public static HeapSource Xeng(CorrelatorLayout layout)
@@ -45,7 +45,7 @@ internal static class HeapSources
             values[i] = new XengDump(0, (ulong)layout.FirstChannel(i), Visibilities(layout, i));
         }
 
-        return new HeapSource<XengDump>(new HeapGenerator<XengDump>(shapes, flavour: Katgpucbf.Flavour), values, static (v, t) => v with { Timestamp = t });
+        return new HeapSource<XengDump>(new HeapWriter<XengDump>(shapes, flavour: Katgpucbf.Flavour), values, static (v, t) => v with { Timestamp = t });
     }
 
     public static HeapSource Beam(CorrelatorLayout layout)
@@ -57,7 +57,7 @@ internal static class HeapSources
             values[i] = new BeamHeap(0, (ulong)layout.FirstChannel(i), (ulong)layout.Options.Antennas, BeamVoltages(layout, i));
         }
 
-        return new HeapSource<BeamHeap>(new HeapGenerator<BeamHeap>(shapes, flavour: Katgpucbf.Flavour), values, static (v, t) => v with { Timestamp = t });
+        return new HeapSource<BeamHeap>(new HeapWriter<BeamHeap>(shapes, flavour: Katgpucbf.Flavour), values, static (v, t) => v with { Timestamp = t });
     }
 
     /// <summary>(channels, spectra, pols, complex) in C order: pol 1 a quarter turn behind pol 0.</summary>

@@ -22,7 +22,7 @@ var sentDumps = new List<Dump>();
 var config = new StreamConfig { Rate = 1e9 / 8 };
 await using (var stream = new UdpStream("127.0.0.1", reader.LocalEndPoint.Port, config))
 {
-    var generator = new HeapGenerator<Dump>();
+    var generator = new HeapWriter<Dump>();
     var vis = new float[8];
     await stream.SendStartAsync(generator);
     for (int i = 0; i < heaps; i++)

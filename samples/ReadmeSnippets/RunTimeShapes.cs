@@ -11,11 +11,11 @@ public partial record struct XengDump(
 
 internal static class RunTimeShapesSnippet
 {
-    public static (HeapGenerator<XengDump> Generator, HeapReader<XengDump> Reader) Create(int channels, int substreams, int ants)
+    public static (HeapWriter<XengDump> Generator, HeapReader<XengDump> Reader) Create(int channels, int substreams, int ants)
     {
         #region snippet: run-time-shapes
         var shapes = new SpeadShapes { { nameof(XengDump.XengRaw), channels / substreams, 2 * ants * (ants + 1), 2 } };
-        var generator = new HeapGenerator<XengDump>(shapes);   // an unset or ill-fitting shape throws here, naming XengDump.XengRaw
+        var generator = new HeapWriter<XengDump>(shapes);   // an unset or ill-fitting shape throws here, naming XengDump.XengRaw
         var reader = new HeapReader<XengDump>(shapes);         // reader.TryReadInto(heap, ref dump) refills dump.XengRaw: 0 B per heap
         #endregion
         return (generator, reader);

@@ -28,7 +28,7 @@ foreach (var d in Dump.Descriptors)
 long bytes = 0;
 await using (var stream = new UdpStream("127.0.0.1", port, new StreamConfig { Rate = 1e9 }))
 {
-    var generator = new HeapGenerator<Dump>(descriptorFrequency: 5);
+    var generator = new HeapWriter<Dump>(descriptorFrequency: 5);
     var vis = new float[2048];
     bytes += await stream.SendStartAsync(generator);
     for (var i = 0; i < HeapCount; i++)

@@ -20,7 +20,7 @@ public partial record BenchDump(
 [MemoryDiagnoser]
 public class TypedBenchmarks
 {
-    private readonly HeapGenerator<BenchDump> _generator = new();
+    private readonly HeapWriter<BenchDump> _generator = new();
     private readonly Heap _heap = new();
     private BenchDump _dump = null!;
     private Socket? _sink;

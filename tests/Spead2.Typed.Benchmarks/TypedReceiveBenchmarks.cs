@@ -31,7 +31,7 @@ public class TypedReceiveBenchmarks
     public void Setup()
     {
         var shapes = new SpeadShapes { { nameof(BenchXeng.XengRaw), Channels, Baselines, 2 } };
-        var generator = new HeapGenerator<BenchXeng>(shapes);
+        var generator = new HeapWriter<BenchXeng>(shapes);
         _reader = new HeapReader<BenchXeng>(shapes);
         var vis = new int[Channels * Baselines * 2];
         _buffer = new BenchXeng(0, 0, new int[vis.Length]);

@@ -12,7 +12,7 @@ namespace Spead2.Typed.Generators.Tests;
 /// </summary>
 public class CachingTests
 {
-    private static readonly string[] TrackedNames = typeof(SpeadHeapGenerator).Assembly
+    private static readonly string[] TrackedNames = typeof(SpeadSourceGenerator).Assembly
         .GetType("Spead2.Typed.Generators.TrackingNames")!
         .GetFields(BindingFlags.Public | BindingFlags.Static | BindingFlags.NonPublic)
         .Where(f => f.IsLiteral)

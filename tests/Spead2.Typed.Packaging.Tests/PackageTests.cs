@@ -117,7 +117,7 @@ public sealed class PackageTests(ITestOutputHelper output) : IDisposable
             using Spead2.Typed;
 
             var stream = new BytesStream();
-            var generator = new HeapGenerator<Reading>();
+            var generator = new HeapWriter<Reading>();
             stream.SendHeap(generator.GetHeap(new Reading(42, new float[] { 1, 2, 3, 4 })));
             Console.WriteLine($"descriptors={Reading.Descriptors.Count} bytes={stream.GetValue().Length}");
 

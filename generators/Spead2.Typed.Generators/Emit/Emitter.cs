@@ -73,7 +73,7 @@ internal static class Emitter
 
     private static void EmitLayout(SourceWriter w, SpeadTypeModel model)
     {
-        // Built once per closed type. Run-time dimensions stay -2 here; HeapGenerator/HeapReader resolve them.
+        // Built once per closed type. Run-time dimensions stay -2 here; HeapWriter/HeapReader resolve them.
         w.Line(GeneratedCode);
         w.Line("private static readonly " + Layout + " __speadLayout = " + Layout + ".Create(" + Literal(model.Name) + ",");
         for (var i = 0; i < model.Items.Count; i++)

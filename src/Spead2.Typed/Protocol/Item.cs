@@ -4,7 +4,7 @@ namespace Spead2.Protocol;
 /// A descriptor with a value. Every assignment of <see cref="Value"/> increments <see cref="Version"/>, which is how a
 /// <see cref="Send.HeapGenerator"/> knows the value is stale. Changing an array in place is not noticed (as in spead2).
 /// </summary>
-public class Item : Descriptor
+public sealed class Item : Descriptor
 {
     private object? _value;
 
@@ -68,8 +68,8 @@ public class Item : Descriptor
     public byte[] ToBuffer() =>
         _value is null
             ? throw new InvalidOperationException($"Item '{Name}' has no value.")
-            : ValueEncoder.Encode(this, _value);
+            : ItemValueEncoder.Encode(this, _value);
 
     // Encoding checks the shape, the element types and the ranges, so a bad value fails where it is set.
-    private void Validate(object value) => ValueEncoder.Encode(this, value);
+    private void Validate(object value) => ItemValueEncoder.Encode(this, value);
 }

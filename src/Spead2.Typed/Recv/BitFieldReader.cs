@@ -5,7 +5,7 @@ namespace Spead2.Recv;
 /// inverse of spead2's bit packer; whole-byte fields at byte boundaries are plain big-endian).
 /// For generated decoders that read format items without boxing.
 /// </summary>
-public ref struct BitFieldReader
+internal ref struct BitFieldReader
 {
     private readonly ReadOnlySpan<byte> _data;
     private long _bitPosition;

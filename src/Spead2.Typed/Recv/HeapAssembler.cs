@@ -11,7 +11,7 @@ namespace Spead2.Recv;
 /// the synchronous core under <see cref="ReceiveStream"/>; use it directly to decode packets you
 /// already hold. Not thread-safe.
 /// </summary>
-public sealed class HeapAssembler
+internal sealed class HeapAssembler
 {
     private static readonly Action<ILogger, long, long, long, string, Exception?> LogDroppedIncomplete =
         LoggerMessage.Define<long, long, long, string>(LogLevel.Warning, new EventId(1, "DroppedIncompleteHeap"),

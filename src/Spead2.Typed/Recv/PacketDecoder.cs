@@ -8,7 +8,7 @@ namespace Spead2.Recv;
 /// Decodes and validates single SPEAD packets with spead2's acceptance rules. Never throws for
 /// bad input: the result says what was wrong.
 /// </summary>
-public static class PacketDecoder
+internal static class PacketDecoder
 {
     /// <summary>The top 16 bits of every SPEAD header: magic 0x53 and version 4.</summary>
     internal const int MagicVersion = 0x5304;

@@ -5,7 +5,7 @@ namespace Spead2.Recv;
 /// and where its item pointers and payload sit. Produced by <see cref="PacketDecoder.Decode"/>;
 /// the offsets refer to the span that was decoded.
 /// </summary>
-public readonly struct PacketHeader
+internal readonly struct PacketHeader
 {
     internal PacketHeader(
         int heapAddressBits, int pointerCount, long heapCnt, long heapLength,

@@ -5,7 +5,7 @@ namespace Spead2.Recv;
 /// <see cref="Ok"/> means the packet is malformed and is dropped (counted in
 /// <see cref="ReceiveStatistics.MalformedPackets"/>).
 /// </summary>
-public enum PacketStatus
+internal enum PacketStatus
 {
     /// <summary>The packet is valid.</summary>
     Ok = 0,

@@ -17,10 +17,10 @@ public enum HeapContents
 
 /// <summary>
 /// Builds heaps from an <see cref="ItemGroup"/>, remembering which descriptors and value versions were sent, as
-/// spead2's <c>send.HeapGenerator</c> does. For each item in the group's order it adds the descriptor (when asked
+/// spead2's <c>send.HeapWriter</c> does. For each item in the group's order it adds the descriptor (when asked
 /// for and stale) and then the value (when it has one and it is asked for or stale).
 /// </summary>
-public class HeapGenerator
+public sealed class HeapGenerator
 {
     private readonly ItemGroup _itemGroup;
     private readonly int? _descriptorFrequency;
@@ -132,7 +132,7 @@ public class HeapGenerator
 /// spead2's convenience <c>send.ItemGroup</c>: an item group that is also its own heap generator.
 /// (Named so that it does not clash with <see cref="Spead2.Protocol.ItemGroup"/> when both namespaces are imported.)
 /// </summary>
-public class SendItemGroup : ItemGroup
+public sealed class SendItemGroup : ItemGroup
 {
     private readonly HeapGenerator _generator;
 

@@ -5,14 +5,14 @@ using Spead2.Recv;
 namespace Spead2.Typed;
 
 /// <summary>
-/// The receive-side counterpart of <see cref="HeapGenerator{T}"/>: keeps the descriptors a stream has sent
+/// The receive-side counterpart of <see cref="HeapWriter{T}"/>: keeps the descriptors a stream has sent
 /// and reads one <typeparamref name="T"/> from each heap that carries item values, straight from the
 /// heap's bytes (<see cref="ISpeadHeap{TSelf}.TryRead(ReceivedHeap, ItemGroup, out TSelf, out string?)"/>).
 /// <see cref="TypedReceiveExtensions.ReadAllAsync{T}"/> is this in an <c>await foreach</c> loop.
 /// </summary>
 /// <typeparam name="T">The record type.</typeparam>
 /// <remarks>
-/// Each value heap must carry every item of <typeparamref name="T"/>, as <see cref="HeapGenerator{T}"/> sends
+/// Each value heap must carry every item of <typeparamref name="T"/>, as <see cref="HeapWriter{T}"/> sends
 /// them. For a sender that resends only changed values (spead2's <c>data='stale'</c>), apply every heap to
 /// an <see cref="ItemGroup"/> with <see cref="ItemGroupReceiveExtensions.Update"/> and read with
 /// <see cref="ISpeadHeap{TSelf}.TryRead(ItemGroup, out TSelf, out string?)"/>: the group keeps earlier values.

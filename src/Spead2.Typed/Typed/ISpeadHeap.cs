@@ -7,7 +7,7 @@ namespace Spead2.Typed;
 
 /// <summary>
 /// A type whose values are SPEAD heaps with a fixed set of items. Implemented by the source generator for
-/// records with <see cref="SpeadItemAttribute"/> members; use it through <see cref="HeapGenerator{T}"/>.
+/// records with <see cref="SpeadItemAttribute"/> members; use it through <see cref="HeapWriter{T}"/>.
 /// </summary>
 /// <typeparam name="TSelf">The implementing type.</typeparam>
 public interface ISpeadHeap<TSelf>
@@ -15,7 +15,7 @@ public interface ISpeadHeap<TSelf>
 {
     /// <summary>
     /// The declared items, in send order. For a type with <see cref="SpeadDimension.RunTime"/> dimensions it is
-    /// unresolved: resolve it with <see cref="SpeadLayout.WithShapes"/> (as <see cref="HeapGenerator{T}"/> and
+    /// unresolved: resolve it with <see cref="SpeadLayout.WithShapes"/> (as <see cref="HeapWriter{T}"/> and
     /// <see cref="HeapReader{T}"/> do) and pass the result to the layout-taking members.
     /// </summary>
     static abstract SpeadLayout Layout { get; }

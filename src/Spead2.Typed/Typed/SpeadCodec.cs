@@ -1,4 +1,5 @@
 using System.Buffers.Binary;
+using System.ComponentModel;
 using System.Diagnostics.CodeAnalysis;
 using System.Globalization;
 using System.Numerics;
@@ -14,7 +15,9 @@ namespace Spead2.Typed;
 /// The value encodings used by generated <see cref="ISpeadHeap{TSelf}"/> code, one method per item kind.
 /// Each writes exactly the bytes spead2's Python <c>Item</c> would send for the same descriptor, and none
 /// allocates: scalars go through a stack buffer into <see cref="Heap.AddItemCopy"/>, arrays are referenced.
+/// Hidden from IntelliSense like <see cref="SpeadReader"/>: only generated code calls it.
 /// </summary>
+[EditorBrowsable(EditorBrowsableState.Never)]
 public static class SpeadCodec
 {
     /// <summary>A descriptor on the legacy format path with a single field <c>(code, bits)</c>.</summary>

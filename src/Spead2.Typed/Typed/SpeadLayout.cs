@@ -202,7 +202,7 @@ public sealed class SpeadItemLayout
 /// <summary>
 /// The items of a record type, in send order, with their shapes. <c>T.Layout</c> (generated) is the declared
 /// layout; when it has <see cref="SpeadDimension.RunTime"/> dimensions, <see cref="WithShapes"/> resolves it with
-/// the stream's shapes. <see cref="HeapGenerator{T}"/> and <see cref="HeapReader{T}"/> do this at construction, so
+/// the stream's shapes. <see cref="HeapWriter{T}"/> and <see cref="HeapReader{T}"/> do this at construction, so
 /// a dimension left unset fails there, naming the member.
 /// </summary>
 public sealed class SpeadLayout
@@ -332,7 +332,7 @@ public sealed class SpeadLayout
             }
         }
         return new InvalidOperationException(
-            $"{names} {(count == 1 ? "has" : "have")} dimensions set at run time: create HeapGenerator<{TypeName}> / HeapReader<{TypeName}> with SpeadShapes, or use {TypeName}.Layout.WithShapes(shapes).");
+            $"{names} {(count == 1 ? "has" : "have")} dimensions set at run time: create HeapWriter<{TypeName}> / HeapReader<{TypeName}> with SpeadShapes, or use {TypeName}.Layout.WithShapes(shapes).");
     }
 
     private static string RunTimeDimensionsText(SpeadItemLayout item)

@@ -15,7 +15,7 @@ public static class SpeadDimension
 
     /// <summary>
     /// A dimension fixed for the life of a stream but chosen at run time (e.g. channels per substream). Give the
-    /// member's full shape in a <see cref="SpeadShapes"/> when creating the <see cref="HeapGenerator{T}"/> and
+    /// member's full shape in a <see cref="SpeadShapes"/> when creating the <see cref="HeapWriter{T}"/> and
     /// <see cref="HeapReader{T}"/>; the descriptors then carry the concrete shape.
     /// </summary>
     public const int RunTime = -2;
@@ -37,13 +37,13 @@ public enum SpeadByteOrder
 /// <summary>
 /// The run-time shapes of a record's members declared with <see cref="SpeadDimension.RunTime"/> dimensions, by
 /// member name: the full shape of each, fixed dimensions repeated as declared. Give it once to
-/// <see cref="HeapGenerator{T}"/> and <see cref="HeapReader{T}"/> (or <see cref="SpeadLayout.WithShapes"/>), which
+/// <see cref="HeapWriter{T}"/> and <see cref="HeapReader{T}"/> (or <see cref="SpeadLayout.WithShapes"/>), which
 /// copy what they need: changing it afterwards changes nothing.
 /// </summary>
 /// <example>
 /// <code>
 /// var shapes = new SpeadShapes { { nameof(XengDump.XengRaw), channelsPerSubstream, baselines, 2 } };
-/// var generator = new HeapGenerator&lt;XengDump&gt;(shapes);
+/// var generator = new HeapWriter&lt;XengDump&gt;(shapes);
 /// </code>
 /// </example>
 public sealed class SpeadShapes : IEnumerable<KeyValuePair<string, long[]>>

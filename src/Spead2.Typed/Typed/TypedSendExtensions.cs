@@ -27,7 +27,7 @@ public static class TypedSendExtensions
     /// <returns>The number of bytes sent.</returns>
     /// <exception cref="ArgumentException">A value does not fit its item (wrong array length, non-ASCII string, integer wider than its bits); nothing is sent.</exception>
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
-    public static async ValueTask<long> SendAsync<T>(this SendStream stream, HeapGenerator<T> generator, T value,
+    public static async ValueTask<long> SendAsync<T>(this SendStream stream, HeapWriter<T> generator, T value,
         HeapContents descriptors = HeapContents.Stale, long cnt = -1, int substreamIndex = 0, double rate = -1,
         CancellationToken cancellationToken = default)
         where T : ISpeadHeap<T>
@@ -57,7 +57,7 @@ public static class TypedSendExtensions
     /// <param name="rate">Bytes per second for this heap; negative for the stream's rate.</param>
     /// <returns>The number of bytes sent.</returns>
     /// <exception cref="ArgumentException">A value does not fit its item; nothing is sent.</exception>
-    public static long Send<T>(this SendStream stream, HeapGenerator<T> generator, in T value,
+    public static long Send<T>(this SendStream stream, HeapWriter<T> generator, in T value,
         HeapContents descriptors = HeapContents.Stale, long cnt = -1, int substreamIndex = 0, double rate = -1)
         where T : ISpeadHeap<T>
     {
@@ -81,7 +81,7 @@ public static class TypedSendExtensions
     /// <param name="generator">Gives the flavour.</param>
     /// <param name="cancellationToken">Cancels the heap if not started.</param>
     /// <returns>The number of bytes sent.</returns>
-    public static ValueTask<long> SendStartAsync<T>(this SendStream stream, HeapGenerator<T> generator, CancellationToken cancellationToken = default)
+    public static ValueTask<long> SendStartAsync<T>(this SendStream stream, HeapWriter<T> generator, CancellationToken cancellationToken = default)
         where T : ISpeadHeap<T>
     {
         ArgumentNullException.ThrowIfNull(stream);
@@ -95,7 +95,7 @@ public static class TypedSendExtensions
     /// <param name="generator">Gives the flavour.</param>
     /// <param name="cancellationToken">Cancels the heap if not started.</param>
     /// <returns>The number of bytes sent.</returns>
-    public static ValueTask<long> SendEndAsync<T>(this SendStream stream, HeapGenerator<T> generator, CancellationToken cancellationToken = default)
+    public static ValueTask<long> SendEndAsync<T>(this SendStream stream, HeapWriter<T> generator, CancellationToken cancellationToken = default)
         where T : ISpeadHeap<T>
     {
         ArgumentNullException.ThrowIfNull(stream);

@@ -35,7 +35,7 @@ public class ReadabilityRuleTests
                 var reader = {|SPEAD0017:new HeapReader<Half>()|};
                 var fine = new HeapReader<Whole>();
                 {|SPEAD0017:Half.TryRead(new ItemGroup(), out _, out _)|};
-                var generator = new HeapGenerator<SentOnly>();
+                var generator = new HeapWriter<SentOnly>();
                 var all = {|SPEAD0017:new Spead2.Recv.ReceiveStream().ReadAllAsync<Half>()|};
             }
         }

@@ -66,6 +66,6 @@ internal static class AnalyzerVerifier
 
         protected override IEnumerable<DiagnosticAnalyzer> GetDiagnosticAnalyzers() => [_analyzer];
 
-        protected override IEnumerable<Type> GetSourceGenerators() => _withGenerator ? [typeof(SpeadHeapGenerator)] : [];
+        protected override IEnumerable<Type> GetSourceGenerators() => _withGenerator ? [typeof(SpeadSourceGenerator)] : [];
     }
 }

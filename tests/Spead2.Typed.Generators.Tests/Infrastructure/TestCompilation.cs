@@ -24,7 +24,7 @@ internal static class TestCompilation
 
     public static GeneratorDriver CreateDriver(bool trackSteps = false) =>
         CSharpGeneratorDriver.Create(
-            [new SpeadHeapGenerator().AsSourceGenerator()],
+            [new SpeadSourceGenerator().AsSourceGenerator()],
             parseOptions: ParseOptions,
             driverOptions: new GeneratorDriverOptions(IncrementalGeneratorOutputKind.None, trackIncrementalGeneratorSteps: trackSteps));
 

@@ -45,7 +45,7 @@ public class AllocationTests
     [InlineData(1)]
     public void BuildingAndPacketisingAllocatesNothing(int? descriptorFrequency)
     {
-        var generator = new HeapGenerator<Everything>(descriptorFrequency);
+        var generator = new HeapWriter<Everything>(descriptorFrequency);
         var heap = new Heap(generator.Flavour);
         var packet = new byte[1472];
         long sent = 0;
@@ -82,7 +82,7 @@ public class AllocationTests
     public void TheMeasurementSeesAllocations()
     {
         // Guards the guard: the same measurement must notice a heap that is not reused.
-        var generator = new HeapGenerator<Everything>();
+        var generator = new HeapWriter<Everything>();
         var allocated = Measure(10, _ => generator.GetHeap(Value));
         Assert.True(allocated > 0);
     }

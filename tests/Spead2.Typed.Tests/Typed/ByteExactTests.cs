@@ -107,7 +107,7 @@ public class ByteExactTests
         var config = new StreamConfig { MaxPacketSize = maxPacketSize };
         var typed = new BytesStream(config);
         var untyped = new BytesStream(config);
-        var generator = new HeapGenerator<Everything>(descriptorFrequency, flavour);
+        var generator = new HeapWriter<Everything>(descriptorFrequency, flavour);
         var group = UntypedEverything(flavour, descriptorFrequency);
 
         typed.SendHeap(generator.GetStart());
@@ -151,7 +151,7 @@ public class ByteExactTests
     {
         var vis = new float[] { 1, 2, 3, 4, 5, 6, 7, 8 };
         var typedStream = new BytesStream();
-        var generator = new HeapGenerator<Dump>();
+        var generator = new HeapWriter<Dump>();
         typedStream.SendHeap(generator.GetHeap(new Dump(0x1234_5678_9ABC, vis, "3C273")));
         typedStream.SendHeap(generator.GetHeap(new Dump(0x1234_5678_9ABD, vis, "3C273")));
 
@@ -171,7 +171,7 @@ public class ByteExactTests
     public void RecordStructWithPropertyAndNullSkipsTheItem()
     {
         var typedStream = new BytesStream();
-        var generator = new HeapGenerator<Tick>();
+        var generator = new HeapWriter<Tick>();
         typedStream.SendHeap(generator.GetHeap(new Tick(1) { Label = "first" }));
         typedStream.SendHeap(generator.GetHeap(new Tick(2)));
 

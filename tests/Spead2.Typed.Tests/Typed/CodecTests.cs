@@ -90,7 +90,7 @@ public class CodecTests
     [Fact]
     public void HeapGeneratorResendsDescriptorsEveryFrequencyHeaps()
     {
-        var generator = new HeapGenerator<Narrow>(descriptorFrequency: 3);
+        var generator = new HeapWriter<Narrow>(descriptorFrequency: 3);
         var counts = new List<int>();
         for (var i = 0; i < 7; i++)
         {
@@ -102,6 +102,6 @@ public class CodecTests
         Assert.Equal([4, 2, 2, 4, 2, 2, 4], counts);
         Assert.Equal(4, generator.GetHeap(new Narrow(1, 1), HeapContents.All).Count);
         Assert.Equal(2, generator.GetHeap(new Narrow(1, 1), HeapContents.None).Count);
-        Assert.Throws<ArgumentOutOfRangeException>(() => new HeapGenerator<Narrow>(descriptorFrequency: 0));
+        Assert.Throws<ArgumentOutOfRangeException>(() => new HeapWriter<Narrow>(descriptorFrequency: 0));
     }
 }

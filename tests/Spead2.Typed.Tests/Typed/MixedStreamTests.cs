@@ -88,7 +88,7 @@ public class MixedStreamTests
     private static Heap Values<T>(T value)
         where T : ISpeadHeap<T>
     {
-        var heap = new HeapGenerator<T>(flavour: Spead6448).GetHeap(value, HeapContents.None);
+        var heap = new HeapWriter<T>(flavour: Spead6448).GetHeap(value, HeapContents.None);
         heap.RepeatPointers = true;   // as katgpucbf sends its data heaps
         return heap;
     }
@@ -97,13 +97,13 @@ public class MixedStreamTests
         where T : ISpeadHeap<T>
     {
         var heap = new Heap(Spead6448);
-        new HeapGenerator<T>(flavour: Spead6448).AddDescriptorsToHeap(heap);
+        new HeapWriter<T>(flavour: Spead6448).AddDescriptorsToHeap(heap);
         return heap;
     }
 
     private static Heap WithDescriptors<T>(T value)
         where T : ISpeadHeap<T> =>
-        new HeapGenerator<T>(flavour: Spead6448).GetHeap(value, HeapContents.All);
+        new HeapWriter<T>(flavour: Spead6448).GetHeap(value, HeapContents.All);
 
     private static Heap Control(bool start)
     {
@@ -221,9 +221,9 @@ public class MixedStreamTests
         // The same records as the mixed stream, F first and beam last, all descriptors up front in one heap.
         var sender = new BytesStream();
         var descriptors = new Heap(Spead6448);
-        new HeapGenerator<MixedFeng>(flavour: Spead6448).AddDescriptorsToHeap(descriptors);
-        new HeapGenerator<MixedXeng>(flavour: Spead6448).AddDescriptorsToHeap(descriptors);
-        new HeapGenerator<MixedBeam>(flavour: Spead6448).AddDescriptorsToHeap(descriptors);
+        new HeapWriter<MixedFeng>(flavour: Spead6448).AddDescriptorsToHeap(descriptors);
+        new HeapWriter<MixedXeng>(flavour: Spead6448).AddDescriptorsToHeap(descriptors);
+        new HeapWriter<MixedBeam>(flavour: Spead6448).AddDescriptorsToHeap(descriptors);
         await sender.SendHeapAsync(descriptors, 1);
         var expected = new List<string>();
         object[] values = [Feng(1), Feng(2), Xeng(0), Xeng(1), Beam(0), Beam(1), Beam(2)];
@@ -352,7 +352,7 @@ public class MixedStreamTests
     public async Task TwoTypesThatMatchAHeapEquallyWellThrowNamingBoth()
     {
         var heap = WithDescriptors(new MixedStamp(1, 2));
-        new HeapGenerator<MixedStampGain>(flavour: Spead6448).AddToHeap(new MixedStampGain(1, 9), heap, HeapContents.All);
+        new HeapWriter<MixedStampGain>(flavour: Spead6448).AddToHeap(new MixedStampGain(1, 9), heap, HeapContents.All);
         var sender = new BytesStream();
         await sender.SendHeapAsync(heap, 77);
         var bytes = sender.GetValue();
@@ -399,7 +399,7 @@ public class MixedStreamTests
         // katgpucbf's X-engine cnt sequence: first = channel offset / channels per substream, step = substreams.
         var sender = new BytesStream();
         sender.SetCntSequence(3, 8);
-        var generator = new HeapGenerator<MixedXeng>(flavour: Spead6448);
+        var generator = new HeapWriter<MixedXeng>(flavour: Spead6448);
         await sender.SendStartAsync(generator);   // cnt 3
         for (var i = 0; i < 3; i++)
         {

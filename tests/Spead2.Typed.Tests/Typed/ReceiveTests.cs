@@ -94,7 +94,7 @@ public class ReceiveTests
         where T : ISpeadHeap<T>
     {
         var stream = new BytesStream();
-        var generator = new HeapGenerator<T>(descriptorFrequency, flavour);
+        var generator = new HeapWriter<T>(descriptorFrequency, flavour);
         await stream.SendStartAsync(generator);
         foreach (var value in values)
         {
@@ -174,7 +174,7 @@ public class ReceiveTests
     {
         // spead2's data='stale': the second heap carries only the timestamp; the group remembers the rest.
         var group = new ItemGroup();
-        var generator = new HeapGenerator<Dump>();
+        var generator = new HeapWriter<Dump>();
         group.Update(RoundTrip(generator.GetHeap(new Dump(1, [1, 2, 3, 4, 5, 6, 7, 8], "first"))));
         var timestampOnly = new Heap();
         SpeadCodec.AddUnsigned(timestampOnly, 0x1600, 2, 48);
@@ -194,7 +194,7 @@ public class ReceiveTests
     public void ReadArraysAreCopiesNotTheGroupsValues()
     {
         var group = new ItemGroup();
-        group.Update(RoundTrip(new HeapGenerator<Dump>().GetHeap(new Dump(1, [1, 2, 3, 4, 5, 6, 7, 8], "x"))));
+        group.Update(RoundTrip(new HeapWriter<Dump>().GetHeap(new Dump(1, [1, 2, 3, 4, 5, 6, 7, 8], "x"))));
         Assert.True(Dump.TryRead(group, out var first, out _));
         first.Vis[0] = 100;
         Assert.True(Dump.TryRead(group, out var second, out _));
@@ -278,7 +278,7 @@ public class ReceiveTests
     public void TheItemGroupPathReportsMismatchesToo()
     {
         var group = new ItemGroup();
-        group.Update(RoundTrip(new HeapGenerator<Dump>().GetHeap(new Dump(1, new float[8], "x"))));
+        group.Update(RoundTrip(new HeapWriter<Dump>().GetHeap(new Dump(1, new float[8], "x"))));
 
         Assert.True(Dump.TryRead(group, out _, out _));
         Assert.False(DumpNarrow.TryRead(group, out _, out var error));
@@ -353,7 +353,7 @@ public class ReceiveTests
     {
         // Start, descriptor-only and stop heaps give no records; the end of the stream ends the loop.
         var stream = new BytesStream();
-        var generator = new HeapGenerator<Dump>();
+        var generator = new HeapWriter<Dump>();
         await stream.SendStartAsync(generator);
         var descriptorsOnly = new Heap();
         generator.AddDescriptorsToHeap(descriptorsOnly);
@@ -368,7 +368,7 @@ public class ReceiveTests
     [Fact]
     public void AReceiverJoiningLateWaitsForTheNextDescriptors()
     {
-        var generator = new HeapGenerator<Dump>(descriptorFrequency: 3);
+        var generator = new HeapWriter<Dump>(descriptorFrequency: 3);
         var heaps = Enumerable.Range(0, 5).Select(i => RoundTrip(generator.GetHeap(new Dump((ulong)i, new float[8], "x")))).ToList();
         var reader = new HeapReader<Dump>();
         var read = new List<ulong>();
@@ -409,7 +409,7 @@ public class ReceiveTests
 
         await using (var sender = new UdpStream("127.0.0.1", reader.LocalEndPoint.Port, new StreamConfig { Rate = 50e6 }))
         {
-            var generator = new HeapGenerator<Everything>();
+            var generator = new HeapWriter<Everything>();
             await sender.SendStartAsync(generator);
             foreach (var value in sent)
             {
@@ -430,7 +430,7 @@ public class ReceiveTests
     [Fact]
     public void ReadingScalarsFromAHeapAllocatesNothing()
     {
-        var generator = new HeapGenerator<Sensor>();
+        var generator = new HeapWriter<Sensor>();
         var value = new Sensor(1UL << 50, -3.5f, -2000, new Complex(0.5, -1), (Half)2, true, 45.25);
         var reader = new HeapReader<Sensor>();
         Assert.True(reader.TryRead(RoundTrip(generator.GetHeap(value)), out var first));   // with descriptors

@@ -27,7 +27,7 @@ public class RoundTripTests
             Spectrum: [new Complex(1, 2), new Complex(3, 4)], Flags: [true, false, true], Halves: [(Half)1, (Half)(-2)],
             History: [Mode.Idle, Mode.Track], Tiny: [7u]);
         var flavour = new Flavour(4, 64, heapAddressBits);
-        var heap = new HeapGenerator<Everything>(flavour: flavour).GetHeap(value);
+        var heap = new HeapWriter<Everything>(flavour: flavour).GetHeap(value);
 
         var group = new ItemGroup();
         var received = Receive(heap, maxPacketSize);

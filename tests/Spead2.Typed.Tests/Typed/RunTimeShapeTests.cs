@@ -69,7 +69,7 @@ public class RunTimeShapeTests
     [Fact]
     public void DescriptorsCarryTheConcreteShape()
     {
-        var generator = new HeapGenerator<XengDump>(Shapes);
+        var generator = new HeapWriter<XengDump>(Shapes);
         var d = generator.Descriptors[2];
         Assert.Equal(new long[] { Channels, Baselines, 2 }, d.Shape);
         Assert.Equal("<i4", d.Dtype);
@@ -82,7 +82,7 @@ public class RunTimeShapeTests
     [Fact]
     public void AnUnsetDimensionFailsAtConstructionNamingTheMember()
     {
-        var e = Assert.Throws<ArgumentException>(() => new HeapGenerator<XengDump>());
+        var e = Assert.Throws<ArgumentException>(() => new HeapWriter<XengDump>());
         Assert.Equal("shapes", e.ParamName);
         Assert.Contains("XengDump.XengRaw", e.Message);
         Assert.Contains("(?, ?, 2)", e.Message);
@@ -100,25 +100,25 @@ public class RunTimeShapeTests
     public void AShapeThatDoesNotFitTheDeclarationFails(long[] shape, string why)
     {
         var shapes = new SpeadShapes { [nameof(XengDump.XengRaw)] = shape };
-        var e = Assert.Throws<ArgumentException>(() => new HeapGenerator<XengDump>(shapes));
+        var e = Assert.Throws<ArgumentException>(() => new HeapWriter<XengDump>(shapes));
         Assert.Contains("XengDump.XengRaw", e.Message);
         Assert.Contains(why, e.Message);
-        e = Assert.Throws<ArgumentException>(() => new HeapGenerator<XengDump>(new SpeadShapes { { "Timestamp", 1 } }));
+        e = Assert.Throws<ArgumentException>(() => new HeapWriter<XengDump>(new SpeadShapes { { "Timestamp", 1 } }));
         Assert.Contains("XengDump.Timestamp", e.Message);
-        e = Assert.Throws<ArgumentException>(() => new HeapGenerator<XengDump>(new SpeadShapes { { "Nope", 1 } }));
+        e = Assert.Throws<ArgumentException>(() => new HeapWriter<XengDump>(new SpeadShapes { { "Nope", 1 } }));
         Assert.Contains("'Nope'", e.Message);
     }
 
     [Fact]
     public void AValueOfAnotherShapeThrowsNamingRecordMemberAndBothShapes()
     {
-        var generator = new HeapGenerator<XengDump>(Shapes);
+        var generator = new HeapWriter<XengDump>(Shapes);
         var e = Assert.Throws<ArgumentException>(() => generator.GetHeap(new XengDump(1, 2, new int[10])));
         Assert.Contains("XengDump.XengRaw", e.Message);
         Assert.Contains("(4, 40, 2) = 320 elements", e.Message);
         Assert.Contains("10 elements", e.Message);
 
-        var grid = new HeapGenerator<XengGrid>(new SpeadShapes { { "XengRaw", Channels, Baselines, 2 }, { "Gains", 3 } });
+        var grid = new HeapWriter<XengGrid>(new SpeadShapes { { "XengRaw", Channels, Baselines, 2 }, { "Gains", 3 } });
         e = Assert.Throws<ArgumentException>(() => grid.GetHeap(new XengGrid(1, new int[Channels, Baselines, 3], new float[3])));
         Assert.Contains("XengGrid.XengRaw", e.Message);
         Assert.Contains("expected shape (4, 40, 2), but the value has shape (4, 40, 3)", e.Message);
@@ -128,7 +128,7 @@ public class RunTimeShapeTests
     public void LittleEndianVisibilitiesAreSentAsLittleEndianInt32()
     {
         var vis = Vis(7);
-        var heap = RoundTrip(new HeapGenerator<XengDump>(Shapes).GetHeap(new XengDump(1, 2, vis)));
+        var heap = RoundTrip(new HeapWriter<XengDump>(Shapes).GetHeap(new XengDump(1, 2, vis)));
         var expected = new byte[vis.Length * 4];
         for (var i = 0; i < vis.Length; i++)
         {
@@ -143,7 +143,7 @@ public class RunTimeShapeTests
     {
         var sent = Enumerable.Range(0, 5).Select(i => new XengDump((ulong)i * 2048, 128, Vis(i))).ToList();
         var stream = new BytesStream();
-        var generator = new HeapGenerator<XengDump>(Shapes, flavour: new Flavour(heapAddressBits: 48));
+        var generator = new HeapWriter<XengDump>(Shapes, flavour: new Flavour(heapAddressBits: 48));
         await stream.SendStartAsync(generator);
         foreach (var value in sent)
         {
@@ -178,7 +178,7 @@ public class RunTimeShapeTests
     [Fact]
     public void AReaderWithOtherShapesNamesTheMemberAndBothShapes()
     {
-        var generator = new HeapGenerator<XengDump>(Shapes);
+        var generator = new HeapWriter<XengDump>(Shapes);
         var reader = new HeapReader<XengDump>(new SpeadShapes { { nameof(XengDump.XengRaw), 8, Baselines, 2 } });
         var e = Assert.Throws<InvalidDataException>(() => reader.TryRead(RoundTrip(generator.GetHeap(new XengDump(1, 2, Vis(0)))), out _));
         Assert.Contains("XengDump.XengRaw", e.Message);
@@ -201,7 +201,7 @@ public class RunTimeShapeTests
             }
         }
 
-        var heap = RoundTrip(new HeapGenerator<XengGrid>(shapes).GetHeap(new XengGrid(5, grid, new[] { 0.5f, 1, 2 })));
+        var heap = RoundTrip(new HeapWriter<XengGrid>(shapes).GetHeap(new XengGrid(5, grid, new[] { 0.5f, 1, 2 })));
         // C order on the wire: the rectangular array's own memory order.
         var expected = new byte[12 * 4];
         var k = 0;
@@ -222,7 +222,7 @@ public class RunTimeShapeTests
     {
         var shapes = new SpeadShapes { { nameof(Feng4.FengRaw), 3, 2 } };
         var samples = new sbyte[] { -8, 7, -1, 0, 3, -4 };
-        var generator = new HeapGenerator<Feng4>(shapes);
+        var generator = new HeapWriter<Feng4>(shapes);
         var heap = RoundTrip(generator.GetHeap(new Feng4(9, samples)));
         // Two's complement nibbles, first element in the high nibble: -8 = 0x8, 7 = 0x7, -1 = 0xF, 0, 3, -4 = 0xC.
         Assert.Equal(new byte[] { 0x87, 0xF0, 0x3C }, ItemBytes(heap, 0x4300));
@@ -240,7 +240,7 @@ public class RunTimeShapeTests
     [Fact]
     public void VariableDimensionsOfMultiByteElementsUseBigEndianFormatFields()
     {
-        var generator = new HeapGenerator<Variable>();
+        var generator = new HeapWriter<Variable>();
         Assert.Equal(new long[] { -1 }, generator.Descriptors[0].Shape);
         Assert.Equal([new FormatField('i', 32)], generator.Descriptors[0].Format!);
         Assert.Equal([new FormatField('f', 32)], generator.Descriptors[1].Format!);
@@ -268,7 +268,7 @@ public class RunTimeShapeTests
     public void FortranOrderRectangularArraysAreTransposedAndSwapped()
     {
         var grid = new ushort[,] { { 1, 2, 3 }, { 4, 5, 0x0102 } };
-        var generator = new HeapGenerator<Fortran>();
+        var generator = new HeapWriter<Fortran>();
         Assert.Equal(ArrayOrder.Fortran, generator.Descriptors[0].Order);
         Assert.Equal(">u2", generator.Descriptors[0].Dtype);
         var heap = RoundTrip(generator.GetHeap(new Fortran(grid)));
@@ -285,7 +285,7 @@ public class RunTimeShapeTests
         const int baselines = 512; // 256 * 512 * 2 * 4 bytes = 1 MiB
         var shapes = new SpeadShapes { { nameof(XengDump.XengRaw), channels, baselines, 2 } };
         var vis = Enumerable.Range(0, channels * baselines * 2).ToArray();
-        var generator = new HeapGenerator<XengDump>(shapes);
+        var generator = new HeapWriter<XengDump>(shapes);
         var reader = new HeapReader<XengDump>(shapes);
         var withDescriptors = RoundTripLarge(generator.GetHeap(new XengDump(1, 2, vis)));
         var valuesOnly = RoundTripLarge(generator.GetHeap(new XengDump(3, 4, vis)));
@@ -334,13 +334,13 @@ public class RunTimeShapeTests
     {
         var shapes = new SpeadShapes { { nameof(Feng4.FengRaw), 3, 2 } };
         var group = new ItemGroup();
-        group.Update(RoundTrip(new HeapGenerator<Feng4>(shapes).GetHeap(new Feng4(9, [-8, 7, -1, 0, 3, -4]))));
+        group.Update(RoundTrip(new HeapWriter<Feng4>(shapes).GetHeap(new Feng4(9, [-8, 7, -1, 0, 3, -4]))));
         Assert.True(Feng4.TryRead(group, Feng4.Layout.WithShapes(shapes), out var feng, out var error), error);
         Assert.Equal(new sbyte[] { -8, 7, -1, 0, 3, -4 }, feng.FengRaw);
 
         group = new ItemGroup();
         var variable = new Variable([1, -2, 0x01020304], [1.5f, -2, 3, 4], [ulong.MaxValue]);
-        group.Update(RoundTrip(new HeapGenerator<Variable>().GetHeap(variable)));
+        group.Update(RoundTrip(new HeapWriter<Variable>().GetHeap(variable)));
         Assert.True(Variable.TryRead(group, out var back, out error), error);
         Assert.Equal(variable.Counts, back.Counts);
         Assert.Equal(variable.Pairs, back.Pairs);
@@ -348,13 +348,13 @@ public class RunTimeShapeTests
 
         group = new ItemGroup();
         var grid = new ushort[,] { { 1, 2, 3 }, { 4, 5, 0x0102 } };
-        group.Update(RoundTrip(new HeapGenerator<Fortran>().GetHeap(new Fortran(grid))));
+        group.Update(RoundTrip(new HeapWriter<Fortran>().GetHeap(new Fortran(grid))));
         Assert.True(Fortran.TryRead(group, out var fortran, out error), error);
         Assert.Equal(grid, fortran.Grid);
 
         group = new ItemGroup();
-        group.Update(RoundTrip(new HeapGenerator<XengDump>(Shapes).GetHeap(new XengDump(1, 2, Vis(3)))));
-        Assert.True(XengDump.TryRead(group, new HeapGenerator<XengDump>(Shapes).Layout, out var xeng, out error), error);
+        group.Update(RoundTrip(new HeapWriter<XengDump>(Shapes).GetHeap(new XengDump(1, 2, Vis(3)))));
+        Assert.True(XengDump.TryRead(group, new HeapWriter<XengDump>(Shapes).Layout, out var xeng, out error), error);
         Assert.Equal(Vis(3), xeng.XengRaw);
     }
 }

@@ -10,7 +10,7 @@ public class SendErrorTests
     [Fact]
     public async Task ANullRecordIsAnArgumentNullExceptionAtThePublicBoundary()
     {
-        var generator = new HeapGenerator<Dump>();
+        var generator = new HeapWriter<Dump>();
         var e = Assert.Throws<ArgumentNullException>("value", () => generator.GetHeap(default(Dump)!));
         Assert.Contains("no Dump to send", e.Message);
         await using var stream = new Spead2.Send.BytesStream();
@@ -22,7 +22,7 @@ public class SendErrorTests
     [Fact]
     public void AnIntegerWiderThanItsBitsNamesTheMember()
     {
-        var e = Assert.Throws<ArgumentOutOfRangeException>(() => new HeapGenerator<Dump>().GetHeap(new Dump(1UL << 48, new float[8], "x")));
+        var e = Assert.Throws<ArgumentOutOfRangeException>(() => new HeapWriter<Dump>().GetHeap(new Dump(1UL << 48, new float[8], "x")));
         Assert.Contains("Dump.Timestamp (item 'timestamp', 0x1600)", e.Message);
         Assert.Contains("48 unsigned bits", e.Message);
     }
@@ -30,7 +30,7 @@ public class SendErrorTests
     [Fact]
     public void AnArrayOfTheWrongLengthNamesTheMemberAndTheShape()
     {
-        var e = Assert.Throws<ArgumentException>(() => new HeapGenerator<Dump>().GetHeap(new Dump(1, new float[10], "x")));
+        var e = Assert.Throws<ArgumentException>(() => new HeapWriter<Dump>().GetHeap(new Dump(1, new float[10], "x")));
         Assert.Contains("Dump.Vis (item 'vis', 0x1800)", e.Message);
         Assert.Contains("expected shape (4, 2) = 8 elements, but the value has 10 elements", e.Message);
     }
@@ -38,7 +38,7 @@ public class SendErrorTests
     [Fact]
     public void StringsNameTheMember()
     {
-        var generator = new HeapGenerator<Dump>();
+        var generator = new HeapWriter<Dump>();
         var e = Assert.Throws<ArgumentException>(() => generator.GetHeap(new Dump(1, new float[8], "caf\u00e9")));
         Assert.Contains("Dump.Source", e.Message);
         Assert.Contains("non-ASCII", e.Message);
@@ -63,14 +63,14 @@ public class SendErrorTests
     }
 }
 
-/// <summary>Options of <see cref="HeapGenerator{T}"/> that shape the heaps it builds.</summary>
+/// <summary>Options of <see cref="HeapWriter{T}"/> that shape the heaps it builds.</summary>
 public class HeapGeneratorOptionTests
 {
     [Fact]
     public async Task RepeatPointersReachesEveryHeapItBuilds()
     {
         var value = new Dump(7, [1, 2, 3, 4, 5, 6, 7, 8], "3C273");
-        var generator = new HeapGenerator<Dump> { RepeatPointers = true };
+        var generator = new HeapWriter<Dump> { RepeatPointers = true };
         Assert.True(generator.GetHeap(value).RepeatPointers);
 
         // The send extensions' pooled heaps carry it too: the bytes equal a hand-built heap with repeated pointers.
@@ -79,13 +79,13 @@ public class HeapGeneratorOptionTests
         var sent = new BytesStream(config);
         await sent.SendAsync(generator, value, HeapContents.None, cnt: 1);
         var expected = new Heap { RepeatPointers = true };
-        new HeapGenerator<Dump>().AddToHeap(value, expected, HeapContents.None);
+        new HeapWriter<Dump>().AddToHeap(value, expected, HeapContents.None);
         var reference = new BytesStream(config);
         reference.SendHeap(expected, cnt: 1);
         Assert.Equal(reference.GetValue(), sent.GetValue());
 
         var plain = new BytesStream(config);
-        await plain.SendAsync(new HeapGenerator<Dump>(), value, HeapContents.None, cnt: 1);
+        await plain.SendAsync(new HeapWriter<Dump>(), value, HeapContents.None, cnt: 1);
         Assert.NotEqual(plain.GetValue(), sent.GetValue());
     }
 }

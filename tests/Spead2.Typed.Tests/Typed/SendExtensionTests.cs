@@ -16,7 +16,7 @@ public class SendExtensionTests
     {
         var vis = new float[8];
         var viaExtension = new BytesStream();
-        var generator = new HeapGenerator<Dump>(descriptorFrequency: 2);
+        var generator = new HeapWriter<Dump>(descriptorFrequency: 2);
         await viaExtension.SendStartAsync(generator);
         for (ulong i = 0; i < 5; i++)
         {
@@ -27,7 +27,7 @@ public class SendExtensionTests
         await viaExtension.SendEndAsync(generator);
 
         var byHand = new BytesStream();
-        var reference = new HeapGenerator<Dump>(descriptorFrequency: 2);
+        var reference = new HeapWriter<Dump>(descriptorFrequency: 2);
         byHand.SendHeap(reference.GetStart());
         for (ulong i = 0; i < 5; i++)
         {
@@ -53,7 +53,7 @@ public class SendExtensionTests
         async Task<byte[]> Run(bool synchronous)
         {
             var stream = new BytesStream(new StreamConfig { AllowSynchronousContinuations = synchronous });
-            var generator = new HeapGenerator<Dump>(descriptorFrequency: 2);
+            var generator = new HeapWriter<Dump>(descriptorFrequency: 2);
             await stream.SendStartAsync(generator).ConfigureAwait(false);
             for (ulong i = 0; i < 50; i++)
             {
@@ -69,7 +69,7 @@ public class SendExtensionTests
     public async Task ABadValueSendsNothingAndKeepsDescriptorsDue()
     {
         var stream = new BytesStream();
-        var generator = new HeapGenerator<Dump>();
+        var generator = new HeapWriter<Dump>();
         await Assert.ThrowsAsync<ArgumentException>(async () => await stream.SendAsync(generator, new Dump(1, new float[3], "x")));
         Assert.Equal(0, stream.Length);
 
@@ -87,7 +87,7 @@ public class SendExtensionTests
         receiver.Bind(new IPEndPoint(IPAddress.Loopback, 0));
         var port = ((IPEndPoint)receiver.LocalEndPoint!).Port;
         await using var stream = new UdpStream("127.0.0.1", port, new StreamConfig { Rate = 0 });
-        var generator = new HeapGenerator<Dump>();
+        var generator = new HeapWriter<Dump>();
         var value = Sample(0, new float[8]);
         var heap = new Heap();
 

@@ -56,7 +56,7 @@ public class TransportRoundTripTests
 
     private static async Task SendAllAsync(SendStream stream, int count)
     {
-        var generator = new HeapGenerator<Mixed>(Shapes, flavour: new Flavour(heapAddressBits: 48));
+        var generator = new HeapWriter<Mixed>(Shapes, flavour: new Flavour(heapAddressBits: 48));
         await stream.SendStartAsync(generator);
         for (var i = 0; i < count; i++)
         {

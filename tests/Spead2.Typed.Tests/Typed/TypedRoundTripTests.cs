@@ -114,7 +114,7 @@ public class TypedRoundTripTests
 
     private static async Task SendAll(SendStream stream, int count)
     {
-        var generator = new HeapGenerator<EveryKind>();
+        var generator = new HeapWriter<EveryKind>();
         await stream.SendStartAsync(generator);
         for (int i = 0; i < count; i++)
             await stream.SendAsync(generator, Sample(i));
@@ -125,7 +125,7 @@ public class TypedRoundTripTests
     public async Task TypedRecordOverBytes()
     {
         var bytes = new BytesStream();
-        var generator = new HeapGenerator<EveryKind>();
+        var generator = new HeapWriter<EveryKind>();
         bytes.SendHeap(generator.GetStart());
         for (int i = 0; i < 5; i++)
             bytes.SendHeap(generator.GetHeap(Sample(i)));

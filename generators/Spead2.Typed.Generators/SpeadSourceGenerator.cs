@@ -15,7 +15,7 @@ namespace Spead2.Typed.Generators;
 /// <see cref="Parser"/>, emitting in <see cref="Emitter"/>.
 /// </summary>
 [Generator(LanguageNames.CSharp)]
-public sealed class SpeadHeapGenerator : IIncrementalGenerator
+public sealed class SpeadSourceGenerator : IIncrementalGenerator
 {
     /// <inheritdoc />
     public void Initialize(IncrementalGeneratorInitializationContext context)

@@ -14,7 +14,7 @@ namespace Spead2.Typed;
 /// string is "no value" and is skipped, like an item whose value is None). Not thread-safe, like spead2's.
 /// </remarks>
 /// <typeparam name="T">The record type.</typeparam>
-public sealed class HeapGenerator<T>
+public sealed class HeapWriter<T>
     where T : ISpeadHeap<T>
 {
     // Call count at which each item's descriptor was last added; -1 = never.
@@ -31,7 +31,7 @@ public sealed class HeapGenerator<T>
     /// <param name="descriptorFrequency">If set, resend each descriptor once every this many heaps; null sends each once.</param>
     /// <param name="flavour">The flavour of the heaps this generator creates; <see cref="Flavour.Default"/> if null.</param>
     /// <exception cref="ArgumentException"><typeparamref name="T"/> has <see cref="SpeadDimension.RunTime"/> dimensions (the message names the member): use the constructor that takes <see cref="SpeadShapes"/>.</exception>
-    public HeapGenerator(int? descriptorFrequency = null, Flavour? flavour = null)
+    public HeapWriter(int? descriptorFrequency = null, Flavour? flavour = null)
         : this(T.Layout.WithShapes(null), descriptorFrequency, flavour)
     {
     }
@@ -44,12 +44,12 @@ public sealed class HeapGenerator<T>
     /// <param name="descriptorFrequency">If set, resend each descriptor once every this many heaps; null sends each once.</param>
     /// <param name="flavour">The flavour of the heaps this generator creates; <see cref="Flavour.Default"/> if null.</param>
     /// <exception cref="ArgumentException">A run-time dimension is left unset, or a shape does not fit its declaration; the message names <c>Record.Member</c>.</exception>
-    public HeapGenerator(SpeadShapes shapes, int? descriptorFrequency = null, Flavour? flavour = null)
+    public HeapWriter(SpeadShapes shapes, int? descriptorFrequency = null, Flavour? flavour = null)
         : this(T.Layout.WithShapes(shapes ?? throw new ArgumentNullException(nameof(shapes))), descriptorFrequency, flavour)
     {
     }
 
-    private HeapGenerator(SpeadLayout layout, int? descriptorFrequency, Flavour? flavour)
+    private HeapWriter(SpeadLayout layout, int? descriptorFrequency, Flavour? flavour)
     {
         if (descriptorFrequency is { } frequency)
         {

@@ -11,7 +11,7 @@ namespace Spead2.Protocol;
 /// the dtype's byte order (C or Fortran order); the format path packs every field of every element MSB first,
 /// which gives big-endian whole-byte fields and spead2's bit packing for the others.
 /// </summary>
-internal static class ValueEncoder
+internal static class ItemValueEncoder
 {
     public static byte[] Encode(Descriptor descriptor, object value)
     {
