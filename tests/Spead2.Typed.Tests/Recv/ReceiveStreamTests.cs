@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Diagnostics.Metrics.Testing;
 using System.Diagnostics.Metrics;
 using System.Net;
 using Spead2.Protocol;
@@ -70,24 +71,20 @@ public class ReceiveStreamTests
     public async Task StatisticsAreAlsoMetrics()
     {
         await using var stream = new ReceiveStream();
-        var values = new Dictionary<string, long>();
-        using var listener = new MeterListener();
-        // Other tests run receivers at the same time: listen to this stream's meter only.
-        listener.InstrumentPublished = (instrument, l) =>
-        {
-            if (ReferenceEquals(instrument.Meter, stream.Meter))
-                l.EnableMeasurementEvents(instrument);
-        };
-        listener.SetMeasurementEventCallback<long>((instrument, value, _, _) => values[instrument.Name] = value);
-        listener.Start();
+        // Each stream has a meter of its own, so these collectors see this stream's counters only, exactly.
+        using var heaps = new MetricCollector<long>(stream.Meter, "spead2.recv.heaps");
+        using var packets = new MetricCollector<long>(stream.Meter, "spead2.recv.packets");
+        using var malformed = new MetricCollector<long>(stream.Meter, "spead2.recv.malformed_packets");
+        using var bytes = new MetricCollector<long>(stream.Meter, "spead2.recv.bytes");
 
         stream.AddBufferReader(Concat(Heap(40, 1, [HeapItem.Imm(0x1000, 1)]).Concat([new byte[] { 1, 2, 3 }])));
         await RoundTripTests.Collect(stream).WaitAsync(Timeout);
-        listener.RecordObservableInstruments();
-        Assert.Equal(1, values["spead2.recv.heaps"]);
-        Assert.Equal(1, values["spead2.recv.packets"]);
-        Assert.Equal(1, values["spead2.recv.malformed_packets"]);
-        Assert.Equal(stream.Statistics.Bytes, values["spead2.recv.bytes"]);
+        foreach (var c in new[] { heaps, packets, malformed, bytes })
+            c.RecordObservableInstruments();
+        Assert.Equal(1, heaps.LastMeasurement?.Value);
+        Assert.Equal(1, packets.LastMeasurement?.Value);
+        Assert.Equal(1, malformed.LastMeasurement?.Value);
+        Assert.Equal(stream.Statistics.Bytes, bytes.LastMeasurement?.Value);
         Assert.Equal("Spead2.Recv", stream.Meter.Name);
         Assert.Contains(stream.Meter.Tags!, t => t.Key == "spead2.recv.stream");
     }

@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Logging.Testing;
 using System.Net;
 using System.Net.Sockets;
 using Microsoft.Extensions.Logging;
@@ -52,30 +53,15 @@ public class SteadyStateTests
         Assert.True(bestWhole / 40 < 512, $"{bestWhole / 40} bytes per heap");
     }
 
-    private sealed class CapturingLogger : ILogger
-    {
-        public List<(LogLevel Level, string Message)> Entries { get; } = [];
-
-        public IDisposable? BeginScope<TState>(TState state) where TState : notnull => null;
-
-        public bool IsEnabled(LogLevel logLevel) => true;
-
-        public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
-        {
-            lock (Entries)
-                Entries.Add((logLevel, formatter(state, exception)));
-        }
-    }
-
     [Fact]
     public async Task ClippedSocketBufferIsLoggedAndDroppedHeapsToo()
     {
-        var logger = new CapturingLogger();
+        var logger = new FakeLogger();
         await using var stream = new ReceiveStream(new ReceiveStreamConfig { Logger = logger });
         // Far above any sane net.core.rmem_max: the OS clips it, and that is worth a warning.
         var reader = stream.AddUdpReader(new IPEndPoint(IPAddress.Loopback, 0), bufferSize: 1 << 30);
         Assert.True(reader.ReceiveBufferSize < 1 << 30);
-        Assert.Contains(logger.Entries, e => e.Level == LogLevel.Warning && e.Message.Contains("socket buffer"));
+        Assert.Contains(logger.Collector.GetSnapshot(), e => e.Level == LogLevel.Warning && e.Message.Contains("socket buffer"));
 
         using var socket = new Socket(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp);
         socket.SendTo(Heap(40, 1, [HeapItem.Addressed(0x1000, new byte[100])], chunk: 50)[0], reader.LocalEndPoint);
@@ -84,7 +70,7 @@ public class SteadyStateTests
             await Task.Delay(10, cts.Token);
         stream.Stop();
         Assert.Empty(await RoundTripTests.Collect(stream));
-        Assert.Contains(logger.Entries, e => e.Level == LogLevel.Warning && e.Message.Contains("incomplete heap 1"));
+        Assert.Contains(logger.Collector.GetSnapshot(), e => e.Level == LogLevel.Warning && e.Message.Contains("incomplete heap 1"));
     }
 
     [Fact]

@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Logging.Testing;
 using Microsoft.Extensions.Logging;
 using Spead2.Tests.Support;
 using Spead2.Send;
@@ -19,7 +20,7 @@ public class QueueTests
     [Fact]
     public async Task QueueFullDropsOnlyTheExtraHeapAndLogsAWarning()
     {
-        var logger = new ListLogger();
+        var logger = new FakeLogger();
         var (stream, transport) = Gated(maxHeaps: 2, logger);
         ValueTask<long> a = stream.SendHeapAsync(TestHeaps.HeapOf(100, 1));
         transport.WaitForEntry(); // the writer holds heap a inside the transport
@@ -30,7 +31,7 @@ public class QueueTests
         var e = await Assert.ThrowsAsync<QueueFullException>(async () => await c);
         Assert.IsAssignableFrom<IOException>(e);
         Assert.Contains("queue is full", e.Message);
-        Assert.Contains(logger.Entries, x => x.Level == LogLevel.Warning && x.Message.Contains("queue is full"));
+        Assert.Contains(logger.Collector.GetSnapshot(), x => x.Level == LogLevel.Warning && x.Message.Contains("queue is full"));
 
         // The blocking variant reports the same condition by throwing.
         Assert.Throws<QueueFullException>(() => stream.SendHeap(TestHeaps.HeapOf(100, 4)));

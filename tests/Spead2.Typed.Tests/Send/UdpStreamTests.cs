@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Logging.Testing;
 using System.Net;
 using System.Net.Sockets;
 using Microsoft.Extensions.Logging;
@@ -133,11 +134,11 @@ public class UdpStreamTests
     [Fact]
     public async Task ABufferSizeTheOsClipsIsLoggedAsAWarning()
     {
-        var logger = new ListLogger();
+        var logger = new FakeLogger();
         using var receiver = new UdpReceiver(IPAddress.Loopback);
         // Far above any default net.core.wmem_max.
         await using var stream = new UdpStream([receiver.EndPoint], bufferSize: 1 << 30, logger: logger);
-        Assert.Contains(logger.Entries, x => x.Level == LogLevel.Warning && x.Message.Contains("buffer size"));
+        Assert.Contains(logger.Collector.GetSnapshot(), x => x.Level == LogLevel.Warning && x.Message.Contains("buffer size"));
     }
 
     [Fact]

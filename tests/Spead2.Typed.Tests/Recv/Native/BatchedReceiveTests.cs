@@ -1,3 +1,5 @@
+using Microsoft.Extensions.Logging.Testing;
+using Microsoft.Extensions.Diagnostics.Metrics.Testing;
 using System.Diagnostics.Metrics;
 using System.Net;
 using System.Net.Sockets;
@@ -228,37 +230,22 @@ public partial class BatchedReceiveTests
         Assert.Equal(1, s.IncompleteHeapsFlushed);
     }
 
-    private sealed class CapturingLogger : ILogger
-    {
-        public List<string> Messages { get; } = [];
-
-        public IDisposable? BeginScope<TState>(TState state) where TState : notnull => null;
-
-        public bool IsEnabled(LogLevel logLevel) => true;
-
-        public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
-        {
-            lock (Messages)
-                Messages.Add(formatter(state, exception));
-        }
-    }
-
     [Fact]
     public async Task ClippedBufferWarningNamesTheSysctlAndWhatWasGranted()
     {
-        var logger = new CapturingLogger();
+        var logger = new FakeLogger();
         await using var stream = new ReceiveStream(new ReceiveStreamConfig { Logger = logger });
         var reader = stream.AddUdpReader(new IPEndPoint(IPAddress.Loopback, 0), bufferSize: 1 << 30);
-        string warning = Assert.Single(logger.Messages, m => m.Contains("socket buffer"));
+        string warning = Assert.Single(logger.Collector.GetSnapshot(), r => r.Message.Contains("socket buffer")).Message;
         Assert.Contains("net.core.rmem_max", warning);
         int granted = OperatingSystem.IsLinux() ? reader.ReceiveBufferSize / 2 : reader.ReceiveBufferSize;
         Assert.Contains($"granted only {granted} bytes", warning);
 
         // A request the OS grants in full is not warned about.
-        var quiet = new CapturingLogger();
+        var quiet = new FakeLogger();
         await using var small = new ReceiveStream(new ReceiveStreamConfig { Logger = quiet });
         small.AddUdpReader(new IPEndPoint(IPAddress.Loopback, 0), bufferSize: 64 * 1024);
-        Assert.DoesNotContain(quiet.Messages, m => m.Contains("socket buffer"));
+        Assert.DoesNotContain(quiet.Collector.GetSnapshot(), r => r.Message.Contains("socket buffer"));
     }
 }
 
@@ -392,38 +379,34 @@ public class ReceiveMetricsTests
     public async Task EveryStatisticIsAMetricAndRejectionsCarryTheirReason()
     {
         await using var stream = new ReceiveStream();
-        var values = new Dictionary<string, long>();
-        var reasons = new Dictionary<string, long>();
-        using var listener = new MeterListener();
-        listener.InstrumentPublished = (instrument, l) =>
-        {
-            if (ReferenceEquals(instrument.Meter, stream.Meter))
-                l.EnableMeasurementEvents(instrument);
-        };
-        listener.SetMeasurementEventCallback<long>((instrument, value, tags, _) =>
-        {
-            if (instrument.Name == "spead2.recv.rejected_packets_by_reason")
-                reasons[(string)tags[0].Value!] = value;
-            else
-                values[instrument.Name] = value;
-        });
-        listener.Start();
+        static string InstrumentName(string property) =>
+            "spead2.recv." + string.Concat(property.Select((c, i) => char.IsUpper(c) && i > 0 ? "_" + char.ToLowerInvariant(c) : char.ToLowerInvariant(c).ToString()));
+        // The stream's own meter: the collectors see exactly this stream's counters.
+        var collectors = typeof(ReceiveStatistics).GetProperties()
+            .Where(p => !p.Name.StartsWith("Rejected", StringComparison.Ordinal) || p.Name == "RejectedPackets")   // the rest are published by reason
+            .ToDictionary(p => p.Name, p => new MetricCollector<long>(stream.Meter, InstrumentName(p.Name)));
+        using var byReason = new MetricCollector<long>(stream.Meter, "spead2.recv.rejected_packets_by_reason");
 
         // Heap 1 loses the packet at offset 100, so the one at 200 is refused (out of order).
         var data = new byte[100];
         stream.AddBufferReader(Concat([Packet(40, 1, 300, 0, data), Packet(40, 1, 300, 200, data)]));
         await RoundTripTests.Collect(stream).WaitAsync(TimeSpan.FromSeconds(20));
-        listener.RecordObservableInstruments();
-
-        foreach (var property in typeof(ReceiveStatistics).GetProperties())
+        byReason.RecordObservableInstruments();
+        var values = new Dictionary<string, long>();
+        foreach (var (property, collector) in collectors)
         {
-            if (property.Name.StartsWith("Rejected", StringComparison.Ordinal) && property.Name != "RejectedPackets")
-                continue;   // published by reason
-            string name = "spead2.recv." + string.Concat(property.Name.Select((c, i) => char.IsUpper(c) && i > 0 ? "_" + char.ToLowerInvariant(c) : char.ToLowerInvariant(c).ToString()));
-            Assert.True(values.ContainsKey(name), $"no instrument {name} for ReceiveStatistics.{property.Name}");
-            Assert.Equal(Convert.ToInt64(property.GetValue(stream.Statistics), System.Globalization.CultureInfo.InvariantCulture), values[name]);
+            using (collector)
+            {
+                collector.RecordObservableInstruments();
+                Assert.True(collector.LastMeasurement is not null, $"no instrument {InstrumentName(property)} for ReceiveStatistics.{property}");
+                values[property] = collector.LastMeasurement!.Value;
+            }
+            Assert.Equal(Convert.ToInt64(typeof(ReceiveStatistics).GetProperty(property)!.GetValue(stream.Statistics), System.Globalization.CultureInfo.InvariantCulture),
+                values[property]);
         }
-        Assert.Equal(1, values["spead2.recv.rejected_packets"]);
+        Assert.Equal(1, values["RejectedPackets"]);
+        // One observation per reason (the last recording), tagged with it.
+        var reasons = byReason.GetMeasurementSnapshot().ToDictionary(m => (string)m.Tags["spead2.recv.reason"]!, m => m.Value);
         Assert.Equal(1, reasons["out_of_order"]);
         Assert.Equal(1, reasons.Values.Sum());
         Assert.Equal(["duplicate", "inconsistent", "out_of_order", "over_limits", "unsized"], reasons.Keys.Order());
