@@ -11,30 +11,27 @@ public class LossAndReorderTests
 {
     private sealed record SentHeap(long Cnt, List<HeapItem> Items, List<byte[]> Packets);
 
-    private static List<SentHeap> RandomHeaps(Random r, int count)
+    /// <summary>Heaps of one to four items (a third immediate, the rest 1..2999 bytes), cut into packets of a generated size.</summary>
+    private static Gen<List<SentHeap>> GenHeaps(int min, int max)
     {
-        var heaps = new List<SentHeap>();
-        for (int h = 0; h < count; h++)
+        var item = Gen.Frequency(
+            (1, Gen.Long[0, (1L << 40) - 1].Select(v => (Bytes: (byte[]?)null, Value: v))),
+            (2, Gen.Byte.Array[1, 2999].Select(b => (Bytes: (byte[]?)b, Value: 0L))));
+        var heap = Gen.Select(item.Array[1, 4], Gen.Int[16, 1499]);
+        return heap.Array[min, max].Select(specs => specs.Select((spec, h) =>
         {
-            var items = new List<HeapItem>();
-            int n = r.Next(1, 5);
-            for (int i = 0; i < n; i++)
-            {
-                long id = 0x1000 + i;
-                if (r.Next(3) == 0)
-                    items.Add(HeapItem.Imm(id, r.NextInt64(0, 1L << 40)));
-                else
-                {
-                    var bytes = new byte[r.Next(1, 3000)];
-                    r.NextBytes(bytes);
-                    items.Add(HeapItem.Addressed(id, bytes));
-                }
-            }
+            var items = spec.Item1.Select((x, i) => x.Bytes is null ? HeapItem.Imm(0x1000 + i, x.Value) : HeapItem.Addressed(0x1000 + i, x.Bytes)).ToList();
             long cnt = 1000 + h;
-            heaps.Add(new SentHeap(cnt, items, Heap(40, cnt, items, chunk: r.Next(16, 1500))));
-        }
-        return heaps;
+            return new SentHeap(cnt, items, Heap(40, cnt, items, chunk: spec.Item2));
+        }).ToList());
     }
+
+    /// <summary>The heaps, with one generated value per packet (in sending order).</summary>
+    private static Gen<(List<SentHeap> Heaps, T[] PerPacket)> WithPerPacket<T>(Gen<List<SentHeap>> heaps, Gen<T> perPacket) =>
+        heaps.SelectMany(h => perPacket.Array[h.Sum(x => x.Packets.Count)].Select(p => (h, p)));
+
+    private static string Print(List<SentHeap> heaps) =>
+        string.Join("; ", heaps.Select(h => $"heap {h.Cnt}: {h.Packets.Count} packets, items {string.Join(",", h.Items.Select(i => i.Bytes is null ? $"imm {i.Immediate}" : $"{i.Bytes.Length} B"))}"));
 
     private static void AssertIntact(SentHeap sent, ReceivedHeap got)
     {
@@ -53,40 +50,49 @@ public class LossAndReorderTests
     [Fact]
     public void ShuffledPacketsOfEachHeapAssembleWhenOutOfOrderIsAllowed()
     {
-        Gen.Int.Sample(seed =>
+        // Each packet gets a sort key; a heap's packets are sent in key order.
+        WithPerPacket(GenHeaps(1, 7), Gen.Int).Sample(c =>
         {
-            var r = new Random(seed);
-            var heaps = RandomHeaps(r, r.Next(1, 8));
-            var order = heaps.SelectMany(h => h.Packets.OrderBy(_ => r.Next())).ToList();
+            var (heaps, keys) = c;
+            int k = 0;
+            var order = new List<byte[]>();
+            foreach (var h in heaps)
+            {
+                order.AddRange(h.Packets.Zip(keys.Skip(k)).OrderBy(x => x.Second).Select(x => x.First));
+                k += h.Packets.Count;
+            }
             var delivered = Assemble(order, new ReceiveStreamConfig { AllowOutOfOrder = true }, out var a);
             Assert.Equal(heaps.Count, delivered.Count);
             for (int i = 0; i < heaps.Count; i++)
                 AssertIntact(heaps[i], delivered[i]);
             Assert.Equal(0, a.Statistics.RejectedPackets + a.Statistics.IncompleteHeaps);
-        }, iter: 200);
+        }, iter: 200, print: c => Print(c.Heaps));
     }
 
     [Fact]
     public void InOrderModeDeliversExactlyTheHeapsThatArrivedInOrder()
     {
-        Gen.Int.Sample(seed =>
+        // Half the heaps have their packets sent in key order, the rest in order.
+        WithPerPacket(GenHeaps(1, 7), Gen.Int).SelectMany(c => Gen.Bool.Array[c.Heaps.Count].Select(s => (c.Heaps, c.PerPacket, Shuffled: s))).Sample(c =>
         {
-            var r = new Random(seed);
-            var heaps = RandomHeaps(r, r.Next(1, 8));
+            var (heaps, keys, shuffled) = c;
             var expected = new List<SentHeap>();
             var order = new List<byte[]>();
-            foreach (var h in heaps)
+            int k = 0;
+            for (int h = 0; h < heaps.Count; h++)
             {
-                var packets = r.Next(2) == 0 ? h.Packets : h.Packets.OrderBy(_ => r.Next()).ToList();
-                if (packets.SequenceEqual(h.Packets))
-                    expected.Add(h);
+                var sent = heaps[h];
+                var packets = shuffled[h] ? sent.Packets.Zip(keys.Skip(k)).OrderBy(x => x.Second).Select(x => x.First).ToList() : sent.Packets;
+                k += sent.Packets.Count;
+                if (packets.SequenceEqual(sent.Packets))
+                    expected.Add(sent);
                 order.AddRange(packets);
             }
             var delivered = Assemble(order, null);
             Assert.Equal(expected.Select(h => h.Cnt), delivered.Select(h => h.Cnt));
             for (int i = 0; i < expected.Count; i++)
                 AssertIntact(expected[i], delivered[i]);
-        }, iter: 200);
+        }, iter: 200, print: c => Print(c.Heaps));
     }
 
     /// <summary>
@@ -96,10 +102,12 @@ public class LossAndReorderTests
     [Fact]
     public void LossDuplicatesAndReorderingNeverCorruptAHeap()
     {
-        Gen.Int.Sample(seed =>
+        // Per packet: lost one time in 20, else delayed by up to 11 positions, and one time in 10 duplicated with a
+        // delay of up to 39.
+        var fate = Gen.Select(Gen.Int[0, 19], Gen.Int[0, 11], Gen.Int[0, 9], Gen.Int[0, 39]);
+        WithPerPacket(GenHeaps(1, 29), fate).Sample(c =>
         {
-            var r = new Random(seed);
-            var heaps = RandomHeaps(r, r.Next(1, 30));
+            var (heaps, fates) = c;
             var survivors = new HashSet<long>();
             var duplicated = new Dictionary<long, int>();
             int partial = 0;
@@ -110,18 +118,19 @@ public class LossAndReorderTests
                 bool lost = false, arrived = false;
                 foreach (var p in h.Packets)
                 {
+                    var (loss, delay, duplicate, lateDelay) = fates[position];
                     position++;
-                    if (r.Next(20) == 0)
+                    if (loss == 0)
                     {
                         lost = true;
                         continue;
                     }
                     arrived = true;
                     // Reorder within about a heap's width: far fewer than MaxHeaps heaps interleave.
-                    stream.Add((position * 4 + r.Next(0, 12), p));
-                    if (r.Next(10) == 0)
+                    stream.Add((position * 4 + delay, p));
+                    if (duplicate == 0)
                     {
-                        stream.Add((position * 4 + r.Next(0, 40), p));   // a duplicate, possibly late
+                        stream.Add((position * 4 + lateDelay, p));   // a duplicate, possibly late
                         duplicated[h.Cnt] = duplicated.GetValueOrDefault(h.Cnt) + 1;
                     }
                 }
@@ -144,6 +153,6 @@ public class LossAndReorderTests
             // Heaps that lost packets wait in their slots until evicted or flushed: all counted.
             Assert.Equal(delivered.Count, a.Statistics.Heaps);
             Assert.True(a.Statistics.IncompleteHeaps >= partial, $"{a.Statistics.IncompleteHeaps} < {partial}");
-        }, iter: 200);
+        }, iter: 200, print: c => Print(c.Heaps));
     }
 }
