@@ -158,7 +158,7 @@ namespace Correlator
             }
 
             await using var stream = multicast > 0
-                ? new UdpStream(endpoints, config, UdpStream.DefaultBufferSize, Katgpucbf.MulticastTtl)
+                ? new UdpStream(endpoints, config, new UdpStreamOptions { Ttl = Katgpucbf.MulticastTtl })
                 : new UdpStream(endpoints, config);
             Describe(layout, endpoints, output);
             var report = await CorrelatorSender.RunAsync(layout, stream, output, cancellationToken: cancellationToken).ConfigureAwait(false);

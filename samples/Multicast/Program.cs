@@ -36,7 +36,7 @@ foreach (var g in groups)
 }
 
 var config = new StreamConfig { Rate = rateGbps * 1e9 / 8, MaxPacketSize = 8972 };
-await using (var sender = new UdpStream(groups, config, UdpStream.DefaultBufferSize, ttl, iface))
+await using (var sender = new UdpStream(groups, config, new UdpStreamOptions { Ttl = ttl, InterfaceAddress = iface }))
 {
     var ig = new SendItemGroup(descriptorFrequency: 4);
     var data = ig.AddItem(0x1000, "samples", "ADC samples", [8192], dtype: "<i2");

@@ -127,7 +127,7 @@ static Result Run(double bytesPerSecond, double seconds, int packetSize, bool re
 
     long sent = 0;
     long start, end;
-    using (var stream = new UdpStream([(IPEndPoint)sink.LocalEndPoint!], config, bufferSize: 4 << 20))
+    using (var stream = new UdpStream([(IPEndPoint)sink.LocalEndPoint!], config, new UdpStreamOptions { BufferSize = 4 << 20 }))
     {
         var pending = new Queue<ValueTask<long>>();
         start = Stopwatch.GetTimestamp();

@@ -121,10 +121,10 @@ internal static class SendCommand
             if (o.Ttl is { } ttl)
             {
                 return bind is null
-                    ? new UdpStream(endpoints, config, buffer, ttl)
-                    : new UdpStream(endpoints, config, buffer, ttl, bind);
+                    ? new UdpStream(endpoints, config, new UdpStreamOptions { BufferSize = buffer, Ttl = ttl })
+                    : new UdpStream(endpoints, config, new UdpStreamOptions { BufferSize = buffer, Ttl = ttl, InterfaceAddress = bind });
             }
-            return new UdpStream(endpoints, config, buffer, bind);
+            return new UdpStream(endpoints, config, new UdpStreamOptions { BufferSize = buffer, InterfaceAddress = bind });
         }
         catch (SocketException e) when (bind is not null && e.SocketErrorCode == SocketError.AddressNotAvailable)
         {

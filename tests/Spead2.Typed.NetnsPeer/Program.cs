@@ -167,11 +167,11 @@ internal static class Program
         }
         else if (IsMulticast(group))
         {
-            stream = new UdpStream(endpoints, config, UdpStream.DefaultBufferSize, ttl, iface);
+            stream = new UdpStream(endpoints, config, new UdpStreamOptions { Ttl = ttl, InterfaceAddress = iface });
         }
         else
         {
-            stream = new UdpStream(endpoints, config, UdpStream.DefaultBufferSize, iface);
+            stream = new UdpStream(endpoints, config, new UdpStreamOptions { InterfaceAddress = iface });
         }
         long bytes = 0;
         int sent = 0, failed = 0, tooLarge = 0;

@@ -85,7 +85,7 @@ public class IOThreadPoolTests
         var pool = new IOThreadPool(threads: 1, time);
         // A stream at 1000 B/s stops after its first 1000-byte burst until the fake clock moves; an unlimited one on
         // the same thread is not held up by it.
-        var slow = new BytesStream(new StreamConfig { Rate = 1000, BurstSize = 1000, MaxPacketSize = 1000, ThreadPool = pool }, null, time);
+        var slow = new BytesStream(new StreamConfig { Rate = 1000, BurstSize = 1000, MaxPacketSize = 1000, ThreadPool = pool }, time);
         var fast = new BytesStream(new StreamConfig { BurstSize = 1000, MaxPacketSize = 1000, ThreadPool = pool });
         ValueTask<long> paced = slow.SendHeapAsync(TestHeaps.HeapOf(2500, 1));
         WaitUntil(() => slow.Length == 1000, "the slow stream's first burst is out");
@@ -228,7 +228,7 @@ public class IOThreadPoolTests
         Assert.Contains("1 stream(s) still use", e.Message);
 
         Assert.Throws<ArgumentException>("timeProvider",
-            () => new BytesStream(new StreamConfig { ThreadPool = pool }, null, new FakeTimeProvider()));
+            () => new BytesStream(new StreamConfig { ThreadPool = pool }, new FakeTimeProvider()));
 
         stream.Dispose();
         pool.Dispose();

@@ -1,5 +1,6 @@
 using System.Runtime.CompilerServices;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
 using Spead2.Protocol;
 
 namespace Spead2.Recv;
@@ -13,11 +14,10 @@ namespace Spead2.Recv;
 /// </summary>
 internal sealed class HeapAssembler
 {
-    private static readonly Action<ILogger, long, long, long, string, Exception?> LogDroppedIncomplete =
-        LoggerMessage.Define<long, long, long, string>(LogLevel.Warning, new EventId(1, "DroppedIncompleteHeap"),
-            "Dropped incomplete heap {Cnt} ({Received} of {Length} bytes received; {Reason})");
-
     private readonly ReceiveStreamConfig _config;
+
+    /// <summary>The stream's logger, from <see cref="ReceiveStreamConfig.LoggerFactory"/> (a null logger without one).</summary>
+    internal ILogger Logger { get; }
     // Substream k owns slots [k * MaxHeaps, (k + 1) * MaxHeaps); _heads[k] is the slot it used last.
     private readonly LiveHeap[] _slots;
     private readonly int[] _heads;
@@ -37,6 +37,7 @@ internal sealed class HeapAssembler
     public HeapAssembler(ReceiveStreamConfig? config = null)
     {
         _config = (config ?? new ReceiveStreamConfig()).Clone();
+        Logger = _config.LoggerFactory?.CreateLogger<ReceiveStream>() ?? (ILogger)NullLogger.Instance;
         if ((long)_config.MaxHeaps * _config.Substreams > ReceiveStreamConfig.MaxMaxHeaps)
             throw new ArgumentOutOfRangeException(nameof(config), _config.MaxHeaps * (long)_config.Substreams,
                 $"MaxHeaps × Substreams may not exceed {ReceiveStreamConfig.MaxMaxHeaps} slots.");
@@ -285,9 +286,8 @@ internal sealed class HeapAssembler
             ready.Add(heap.Freeze(keepAddressed: false, _config.BugCompat, reason));
             return;
         }
-        if (_config.Logger is { } logger)
-            LogDroppedIncomplete(logger, heap.Cnt, heap.ReceivedLength, heap.HeapLength,
-                reason == HeapIncompleteReason.Evicted ? "evicted by a newer heap" : "still open when the stream stopped", null);
+        RecvLog.DroppedIncompleteHeap(Logger, heap.Cnt, heap.ReceivedLength, heap.HeapLength,
+            reason == HeapIncompleteReason.Evicted ? "evicted by a newer heap" : "still open when the stream stopped");
         heap.Release();
     }
 }

@@ -26,9 +26,6 @@ namespace Spead2.Recv;
 /// </example>
 public sealed class ReceiveStream : IAsyncEnumerable<ReceivedHeap>, IAsyncDisposable, IDisposable
 {
-    private static readonly Action<ILogger, string, Exception?> LogReaderFault =
-        LoggerMessage.Define<string>(LogLevel.Warning, new EventId(2, "ReaderFault"), "Receive reader failed: {Message}");
-
     private static long s_streamCount;
 
     private readonly Lock _lock = new();
@@ -41,6 +38,8 @@ public sealed class ReceiveStream : IAsyncEnumerable<ReceivedHeap>, IAsyncDispos
     private readonly List<IDisposable> _resources = [];
     private readonly Task _completion;
     private readonly Meter _meter;
+    private readonly bool _ownsMeter;
+    private readonly KeyValuePair<string, object?> _streamTag;
     private bool _readersClosed;
     private Exception? _fault;
     private int _disposed;
@@ -51,7 +50,11 @@ public sealed class ReceiveStream : IAsyncEnumerable<ReceivedHeap>, IAsyncDispos
     {
         _assembler = new HeapAssembler(config);
         _ring = new HeapRing(_assembler.Config.RingHeaps);
-        _meter = CreateMeter();
+        var settings = _assembler.Config;
+        _streamTag = new(Send.Engine.SendMetrics.StreamTag, settings.StreamName ?? (object)Interlocked.Increment(ref s_streamCount));
+        _ownsMeter = settings.MeterFactory is null;
+        _meter = settings.MeterFactory?.Create(new MeterOptions("Spead2.Recv")) ?? new Meter("Spead2.Recv");
+        CreateInstruments(_meter);
         _completion = RunCompletionAsync();
         // The fault also reaches the consumer through the enumeration; observe it here so that a
         // caller who never awaits Completion does not get an unobserved-task warning.
@@ -63,8 +66,9 @@ public sealed class ReceiveStream : IAsyncEnumerable<ReceivedHeap>, IAsyncDispos
     public ReceiveStreamConfig Config => _assembler.Config;
 
     /// <summary>
-    /// This stream's meter ("Spead2.Recv", tagged <c>spead2.recv.stream</c> with a number unique in
-    /// the process): observable counters of <see cref="Statistics"/>.
+    /// This stream's meter ("Spead2.Recv"): from <see cref="ReceiveStreamConfig.MeterFactory"/>, or the stream's own.
+    /// Its observable counters report <see cref="Statistics"/>, every measurement tagged <c>spead2.stream</c>
+    /// (<see cref="ReceiveStreamConfig.StreamName"/>, or a number unique in the process).
     /// </summary>
     public Meter Meter => _meter;
 
@@ -112,7 +116,7 @@ public sealed class ReceiveStream : IAsyncEnumerable<ReceivedHeap>, IAsyncDispos
         int bufferSize = UdpReader.DefaultBufferSize)
     {
         ArgumentNullException.ThrowIfNull(endpoint);
-        var reader = UdpReader.Create(endpoint, null, null, maxPacketSize, bufferSize, Config.Logger);
+        var reader = UdpReader.Create(endpoint, null, null, maxPacketSize, bufferSize, _assembler.Logger);
         Attach(reader, ct => reader.RunAsync(this, ct), stopsStreamAtEnd: false);
         return reader;
     }
@@ -135,7 +139,7 @@ public sealed class ReceiveStream : IAsyncEnumerable<ReceivedHeap>, IAsyncDispos
         int interfaceIndex = 0, int maxPacketSize = UdpReader.DefaultMaxPacketSize, int bufferSize = UdpReader.DefaultBufferSize)
     {
         ArgumentNullException.ThrowIfNull(group);
-        var reader = UdpReader.CreateMulticast(group, port, interfaceAddress, interfaceIndex, maxPacketSize, bufferSize, Config.Logger);
+        var reader = UdpReader.CreateMulticast(group, port, interfaceAddress, interfaceIndex, maxPacketSize, bufferSize, _assembler.Logger);
         Attach(reader, ct => reader.RunAsync(this, ct), stopsStreamAtEnd: false);
         return reader;
     }
@@ -157,7 +161,7 @@ public sealed class ReceiveStream : IAsyncEnumerable<ReceivedHeap>, IAsyncDispos
         int bufferSize = TcpReader.DefaultBufferSize)
     {
         ArgumentNullException.ThrowIfNull(endpoint);
-        var reader = TcpReader.Create(endpoint, maxPacketSize, bufferSize, Config.Logger);
+        var reader = TcpReader.Create(endpoint, maxPacketSize, bufferSize, _assembler.Logger);
         Attach(reader, ct => reader.RunAsync(this, ct), stopsStreamAtEnd: true);
         return reader;
     }
@@ -238,7 +242,8 @@ public sealed class ReceiveStream : IAsyncEnumerable<ReceivedHeap>, IAsyncDispos
         while (_ring.TryRead(out var heap))
             heap!.Dispose();
         DisposeResources();
-        _meter.Dispose();
+        if (_ownsMeter)
+            _meter.Dispose();
         _stopCts.Dispose();
         _disposeCts.Dispose();
     }
@@ -292,8 +297,7 @@ public sealed class ReceiveStream : IAsyncEnumerable<ReceivedHeap>, IAsyncDispos
         {
             var fault = ex as IOException ?? new IOException($"Receive reader failed: {ex.Message}", ex);
             Interlocked.CompareExchange(ref _fault, fault, null);
-            if (Config.Logger is { } logger)
-                LogReaderFault(logger, ex.Message, ex);
+            RecvLog.ReaderFault(_assembler.Logger, ex.Message, ex);
             RequestStop();
         }
     }
@@ -586,45 +590,41 @@ public sealed class ReceiveStream : IAsyncEnumerable<ReceivedHeap>, IAsyncDispos
         var s = Statistics;
         return
         [
-            new(s.RejectedOutOfOrder, new KeyValuePair<string, object?>("spead2.recv.reason", "out_of_order")),
-            new(s.RejectedDuplicates, new KeyValuePair<string, object?>("spead2.recv.reason", "duplicate")),
-            new(s.RejectedInconsistent, new KeyValuePair<string, object?>("spead2.recv.reason", "inconsistent")),
-            new(s.RejectedOverLimits, new KeyValuePair<string, object?>("spead2.recv.reason", "over_limits")),
-            new(s.RejectedUnsized, new KeyValuePair<string, object?>("spead2.recv.reason", "unsized")),
+            new(s.RejectedOutOfOrder, _streamTag, new KeyValuePair<string, object?>("spead2.recv.reason", "out_of_order")),
+            new(s.RejectedDuplicates, _streamTag, new KeyValuePair<string, object?>("spead2.recv.reason", "duplicate")),
+            new(s.RejectedInconsistent, _streamTag, new KeyValuePair<string, object?>("spead2.recv.reason", "inconsistent")),
+            new(s.RejectedOverLimits, _streamTag, new KeyValuePair<string, object?>("spead2.recv.reason", "over_limits")),
+            new(s.RejectedUnsized, _streamTag, new KeyValuePair<string, object?>("spead2.recv.reason", "unsized")),
         ];
     }
 
-    private Meter CreateMeter()
+    private void CreateInstruments(Meter meter)
     {
-        // One meter per stream, told apart by a tag, so that several receivers in a process can
-        // be observed separately.
-        var meter = new Meter("Spead2.Recv", null,
-            [new KeyValuePair<string, object?>("spead2.recv.stream", Interlocked.Increment(ref s_streamCount))]);
-        // One instrument per ReceiveStatistics counter, described as there; rejections by reason as
-        // one instrument tagged spead2.recv.reason, so the reasons add up to rejected_packets.
-        meter.CreateObservableCounter("spead2.recv.heaps", () => Statistics.Heaps, "{heap}",
+        // One instrument per ReceiveStatistics counter, described as there, each measurement tagged with the
+        // stream; rejections by reason as one instrument tagged spead2.recv.reason too, so the reasons add up to
+        // rejected_packets. With a meter factory the instruments live as long as its meter (the factory's).
+        meter.CreateObservableCounter("spead2.recv.heaps", () => new Measurement<long>(Statistics.Heaps, _streamTag), "{heap}",
             "Heaps delivered whole");
-        meter.CreateObservableCounter("spead2.recv.incomplete_heaps", () => Statistics.IncompleteHeaps, "{heap}",
+        meter.CreateObservableCounter("spead2.recv.incomplete_heaps", () => new Measurement<long>(Statistics.IncompleteHeaps, _streamTag), "{heap}",
             "Heaps that left the receiver with payload missing (dropped, or delivered flagged if so configured)");
-        meter.CreateObservableCounter("spead2.recv.incomplete_heaps_evicted", () => Statistics.IncompleteHeapsEvicted, "{heap}",
+        meter.CreateObservableCounter("spead2.recv.incomplete_heaps_evicted", () => new Measurement<long>(Statistics.IncompleteHeapsEvicted, _streamTag), "{heap}",
             "Heaps pushed out of their slot by a newer heap before they completed");
-        meter.CreateObservableCounter("spead2.recv.incomplete_heaps_flushed", () => Statistics.IncompleteHeapsFlushed, "{heap}",
+        meter.CreateObservableCounter("spead2.recv.incomplete_heaps_flushed", () => new Measurement<long>(Statistics.IncompleteHeapsFlushed, _streamTag), "{heap}",
             "Heaps still open when the stream stopped or was flushed");
-        meter.CreateObservableCounter("spead2.recv.packets", () => Statistics.Packets, "{packet}",
+        meter.CreateObservableCounter("spead2.recv.packets", () => new Measurement<long>(Statistics.Packets, _streamTag), "{packet}",
             "Well-formed packets offered to heap assembly (accepted plus rejected)");
-        meter.CreateObservableCounter("spead2.recv.bytes", () => Statistics.Bytes, "By",
+        meter.CreateObservableCounter("spead2.recv.bytes", () => new Measurement<long>(Statistics.Bytes, _streamTag), "By",
             "Bytes of well-formed packets, headers included");
-        meter.CreateObservableCounter("spead2.recv.malformed_packets", () => Statistics.MalformedPackets, "{packet}",
+        meter.CreateObservableCounter("spead2.recv.malformed_packets", () => new Measurement<long>(Statistics.MalformedPackets, _streamTag), "{packet}",
             "Packets that failed decoding or exceeded the maximum packet size, and losses of TCP framing");
-        meter.CreateObservableCounter("spead2.recv.rejected_packets", () => Statistics.RejectedPackets, "{packet}",
+        meter.CreateObservableCounter("spead2.recv.rejected_packets", () => new Measurement<long>(Statistics.RejectedPackets, _streamTag), "{packet}",
             "Well-formed packets refused by heap assembly (all reasons)");
         meter.CreateObservableCounter("spead2.recv.rejected_packets_by_reason", ObserveRejections, "{packet}",
             "Well-formed packets refused by heap assembly, by reason: out_of_order (a packet of the heap before it was lost), " +
             "duplicate, inconsistent (with the heap's length or flavour), over_limits (size, pointer or fragment guards), unsized");
-        meter.CreateObservableCounter("spead2.recv.skipped_bytes", () => Statistics.SkippedBytes, "By",
+        meter.CreateObservableCounter("spead2.recv.skipped_bytes", () => new Measurement<long>(Statistics.SkippedBytes, _streamTag), "By",
             "Bytes a TCP or buffer reader skipped to find the next packet");
-        meter.CreateObservableCounter("spead2.recv.kernel_dropped_packets", () => Statistics.KernelDroppedPackets, "{packet}",
+        meter.CreateObservableCounter("spead2.recv.kernel_dropped_packets", () => new Measurement<long>(Statistics.KernelDroppedPackets, _streamTag), "{packet}",
             "Datagrams the OS dropped for the readers' sockets before they were read (full socket buffer); Linux batched path");
-        return meter;
     }
 }

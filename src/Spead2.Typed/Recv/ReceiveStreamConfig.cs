@@ -1,3 +1,4 @@
+using System.Diagnostics.Metrics;
 using Microsoft.Extensions.Logging;
 using Spead2.Protocol;
 
@@ -148,8 +149,25 @@ public sealed class ReceiveStreamConfig
         }
     }
 
-    /// <summary>Where warnings (dropped heaps, transport errors) go; none by default.</summary>
-    public ILogger? Logger { get; set; }
+    /// <summary>
+    /// Where the stream's warnings go (category <c>Spead2.Recv.ReceiveStream</c>): dropped incomplete heaps, reader
+    /// faults, a socket buffer the OS would not grant. Null (the default) logs nothing. The same property as
+    /// <see cref="Send.StreamConfig.LoggerFactory"/> on the send side.
+    /// </summary>
+    public ILoggerFactory? LoggerFactory { get; set; }
+
+    /// <summary>
+    /// Creates the meter (<c>Spead2.Recv</c>) of the stream's observable counters (one per
+    /// <see cref="ReceiveStatistics"/> counter). Null (the default) gives the stream a meter of its own, disposed with
+    /// it. Every measurement is tagged <c>spead2.stream</c> with <see cref="StreamName"/>, as on the send side.
+    /// </summary>
+    public IMeterFactory? MeterFactory { get; set; }
+
+    /// <summary>
+    /// The value of the <c>spead2.stream</c> tag on the stream's measurements; null (the default) gives a number
+    /// unique in the process.
+    /// </summary>
+    public string? StreamName { get; set; }
 
     /// <summary>A copy, so that a running receiver is not affected by later changes.</summary>
     internal ReceiveStreamConfig Clone() => (ReceiveStreamConfig)MemberwiseClone();

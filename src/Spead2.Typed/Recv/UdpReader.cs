@@ -37,11 +37,6 @@ public sealed class UdpReader : IDisposable
     /// <summary>Environment variable that keeps <c>recvmmsg</c> but turns UDP GRO off when set to 1 (or "true").</summary>
     public const string DisableGroEnvironmentVariable = "SPEAD2_DISABLE_GRO";
 
-    private static readonly Action<ILogger, int, int, int, Exception?> LogSmallBuffer =
-        LoggerMessage.Define<int, int, int>(LogLevel.Warning, new EventId(3, "SmallSocketBuffer"),
-            "Requested socket buffer size {Requested} but the OS granted only {Actual} bytes; datagrams arriving in bursts " +
-            "may be dropped. Raise the limit with the sysctl net.core.rmem_max (e.g. sysctl -w net.core.rmem_max={Needed})");
-
     private readonly Socket _socket;
     private readonly int _maxPacketSize;
     private readonly UdpBatchReceiver? _batch;
@@ -159,7 +154,7 @@ public sealed class UdpReader : IDisposable
         // request clipped to net.core.rmem_max reads back as twice the limit: compare what was granted.
         int granted = OperatingSystem.IsLinux() ? actual / 2 : actual;
         if (granted < bufferSize && logger is not null)
-            LogSmallBuffer(logger, bufferSize, granted, bufferSize, null);
+            RecvLog.SmallSocketBuffer(logger, bufferSize, granted, bufferSize);
     }
 
     internal Task RunAsync(ReceiveStream stream, CancellationToken cancellationToken)

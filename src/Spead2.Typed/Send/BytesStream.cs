@@ -15,21 +15,20 @@ public sealed class BytesStream : SendStream
     /// <summary>Creates an empty stream.</summary>
     /// <param name="config">Stream configuration; spead2's defaults when null.</param>
     public BytesStream(StreamConfig? config = null)
-        : this(new BytesTransport(), config, null, null)
+        : this(new BytesTransport(), config, null)
     {
     }
 
-    /// <summary>Creates an empty stream with a logger and a clock for pacing.</summary>
+    /// <summary>Creates an empty stream with a clock for pacing.</summary>
     /// <param name="config">Stream configuration; spead2's defaults when null.</param>
-    /// <param name="logger">Receives warnings (such as dropped heaps).</param>
     /// <param name="timeProvider">Clock for the rate limiter; the system clock when null.</param>
-    public BytesStream(StreamConfig? config, ILogger? logger, TimeProvider? timeProvider = null)
-        : this(new BytesTransport(), config, logger, timeProvider)
+    public BytesStream(StreamConfig? config, TimeProvider? timeProvider)
+        : this(new BytesTransport(), config, timeProvider)
     {
     }
 
-    private BytesStream(BytesTransport transport, StreamConfig? config, ILogger? logger, TimeProvider? timeProvider)
-        : base(transport, config, logger, timeProvider)
+    private BytesStream(BytesTransport transport, StreamConfig? config, TimeProvider? timeProvider)
+        : base(transport, config, timeProvider)
     {
         _bytes = transport;
     }

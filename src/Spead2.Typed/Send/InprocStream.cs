@@ -18,26 +18,24 @@ public sealed class InprocStream : SendStream
     /// <summary>Creates a stream with one substream per queue.</summary>
     /// <param name="queues">The queues; substream <c>i</c> sends to <c>queues[i]</c>.</param>
     /// <param name="config">Stream configuration; spead2's defaults when null.</param>
-    /// <param name="logger">Receives warnings (such as dropped heaps).</param>
     /// <param name="timeProvider">Clock for the rate limiter; the system clock when null.</param>
     /// <exception cref="ArgumentException">The list is empty or holds null.</exception>
-    public InprocStream(IReadOnlyList<InprocQueue> queues, StreamConfig? config = null, ILogger? logger = null, TimeProvider? timeProvider = null)
-        : this(CheckQueues(queues), config, logger, timeProvider)
+    public InprocStream(IReadOnlyList<InprocQueue> queues, StreamConfig? config = null, TimeProvider? timeProvider = null)
+        : this(CheckQueues(queues), config, timeProvider)
     {
     }
 
     /// <summary>Creates a stream with a single substream.</summary>
     /// <param name="queue">The queue.</param>
     /// <param name="config">Stream configuration; spead2's defaults when null.</param>
-    /// <param name="logger">Receives warnings (such as dropped heaps).</param>
     /// <param name="timeProvider">Clock for the rate limiter; the system clock when null.</param>
-    public InprocStream(InprocQueue queue, StreamConfig? config = null, ILogger? logger = null, TimeProvider? timeProvider = null)
-        : this(CheckQueues([queue ?? throw new ArgumentNullException(nameof(queue))]), config, logger, timeProvider)
+    public InprocStream(InprocQueue queue, StreamConfig? config = null, TimeProvider? timeProvider = null)
+        : this(CheckQueues([queue ?? throw new ArgumentNullException(nameof(queue))]), config, timeProvider)
     {
     }
 
-    private InprocStream(InprocQueue[] queues, StreamConfig? config, ILogger? logger, TimeProvider? timeProvider)
-        : base(new InprocTransport(queues), config, logger, timeProvider)
+    private InprocStream(InprocQueue[] queues, StreamConfig? config, TimeProvider? timeProvider)
+        : base(new InprocTransport(queues), config, timeProvider)
     {
         _queues = queues;
     }

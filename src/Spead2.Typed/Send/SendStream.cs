@@ -82,12 +82,13 @@ public abstract class SendStream : IDisposable, IAsyncDisposable
     /// </summary>
     /// <exception cref="ArgumentException"><paramref name="timeProvider"/> is not the clock of the configured pool.</exception>
     /// <exception cref="ObjectDisposedException">The configured pool has been disposed.</exception>
-    private protected SendStream(PacketTransport transport, StreamConfig? config, ILogger? logger, TimeProvider? timeProvider)
+    private protected SendStream(PacketTransport transport, StreamConfig? config, TimeProvider? timeProvider)
     {
         ArgumentNullException.ThrowIfNull(transport);
         _transport = transport;
         _config = (config ?? new StreamConfig()).Clone();
-        _logger = logger ?? NullLogger.Instance;
+        _logger = CreateLogger(_config);
+        Metrics = new SendMetrics(_config.MeterFactory, _config.StreamName);
         IOThreadPool? pool = _config.ThreadPool;
         if (pool is not null && timeProvider is not null && !ReferenceEquals(timeProvider, pool.TimeProvider))
         {
@@ -156,6 +157,13 @@ public abstract class SendStream : IDisposable, IAsyncDisposable
 
     /// <summary>The logger warnings go to.</summary>
     private protected ILogger Logger => _logger;
+
+    /// <summary>This stream's counters (tagged with its name).</summary>
+    internal SendMetrics Metrics { get; }
+
+    /// <summary>The logger of a stream with this configuration (also used before the stream exists, for socket setup).</summary>
+    internal static ILogger CreateLogger(StreamConfig? config) =>
+        config?.LoggerFactory?.CreateLogger<SendStream>() ?? (ILogger)NullLogger.Instance;
 
     /// <summary>
     /// Sends a heap and waits until all its packets have been handed to the transport.
@@ -526,7 +534,7 @@ public abstract class SendStream : IDisposable, IAsyncDisposable
                     {
                         Unwind(tail, filled);
                         SendLog.QueueFull(_logger, _maxHeaps, n);
-                        SendMetrics.HeapsDropped.Add(n);
+                        Metrics.HeapsDropped.Add(n);
                         rejected = QueueFullException.ForStream(_maxHeaps, n);
                         return null;
                     }

@@ -1,3 +1,6 @@
+using System.Diagnostics.Metrics;
+using Microsoft.Extensions.Logging;
+
 namespace Spead2.Send;
 
 /// <summary>How a stream limits its rate. Every transport of this library limits in software.</summary>
@@ -145,6 +148,26 @@ public sealed class StreamConfig
     /// <see cref="ArgumentException"/>. <see cref="Clone"/> keeps the same pool.
     /// </remarks>
     public IOThreadPool? ThreadPool { get; set; }
+
+    /// <summary>
+    /// Where the stream's warnings and errors go (category <c>Spead2.Send.SendStream</c>): a full queue, a socket
+    /// buffer the OS would not grant, a failed writer. Null (the default) logs nothing. The same property as
+    /// <see cref="Recv.ReceiveStreamConfig.LoggerFactory"/> on the receive side.
+    /// </summary>
+    public ILoggerFactory? LoggerFactory { get; set; }
+
+    /// <summary>
+    /// Creates the meter (<c>Spead2.Send</c>) of the stream's counters: <c>spead2.send.heaps</c>, <c>.packets</c>,
+    /// <c>.bytes</c>, <c>.packet_errors</c> and <c>.heaps_dropped</c>. Null (the default) puts them on a meter the
+    /// library owns. Every measurement is tagged <c>spead2.stream</c> with <see cref="StreamName"/>.
+    /// </summary>
+    public IMeterFactory? MeterFactory { get; set; }
+
+    /// <summary>
+    /// The value of the <c>spead2.stream</c> tag on the stream's measurements; null (the default) gives a number
+    /// unique in the process.
+    /// </summary>
+    public string? StreamName { get; set; }
 
     /// <summary>The catch-up rate, <see cref="Rate"/> × <see cref="BurstRateRatio"/>.</summary>
     public double BurstRate => _rate * _burstRateRatio;

@@ -28,16 +28,15 @@ public sealed class TcpStream : SendStream
     /// </summary>
     /// <param name="socket">A connected stream socket.</param>
     /// <param name="config">Stream configuration; spead2's defaults when null.</param>
-    /// <param name="logger">Receives warnings.</param>
     /// <param name="timeProvider">Clock for the rate limiter; the system clock when null.</param>
     /// <exception cref="ArgumentException">The socket is not a connected stream socket.</exception>
-    public TcpStream(Socket socket, StreamConfig? config = null, ILogger? logger = null, TimeProvider? timeProvider = null)
-        : this(new TcpTransport(CheckAndDuplicate(socket)), config, logger, timeProvider)
+    public TcpStream(Socket socket, StreamConfig? config = null, TimeProvider? timeProvider = null)
+        : this(new TcpTransport(CheckAndDuplicate(socket)), config, timeProvider)
     {
     }
 
-    private TcpStream(TcpTransport transport, StreamConfig? config, ILogger? logger, TimeProvider? timeProvider)
-        : base(transport, config, logger, timeProvider)
+    private TcpStream(TcpTransport transport, StreamConfig? config, TimeProvider? timeProvider)
+        : base(transport, config, timeProvider)
     {
         _tcp = transport;
     }
@@ -53,12 +52,11 @@ public sealed class TcpStream : SendStream
     /// <param name="config">Stream configuration; spead2's defaults when null.</param>
     /// <param name="bufferSize">Socket send buffer in bytes (0 = OS default); a warning is logged if the OS grants less.</param>
     /// <param name="interfaceAddress">Source address to bind to, or null.</param>
-    /// <param name="logger">Receives warnings.</param>
     /// <param name="timeProvider">Clock for the rate limiter; the system clock when null.</param>
     /// <param name="cancellationToken">Abandons the connection attempt.</param>
     /// <exception cref="IOException">The connection could not be made.</exception>
     public static async Task<TcpStream> ConnectAsync(EndPoint endpoint, StreamConfig? config = null, int bufferSize = DefaultBufferSize,
-        IPAddress? interfaceAddress = null, ILogger? logger = null, TimeProvider? timeProvider = null, CancellationToken cancellationToken = default)
+        IPAddress? interfaceAddress = null, TimeProvider? timeProvider = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(endpoint);
         ArgumentOutOfRangeException.ThrowIfNegative(bufferSize);
@@ -76,7 +74,7 @@ public sealed class TcpStream : SendStream
         var socket = new Socket(target.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
         try
         {
-            SocketHelpers.SetSendBufferSize(socket, bufferSize, logger ?? NullLogger.Instance);
+            SocketHelpers.SetSendBufferSize(socket, bufferSize, CreateLogger(config));
             if (interfaceAddress is not null)
             {
                 socket.Bind(new IPEndPoint(interfaceAddress, 0));
@@ -90,7 +88,7 @@ public sealed class TcpStream : SendStream
                 throw new IOException($"Could not connect to {target}: {e.Message} ({e.SocketErrorCode}).", e);
             }
             socket.NoDelay = true;
-            return new TcpStream(new TcpTransport(socket), config, logger, timeProvider);
+            return new TcpStream(new TcpTransport(socket), config, timeProvider);
         }
         catch
         {
@@ -105,11 +103,10 @@ public sealed class TcpStream : SendStream
     /// <param name="config">Stream configuration; spead2's defaults when null.</param>
     /// <param name="bufferSize">Socket send buffer in bytes (0 = OS default).</param>
     /// <param name="interfaceAddress">Source address to bind to, or null.</param>
-    /// <param name="logger">Receives warnings.</param>
     /// <param name="timeProvider">Clock for the rate limiter; the system clock when null.</param>
     /// <param name="cancellationToken">Abandons the connection attempt.</param>
     public static Task<TcpStream> ConnectAsync(string host, int port, StreamConfig? config = null, int bufferSize = DefaultBufferSize,
-        IPAddress? interfaceAddress = null, ILogger? logger = null, TimeProvider? timeProvider = null, CancellationToken cancellationToken = default)
+        IPAddress? interfaceAddress = null, TimeProvider? timeProvider = null, CancellationToken cancellationToken = default)
     {
         ArgumentException.ThrowIfNullOrEmpty(host);
         if (port is < IPEndPoint.MinPort or > IPEndPoint.MaxPort)
@@ -117,7 +114,7 @@ public sealed class TcpStream : SendStream
             throw new ArgumentOutOfRangeException(nameof(port), port, $"The port must be from {IPEndPoint.MinPort} to {IPEndPoint.MaxPort}.");
         }
         EndPoint endpoint = IPAddress.TryParse(host, out IPAddress? address) ? new IPEndPoint(address, port) : new DnsEndPoint(host, port);
-        return ConnectAsync(endpoint, config, bufferSize, interfaceAddress, logger, timeProvider, cancellationToken);
+        return ConnectAsync(endpoint, config, bufferSize, interfaceAddress, timeProvider, cancellationToken);
     }
 
     private static Socket CheckAndDuplicate(Socket socket)

@@ -1,7 +1,6 @@
 using System.Net;
 using System.Net.Sockets;
 using Microsoft.Extensions.Logging;
-using Microsoft.Extensions.Logging.Abstractions;
 using Spead2.Send.Transports;
 
 namespace Spead2.Send;
@@ -20,118 +19,86 @@ public sealed class UdpStream : SendStream
 
     private readonly UdpTransport _udp;
 
-    /// <summary>Sends to one host.</summary>
+    /// <summary>Sends to one host (spead2's <c>UdpStream(thread_pool, hostname, port, config, buffer_size, interface_address)</c>).</summary>
     /// <param name="host">Host name or address literal of the receiver.</param>
     /// <param name="port">Destination port.</param>
     /// <param name="config">Stream configuration; spead2's defaults when null.</param>
     /// <param name="bufferSize">Socket send buffer in bytes (0 = OS default); a warning is logged if the OS grants less.</param>
     /// <param name="interfaceAddress">Source address to bind to (chooses the interface), or null.</param>
-    /// <param name="logger">Receives warnings.</param>
-    /// <param name="timeProvider">Clock for the rate limiter; the system clock when null.</param>
-    public UdpStream(string host, int port, StreamConfig? config = null, int bufferSize = DefaultBufferSize,
-        string? interfaceAddress = null, ILogger? logger = null, TimeProvider? timeProvider = null)
-        : this(Create(ResolveOne(host, port, interfaceAddress), bufferSize,
-            interfaceAddress is null ? null : SocketHelpers.Resolve(interfaceAddress, null, nameof(interfaceAddress)), logger),
-            config, logger, timeProvider)
+    public UdpStream(string host, int port, StreamConfig? config = null, int bufferSize = DefaultBufferSize, string? interfaceAddress = null)
+        : this(ResolveOne(host, port, interfaceAddress), config, new UdpStreamOptions
+        {
+            BufferSize = bufferSize,
+            InterfaceAddress = interfaceAddress is null ? null : SocketHelpers.Resolve(interfaceAddress, null, nameof(interfaceAddress)),
+        })
     {
     }
 
-    /// <summary>Sends to several endpoints, one substream each.</summary>
-    /// <param name="endpoints">The destinations, all of one address family; substream <c>i</c> is <c>endpoints[i]</c>.</param>
-    /// <param name="config">Stream configuration; spead2's defaults when null.</param>
-    /// <param name="bufferSize">Socket send buffer in bytes (0 = OS default); a warning is logged if the OS grants less.</param>
-    /// <param name="interfaceAddress">Source address to bind to (chooses the interface), or null.</param>
-    /// <param name="logger">Receives warnings.</param>
-    /// <param name="timeProvider">Clock for the rate limiter; the system clock when null.</param>
-    public UdpStream(IReadOnlyList<IPEndPoint> endpoints, StreamConfig? config = null, int bufferSize = DefaultBufferSize,
-        IPAddress? interfaceAddress = null, ILogger? logger = null, TimeProvider? timeProvider = null)
-        : this(Create(endpoints, bufferSize, interfaceAddress, logger), config, logger, timeProvider)
-    {
-    }
-
-    /// <summary>Sends to multicast groups with a hop limit (TTL).</summary>
-    /// <param name="endpoints">Multicast destinations, one per substream.</param>
-    /// <param name="config">Stream configuration; spead2's defaults when null.</param>
-    /// <param name="bufferSize">Socket send buffer in bytes (0 = OS default).</param>
-    /// <param name="ttl">Multicast TTL / hop limit, 0 to 255.</param>
-    /// <param name="logger">Receives warnings.</param>
-    /// <param name="timeProvider">Clock for the rate limiter; the system clock when null.</param>
-    public UdpStream(IReadOnlyList<IPEndPoint> endpoints, StreamConfig? config, int bufferSize, int ttl,
-        ILogger? logger = null, TimeProvider? timeProvider = null)
-        : this(CreateMulticast(endpoints, bufferSize, ttl, null, null, logger), config, logger, timeProvider)
-    {
-    }
-
-    /// <summary>Sends to IPv4 multicast groups with a TTL through the interface with the given address.</summary>
-    /// <param name="endpoints">IPv4 multicast destinations, one per substream.</param>
-    /// <param name="config">Stream configuration; spead2's defaults when null.</param>
-    /// <param name="bufferSize">Socket send buffer in bytes (0 = OS default).</param>
-    /// <param name="ttl">Multicast TTL, 0 to 255.</param>
-    /// <param name="interfaceAddress">IPv4 address of the interface to send on.</param>
-    /// <param name="logger">Receives warnings.</param>
-    /// <param name="timeProvider">Clock for the rate limiter; the system clock when null.</param>
-    public UdpStream(IReadOnlyList<IPEndPoint> endpoints, StreamConfig? config, int bufferSize, int ttl, IPAddress interfaceAddress,
-        ILogger? logger = null, TimeProvider? timeProvider = null)
-        : this(CreateMulticast(endpoints, bufferSize, ttl, interfaceAddress ?? throw new ArgumentNullException(nameof(interfaceAddress)), null, logger),
-            config, logger, timeProvider)
-    {
-    }
-
-    /// <summary>Sends to IPv6 multicast groups with a hop limit through the interface with the given index.</summary>
-    /// <param name="endpoints">IPv6 multicast destinations, one per substream.</param>
-    /// <param name="config">Stream configuration; spead2's defaults when null.</param>
-    /// <param name="bufferSize">Socket send buffer in bytes (0 = OS default).</param>
-    /// <param name="ttl">Hop limit, 0 to 255.</param>
-    /// <param name="interfaceIndex">Index of the interface to send on (0 lets the OS choose).</param>
-    /// <param name="logger">Receives warnings.</param>
-    /// <param name="timeProvider">Clock for the rate limiter; the system clock when null.</param>
-    public UdpStream(IReadOnlyList<IPEndPoint> endpoints, StreamConfig? config, int bufferSize, int ttl, int interfaceIndex,
-        ILogger? logger = null, TimeProvider? timeProvider = null)
-        : this(CreateMulticast(endpoints, bufferSize, ttl, null, interfaceIndex, logger), config, logger, timeProvider)
-    {
-    }
-
-    /// <summary>Sends to a multicast group (by name or address literal) with a TTL.</summary>
+    /// <summary>
+    /// Sends to a multicast group (by name or address literal) with a TTL (spead2's
+    /// <c>UdpStream(thread_pool, multicast_group, port, config, buffer_size, ttl)</c>).
+    /// </summary>
     /// <param name="multicastGroup">Multicast group host name or address literal.</param>
     /// <param name="port">Destination port.</param>
     /// <param name="config">Stream configuration; spead2's defaults when null.</param>
     /// <param name="bufferSize">Socket send buffer in bytes (0 = OS default).</param>
     /// <param name="ttl">Multicast TTL / hop limit, 0 to 255.</param>
-    /// <param name="logger">Receives warnings.</param>
-    /// <param name="timeProvider">Clock for the rate limiter; the system clock when null.</param>
-    public UdpStream(string multicastGroup, int port, StreamConfig? config, int bufferSize, int ttl,
-        ILogger? logger = null, TimeProvider? timeProvider = null)
-        : this(ResolveOne(multicastGroup, port, (AddressFamily?)null), config, bufferSize, ttl, logger, timeProvider)
+    public UdpStream(string multicastGroup, int port, StreamConfig? config, int bufferSize, int ttl)
+        : this(ResolveOne(multicastGroup, port, (AddressFamily?)null), config, new UdpStreamOptions { BufferSize = bufferSize, Ttl = ttl })
     {
     }
 
-    /// <summary>Sends to an IPv4 multicast group (by name or address literal) with a TTL through the given interface.</summary>
+    /// <summary>
+    /// Sends to an IPv4 multicast group (by name or address literal) with a TTL through the given interface (spead2's
+    /// <c>UdpStream(thread_pool, multicast_group, port, config, buffer_size, ttl, interface_address)</c>).
+    /// </summary>
     /// <param name="multicastGroup">Multicast group host name or address literal.</param>
     /// <param name="port">Destination port.</param>
     /// <param name="config">Stream configuration; spead2's defaults when null.</param>
     /// <param name="bufferSize">Socket send buffer in bytes (0 = OS default).</param>
     /// <param name="ttl">Multicast TTL, 0 to 255.</param>
     /// <param name="interfaceAddress">IPv4 address of the interface to send on.</param>
-    /// <param name="logger">Receives warnings.</param>
-    /// <param name="timeProvider">Clock for the rate limiter; the system clock when null.</param>
-    public UdpStream(string multicastGroup, int port, StreamConfig? config, int bufferSize, int ttl, IPAddress interfaceAddress,
-        ILogger? logger = null, TimeProvider? timeProvider = null)
-        : this(ResolveOne(multicastGroup, port, AddressFamily.InterNetwork), config, bufferSize, ttl, interfaceAddress, logger, timeProvider)
+    public UdpStream(string multicastGroup, int port, StreamConfig? config, int bufferSize, int ttl, IPAddress interfaceAddress)
+        : this(ResolveOne(multicastGroup, port, AddressFamily.InterNetwork), config, new UdpStreamOptions
+        {
+            BufferSize = bufferSize,
+            Ttl = ttl,
+            InterfaceAddress = interfaceAddress ?? throw new ArgumentNullException(nameof(interfaceAddress)),
+        })
     {
     }
 
-    /// <summary>Sends to an IPv6 multicast group (by name or address literal) with a hop limit through the given interface.</summary>
+    /// <summary>
+    /// Sends to an IPv6 multicast group (by name or address literal) with a hop limit through the given interface
+    /// (spead2's <c>UdpStream(thread_pool, multicast_group, port, config, buffer_size, ttl, interface_index)</c>).
+    /// </summary>
     /// <param name="multicastGroup">Multicast group host name or address literal.</param>
     /// <param name="port">Destination port.</param>
     /// <param name="config">Stream configuration; spead2's defaults when null.</param>
     /// <param name="bufferSize">Socket send buffer in bytes (0 = OS default).</param>
     /// <param name="ttl">Hop limit, 0 to 255.</param>
     /// <param name="interfaceIndex">Index of the interface to send on.</param>
-    /// <param name="logger">Receives warnings.</param>
+    public UdpStream(string multicastGroup, int port, StreamConfig? config, int bufferSize, int ttl, int interfaceIndex)
+        : this(ResolveOne(multicastGroup, port, AddressFamily.InterNetworkV6), config, new UdpStreamOptions
+        {
+            BufferSize = bufferSize,
+            Ttl = ttl,
+            InterfaceIndex = interfaceIndex,
+        })
+    {
+    }
+
+    /// <summary>
+    /// Sends to several endpoints, one substream each (spead2's C++ <c>udp_stream(io, endpoints, config, ...)</c>);
+    /// buffer size, multicast TTL, interface and transport switches come in <paramref name="options"/>.
+    /// </summary>
+    /// <param name="endpoints">The destinations, all of one address family; substream <c>i</c> is <c>endpoints[i]</c>.</param>
+    /// <param name="config">Stream configuration; spead2's defaults when null.</param>
+    /// <param name="options">Socket and transport settings; the defaults when null.</param>
     /// <param name="timeProvider">Clock for the rate limiter; the system clock when null.</param>
-    public UdpStream(string multicastGroup, int port, StreamConfig? config, int bufferSize, int ttl, int interfaceIndex,
-        ILogger? logger = null, TimeProvider? timeProvider = null)
-        : this(ResolveOne(multicastGroup, port, AddressFamily.InterNetworkV6), config, bufferSize, ttl, interfaceIndex, logger, timeProvider)
+    public UdpStream(IReadOnlyList<IPEndPoint> endpoints, StreamConfig? config = null, UdpStreamOptions? options = null,
+        TimeProvider? timeProvider = null)
+        : this(Create(endpoints, options ?? new UdpStreamOptions(), CreateLogger(config)), config, timeProvider)
     {
     }
 
@@ -142,30 +109,33 @@ public sealed class UdpStream : SendStream
     /// <param name="socket">An unconnected UDP socket.</param>
     /// <param name="endpoints">The destinations, one per substream, in the socket's address family.</param>
     /// <param name="config">Stream configuration; spead2's defaults when null.</param>
-    /// <param name="logger">Receives warnings.</param>
     /// <param name="timeProvider">Clock for the rate limiter; the system clock when null.</param>
-    public UdpStream(Socket socket, IReadOnlyList<IPEndPoint> endpoints, StreamConfig? config = null,
-        ILogger? logger = null, TimeProvider? timeProvider = null)
-        : this(CreateFromSocket(socket, endpoints), config, logger, timeProvider)
+    public UdpStream(Socket socket, IReadOnlyList<IPEndPoint> endpoints, StreamConfig? config = null, TimeProvider? timeProvider = null)
+        : this(CreateFromSocket(socket, endpoints), config, timeProvider)
     {
     }
 
-    /// <summary>Sends to one host through an existing, unconnected UDP socket (duplicated; see the other overload).</summary>
+    /// <summary>
+    /// Sends to one host through an existing, unconnected UDP socket, duplicated (spead2's
+    /// <c>UdpStream(thread_pool, socket, hostname, port, config)</c>; see the other overload).
+    /// </summary>
     /// <param name="socket">An unconnected UDP socket.</param>
     /// <param name="host">Host name or address literal of the receiver.</param>
     /// <param name="port">Destination port.</param>
     /// <param name="config">Stream configuration; spead2's defaults when null.</param>
-    /// <param name="logger">Receives warnings.</param>
-    /// <param name="timeProvider">Clock for the rate limiter; the system clock when null.</param>
-    public UdpStream(Socket socket, string host, int port, StreamConfig? config = null,
-        ILogger? logger = null, TimeProvider? timeProvider = null)
+    public UdpStream(Socket socket, string host, int port, StreamConfig? config = null)
         : this(CreateFromSocket(socket, ResolveOne(host, port, (socket ?? throw new ArgumentNullException(nameof(socket))).AddressFamily)),
-            config, logger, timeProvider)
+            config, null)
     {
     }
 
-    private UdpStream(UdpTransport transport, StreamConfig? config, ILogger? logger, TimeProvider? timeProvider)
-        : base(transport, config, logger, timeProvider)
+    private UdpStream(IPEndPoint[] endpoints, StreamConfig? config, UdpStreamOptions options)
+        : this(Create(endpoints, options, CreateLogger(config)), config, null)
+    {
+    }
+
+    private UdpStream(UdpTransport transport, StreamConfig? config, TimeProvider? timeProvider)
+        : base(transport, config, timeProvider)
     {
         _udp = transport;
     }
@@ -229,79 +199,75 @@ public sealed class UdpStream : SendStream
         return copy;
     }
 
-    private static UdpTransport Create(IReadOnlyList<IPEndPoint> endpoints, int bufferSize, IPAddress? interfaceAddress, ILogger? logger)
+    private static UdpTransport Create(IReadOnlyList<IPEndPoint> endpoints, UdpStreamOptions options, ILogger logger)
     {
         IPEndPoint[] checkedEndpoints = CheckEndpoints(endpoints);
-        ArgumentOutOfRangeException.ThrowIfNegative(bufferSize);
+        int bufferSize = options.BufferSize;
+        ArgumentOutOfRangeException.ThrowIfNegative(bufferSize, nameof(options) + "." + nameof(UdpStreamOptions.BufferSize));
         AddressFamily family = checkedEndpoints[0].AddressFamily;
-        if (interfaceAddress is not null && interfaceAddress.AddressFamily != family)
+        IPAddress? interfaceAddress = options.InterfaceAddress;
+        if (options.Ttl is not { } ttl)
         {
-            throw new ArgumentException($"The interface address {interfaceAddress} is not in the endpoints' address family.", nameof(interfaceAddress));
+            if (options.InterfaceIndex is not null)
+            {
+                throw new ArgumentException("An interface index selects the interface of IPv6 multicast: it needs a Ttl too.", nameof(options));
+            }
+            if (interfaceAddress is not null && interfaceAddress.AddressFamily != family)
+            {
+                throw new ArgumentException($"The interface address {interfaceAddress} is not in the endpoints' address family.", nameof(options));
+            }
         }
-        var socket = new Socket(family, SocketType.Dgram, ProtocolType.Udp);
-        try
+        else
         {
-            SocketHelpers.SetSendBufferSize(socket, bufferSize, logger ?? NullLogger.Instance);
+            if (ttl is < 0 or > 255)
+            {
+                throw new ArgumentOutOfRangeException(nameof(options), ttl, "The multicast TTL (options.Ttl) must be from 0 to 255.");
+            }
+            foreach (IPEndPoint e in checkedEndpoints)
+            {
+                bool multicast = family == AddressFamily.InterNetwork
+                    ? (e.Address.GetAddressBytes()[0] & 0xF0) == 0xE0
+                    : e.Address.IsIPv6Multicast;
+                if (!multicast)
+                {
+                    throw new ArgumentException($"Endpoint {e} is not a multicast address.", nameof(endpoints));
+                }
+            }
             if (interfaceAddress is not null)
             {
-                socket.Bind(new IPEndPoint(interfaceAddress, 0));
+                if (family != AddressFamily.InterNetwork)
+                {
+                    throw new ArgumentException("An interface address can only be given with IPv4 multicast endpoints; use an interface index for IPv6.", nameof(endpoints));
+                }
+                if (interfaceAddress.AddressFamily != AddressFamily.InterNetwork)
+                {
+                    throw new ArgumentException($"The interface address {interfaceAddress} is not an IPv4 address.", nameof(options));
+                }
             }
-            return new UdpTransport(socket, checkedEndpoints);
-        }
-        catch
-        {
-            socket.Dispose();
-            throw;
-        }
-    }
-
-    private static UdpTransport CreateMulticast(IReadOnlyList<IPEndPoint> endpoints, int bufferSize, int ttl,
-        IPAddress? interfaceAddress, int? interfaceIndex, ILogger? logger)
-    {
-        IPEndPoint[] checkedEndpoints = CheckEndpoints(endpoints);
-        ArgumentOutOfRangeException.ThrowIfNegative(bufferSize);
-        if (ttl is < 0 or > 255)
-        {
-            throw new ArgumentOutOfRangeException(nameof(ttl), ttl, "The multicast TTL must be from 0 to 255.");
-        }
-        AddressFamily family = checkedEndpoints[0].AddressFamily;
-        foreach (IPEndPoint e in checkedEndpoints)
-        {
-            bool multicast = family == AddressFamily.InterNetwork
-                ? (e.Address.GetAddressBytes()[0] & 0xF0) == 0xE0
-                : e.Address.IsIPv6Multicast;
-            if (!multicast)
+            if (options.InterfaceIndex is { } index)
             {
-                throw new ArgumentException($"Endpoint {e} is not a multicast address.", nameof(endpoints));
+                if (family != AddressFamily.InterNetworkV6)
+                {
+                    throw new ArgumentException("An interface index can only be given with IPv6 multicast endpoints; use an interface address for IPv4.", nameof(endpoints));
+                }
+                ArgumentOutOfRangeException.ThrowIfNegative(index, nameof(options) + "." + nameof(UdpStreamOptions.InterfaceIndex));
             }
-        }
-        if (interfaceAddress is not null)
-        {
-            if (family != AddressFamily.InterNetwork)
-            {
-                throw new ArgumentException("An interface address can only be given with IPv4 multicast endpoints; use an interface index for IPv6.", nameof(endpoints));
-            }
-            if (interfaceAddress.AddressFamily != AddressFamily.InterNetwork)
-            {
-                throw new ArgumentException($"The interface address {interfaceAddress} is not an IPv4 address.", nameof(interfaceAddress));
-            }
-        }
-        if (interfaceIndex is { } index)
-        {
-            if (family != AddressFamily.InterNetworkV6)
-            {
-                throw new ArgumentException("An interface index can only be given with IPv6 multicast endpoints; use an interface address for IPv4.", nameof(endpoints));
-            }
-            ArgumentOutOfRangeException.ThrowIfNegative(index, nameof(interfaceIndex));
         }
 
         var socket = new Socket(family, SocketType.Dgram, ProtocolType.Udp);
         try
         {
-            SocketHelpers.SetSendBufferSize(socket, bufferSize, logger ?? NullLogger.Instance);
-            if (family == AddressFamily.InterNetwork)
+            SocketHelpers.SetSendBufferSize(socket, bufferSize, logger);
+            if (options.Ttl is not { } hops)
             {
-                socket.SetSocketOption(SocketOptionLevel.IP, SocketOptionName.MulticastTimeToLive, ttl);
+                if (interfaceAddress is not null)
+                {
+                    socket.Bind(new IPEndPoint(interfaceAddress, 0));
+                }
+            }
+            else if (family == AddressFamily.InterNetwork)
+            {
+                socket.SetSocketOption(SocketOptionLevel.IP, SocketOptionName.MulticastTimeToLive, hops);
                 if (interfaceAddress is not null)
                 {
                     socket.SetSocketOption(SocketOptionLevel.IP, SocketOptionName.MulticastInterface, interfaceAddress.GetAddressBytes());
@@ -310,13 +276,13 @@ public sealed class UdpStream : SendStream
             else
             {
                 // IPV6_MULTICAST_HOPS
-                socket.SetSocketOption(SocketOptionLevel.IPv6, SocketOptionName.MulticastTimeToLive, ttl);
-                if (interfaceIndex is { } i)
+                socket.SetSocketOption(SocketOptionLevel.IPv6, SocketOptionName.MulticastTimeToLive, hops);
+                if (options.InterfaceIndex is { } i)
                 {
                     socket.SetSocketOption(SocketOptionLevel.IPv6, SocketOptionName.MulticastInterface, i);
                 }
             }
-            return new UdpTransport(socket, checkedEndpoints);
+            return new UdpTransport(socket, checkedEndpoints, options.PortableSend, options.Gso);
         }
         catch
         {
@@ -353,17 +319,22 @@ public sealed class UdpStream : SendStream
             throw new ArgumentException($"Endpoint {e} does not match the socket's address family {family}.", nameof(endpoints));
         }
         Socket duplicate = SocketHelpers.Duplicate(socket);
-        return new UdpTransport(duplicate, checkedEndpoints);
+        return new UdpTransport(duplicate, checkedEndpoints, forcePortable: false, allowGso: true);
     }
 
     /// <summary>One datagram per packet, to the packet's substream endpoint.</summary>
     private sealed class UdpTransport : SocketBatchTransport
     {
-        public UdpTransport(Socket socket, IPEndPoint[] endpoints)
+        private readonly bool _forcePortable;
+        private readonly bool _allowGso;
+
+        public UdpTransport(Socket socket, IPEndPoint[] endpoints, bool forcePortable, bool allowGso)
             : base(endpoints.Length)
         {
             Socket = socket;
             Endpoints = endpoints;
+            _forcePortable = forcePortable;
+            _allowGso = allowGso;
         }
 
         public Socket Socket { get; }
@@ -372,7 +343,7 @@ public sealed class UdpStream : SendStream
 
         // sendmmsg + UDP GSO on 64-bit Linux, Socket.SendTo elsewhere or when forced (Send/Native).
         protected override Native.PacketBatch CreateBatch(int maxPackets, int packetSize) =>
-            Native.HeapBatching.CreateUdpGatherBatch(Socket, Endpoints, maxPackets, packetSize);
+            Native.HeapBatching.CreateUdpGatherBatch(Socket, Endpoints, maxPackets, packetSize, _forcePortable, _allowGso);
 
         public override void Dispose()
         {

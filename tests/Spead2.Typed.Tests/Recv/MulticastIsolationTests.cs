@@ -23,7 +23,7 @@ public class MulticastIsolationTests
         b.AddUdpMulticastReader(groupB, port, IPAddress.Loopback);
 
         var config = new StreamConfig { Rate = 50e6 };
-        await using (var sender = new UdpStream([new IPEndPoint(groupA, port), new IPEndPoint(groupB, port)], config, 0, 1, IPAddress.Loopback))
+        await using (var sender = new UdpStream([new IPEndPoint(groupA, port), new IPEndPoint(groupB, port)], config, new() { BufferSize = 0, Ttl = 1, InterfaceAddress = IPAddress.Loopback }))
         {
             for (int i = 0; i < 3; i++)
             {

@@ -56,8 +56,8 @@ public class SteadyStateTests
     [Fact]
     public async Task ClippedSocketBufferIsLoggedAndDroppedHeapsToo()
     {
-        var logger = new FakeLogger();
-        await using var stream = new ReceiveStream(new ReceiveStreamConfig { Logger = logger });
+        var logger = new FakeLoggerProvider();
+        await using var stream = new ReceiveStream(new ReceiveStreamConfig { LoggerFactory = new LoggerFactory([logger]) });
         // Far above any sane net.core.rmem_max: the OS clips it, and that is worth a warning.
         var reader = stream.AddUdpReader(new IPEndPoint(IPAddress.Loopback, 0), bufferSize: 1 << 30);
         Assert.True(reader.ReceiveBufferSize < 1 << 30);

@@ -37,7 +37,7 @@ public class PacedStreamTests
         // 1000 B/s, 2000-byte bursts, 1000-byte packets (the heap is one 10-packet heap).
         var time = new FakeTimeProvider();
         var config = new StreamConfig { Rate = 1000, BurstSize = 2000, MaxPacketSize = 1000 };
-        var stream = new BytesStream(config, null, time);
+        var stream = new BytesStream(config, time);
         await using var clocked = new Clocked(stream, time);
         var heap = TestHeaps.HeapOf(9000, 1);
         long total = PacketBytes(heap, 1000);
@@ -65,7 +65,7 @@ public class PacedStreamTests
     public async Task AHeapWithRateZeroIsNotLimitedOnASlowStream()
     {
         var time = new FakeTimeProvider();
-        var stream = new BytesStream(new StreamConfig { Rate = 1, BurstSize = 100 }, null, time);
+        var stream = new BytesStream(new StreamConfig { Rate = 1, BurstSize = 100 }, time);
         await using var clocked = new Clocked(stream, time);
         // Without the override this would take days of fake time; with rate 0 it needs none.
         for (int i = 0; i < 3; i++)
@@ -79,7 +79,7 @@ public class PacedStreamTests
     {
         // Stream unlimited, heap limited to 1000 B/s: the heap's second burst waits for the fake clock.
         var time = new FakeTimeProvider();
-        var stream = new BytesStream(new StreamConfig { BurstSize = 1000, MaxPacketSize = 1000 }, null, time);
+        var stream = new BytesStream(new StreamConfig { BurstSize = 1000, MaxPacketSize = 1000 }, time);
         await using var clocked = new Clocked(stream, time);
         var heap = TestHeaps.HeapOf(3000, 1);
         ValueTask<long> send = stream.SendHeapAsync(heap, rate: 1000);
@@ -97,7 +97,7 @@ public class PacedStreamTests
     public async Task DisposeWaitsForARateLimitedHeapInsteadOfDroppingIt()
     {
         var time = new FakeTimeProvider();
-        var stream = new BytesStream(new StreamConfig { Rate = 1000, BurstSize = 1000, MaxPacketSize = 1000 }, null, time);
+        var stream = new BytesStream(new StreamConfig { Rate = 1000, BurstSize = 1000, MaxPacketSize = 1000 }, time);
         ValueTask<long> send = stream.SendHeapAsync(TestHeaps.HeapOf(2500, 1));
         Task dispose = stream.DisposeAsync().AsTask();
         WaitUntil(() => stream.Length == 1000, "the first burst is out");
@@ -115,7 +115,7 @@ public class PacedStreamTests
         // one burst per second, not at the catch-up rate (1 per 0.952 s).
         var time = new FakeTimeProvider();
         var config = new StreamConfig { Rate = 1000, BurstSize = 1000, MaxPacketSize = 1000 };
-        var stream = new BytesStream(config, null, time);
+        var stream = new BytesStream(config, time);
         await using var clocked = new Clocked(stream, time);
         await SendPaced(stream, time, TestHeaps.HeapOf(1912, 1), 2000); // two packets of exactly 1000 bytes
         time.Advance(TimeSpan.FromSeconds(10));
@@ -144,7 +144,7 @@ public class PacedStreamTests
     {
         var time = new FakeTimeProvider();
         var config = new StreamConfig { Rate = 1000, BurstSize = 1000, MaxPacketSize = 1000, RateMethod = RateMethod.Hw };
-        var stream = new BytesStream(config, null, time);
+        var stream = new BytesStream(config, time);
         await using var clocked = new Clocked(stream, time);
         ValueTask<long> send = stream.SendHeapAsync(TestHeaps.HeapOf(1900, 1));
         WaitUntil(() => stream.Length == 1000, "the first burst is out");
@@ -171,7 +171,7 @@ public class PacedStreamTests
     {
         // The heap is one whole burst, so the writer then paces a 1 s pause on the fake clock, which never moves here.
         var time = new FakeTimeProvider();
-        var stream = new BytesStream(new StreamConfig { Rate = 1000, BurstSize = 1000, MaxPacketSize = 1000 }, null, time);
+        var stream = new BytesStream(new StreamConfig { Rate = 1000, BurstSize = 1000, MaxPacketSize = 1000 }, time);
         await stream.SendHeapAsync(TestHeaps.HeapOf(952, 1)).AsTask().WaitAsync(Patience);
         await stream.DisposeAsync().AsTask().WaitAsync(Patience);
         Assert.Equal(1000, stream.GetValue().Length);

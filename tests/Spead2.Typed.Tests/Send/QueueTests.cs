@@ -11,16 +11,17 @@ public class QueueTests
 {
     private static readonly TimeSpan Patience = TimeSpan.FromSeconds(20);
 
-    private static (TestStream Stream, TestTransport Transport) Gated(int maxHeaps, ILogger? logger = null, int substreams = 1)
+    private static (TestStream Stream, TestTransport Transport) Gated(int maxHeaps, ILoggerProvider? logger = null, int substreams = 1)
     {
         var transport = new TestTransport(substreams) { Gated = true };
-        return (new TestStream(transport, new StreamConfig { MaxHeaps = maxHeaps }, logger), transport);
+        var config = new StreamConfig { MaxHeaps = maxHeaps, LoggerFactory = logger is null ? null : new LoggerFactory([logger]) };
+        return (new TestStream(transport, config), transport);
     }
 
     [Fact]
     public async Task QueueFullDropsOnlyTheExtraHeapAndLogsAWarning()
     {
-        var logger = new FakeLogger();
+        var logger = new FakeLoggerProvider();
         var (stream, transport) = Gated(maxHeaps: 2, logger);
         ValueTask<long> a = stream.SendHeapAsync(TestHeaps.HeapOf(100, 1));
         transport.WaitForEntry(); // the writer holds heap a inside the transport

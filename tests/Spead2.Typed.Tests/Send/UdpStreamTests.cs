@@ -125,7 +125,7 @@ public class UdpStreamTests
     public async Task InterfaceAddressBindsTheSource()
     {
         using var receiver = new UdpReceiver(IPAddress.Loopback);
-        await using var stream = new UdpStream([receiver.EndPoint], interfaceAddress: IPAddress.Loopback);
+        await using var stream = new UdpStream([receiver.EndPoint], options: new() { InterfaceAddress = IPAddress.Loopback });
         Assert.Equal(IPAddress.Loopback, ((IPEndPoint)stream.LocalEndPoint!).Address);
         stream.SendHeap(TestHeaps.HeapOf(100, 0));
         Assert.Single(receiver.Receive(1));
@@ -134,10 +134,10 @@ public class UdpStreamTests
     [Fact]
     public async Task ABufferSizeTheOsClipsIsLoggedAsAWarning()
     {
-        var logger = new FakeLogger();
+        var logger = new FakeLoggerProvider();
         using var receiver = new UdpReceiver(IPAddress.Loopback);
         // Far above any default net.core.wmem_max.
-        await using var stream = new UdpStream([receiver.EndPoint], bufferSize: 1 << 30, logger: logger);
+        await using var stream = new UdpStream([receiver.EndPoint], new StreamConfig { LoggerFactory = new LoggerFactory([logger]) }, new UdpStreamOptions { BufferSize = 1 << 30 });
         Assert.Contains(logger.Collector.GetSnapshot(), x => x.Level == LogLevel.Warning && x.Message.Contains("buffer size"));
     }
 
@@ -147,8 +147,8 @@ public class UdpStreamTests
         Assert.Contains("non-empty", Assert.Throws<ArgumentException>(() => new UdpStream(Array.Empty<IPEndPoint>())).Message);
         Assert.Throws<ArgumentException>(() => new UdpStream([new IPEndPoint(IPAddress.Loopback, 1), new IPEndPoint(IPAddress.IPv6Loopback, 1)]));
         Assert.Throws<ArgumentOutOfRangeException>(() => new UdpStream("127.0.0.1", 70000));
-        Assert.Throws<ArgumentOutOfRangeException>(() => new UdpStream([new IPEndPoint(IPAddress.Loopback, 1)], bufferSize: -1));
-        Assert.Throws<ArgumentException>(() => new UdpStream([new IPEndPoint(IPAddress.Loopback, 1)], interfaceAddress: IPAddress.IPv6Loopback));
+        Assert.Throws<ArgumentOutOfRangeException>(() => new UdpStream([new IPEndPoint(IPAddress.Loopback, 1)], options: new() { BufferSize = -1 }));
+        Assert.Throws<ArgumentException>(() => new UdpStream([new IPEndPoint(IPAddress.Loopback, 1)], options: new() { InterfaceAddress = IPAddress.IPv6Loopback }));
     }
 
     [Fact]
@@ -157,15 +157,15 @@ public class UdpStreamTests
         var v4Group = new IPEndPoint(IPAddress.Parse("239.255.1.2"), 8888);
         var v6Group = new IPEndPoint(IPAddress.Parse("ff15::1234"), 8888);
         var unicast = new IPEndPoint(IPAddress.Loopback, 8888);
-        Assert.Contains("not a multicast", Assert.Throws<ArgumentException>(() => new UdpStream([unicast], null, 0, ttl: 1)).Message);
-        Assert.Throws<ArgumentOutOfRangeException>(() => new UdpStream([v4Group], null, 0, ttl: 256));
-        Assert.Contains("IPv4", Assert.Throws<ArgumentException>(() => new UdpStream([v6Group], null, 0, 1, IPAddress.Loopback)).Message);
-        Assert.Contains("IPv4", Assert.Throws<ArgumentException>(() => new UdpStream([v4Group], null, 0, 1, IPAddress.IPv6Loopback)).Message);
-        Assert.Contains("IPv6", Assert.Throws<ArgumentException>(() => new UdpStream([v4Group], null, 0, 1, interfaceIndex: 1)).Message);
+        Assert.Contains("not a multicast", Assert.Throws<ArgumentException>(() => new UdpStream([unicast], null, new() { BufferSize = 0, Ttl = 1 })).Message);
+        Assert.Throws<ArgumentOutOfRangeException>(() => new UdpStream([v4Group], null, new() { BufferSize = 0, Ttl = 256 }));
+        Assert.Contains("IPv4", Assert.Throws<ArgumentException>(() => new UdpStream([v6Group], null, new() { BufferSize = 0, Ttl = 1, InterfaceAddress = IPAddress.Loopback })).Message);
+        Assert.Contains("IPv4", Assert.Throws<ArgumentException>(() => new UdpStream([v4Group], null, new() { BufferSize = 0, Ttl = 1, InterfaceAddress = IPAddress.IPv6Loopback })).Message);
+        Assert.Contains("IPv6", Assert.Throws<ArgumentException>(() => new UdpStream([v4Group], null, new() { BufferSize = 0, Ttl = 1, InterfaceIndex = 1 })).Message);
 
-        using var s4 = new UdpStream([v4Group], null, 0, ttl: 3);
+        using var s4 = new UdpStream([v4Group], null, new() { BufferSize = 0, Ttl = 3 });
         using var s4i = new UdpStream("239.255.1.2", 8888, null, 0, 2, IPAddress.Loopback);
-        using var s6 = new UdpStream([v6Group], null, 0, ttl: 4, interfaceIndex: 0);
+        using var s6 = new UdpStream([v6Group], null, new() { BufferSize = 0, Ttl = 4, InterfaceIndex = 0 });
         Assert.Equal(1, s4.NumSubstreams);
     }
 
@@ -174,7 +174,7 @@ public class UdpStreamTests
     {
         var group = IPAddress.Parse(MulticastLoopbackFactAttribute.Group);
         using var receiver = MulticastLoopbackFactAttribute.Join(out int port);
-        await using (var stream = new UdpStream([new IPEndPoint(group, port)], Paced, 0, ttl: 1, IPAddress.Loopback))
+        await using (var stream = new UdpStream([new IPEndPoint(group, port)], Paced, new() { BufferSize = 0, Ttl = 1, InterfaceAddress = IPAddress.Loopback }))
         {
             for (int i = 0; i < 5; i++)
             {

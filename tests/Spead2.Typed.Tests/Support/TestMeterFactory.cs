@@ -3,9 +3,8 @@ using System.Diagnostics.Metrics;
 namespace Spead2.Tests.Support;
 
 /// <summary>
-/// A meter factory of the test's own, as an application's dependency injection would give a stream: its meters are
-/// scoped to it, so a <c>MetricCollector&lt;T&gt;</c> created on it sees exactly the streams the test configured with it,
-/// whatever other tests run alongside.
+/// An <see cref="IMeterFactory"/> for one test: its meters carry it as their scope, so a
+/// MetricCollector given the factory sees only the streams configured with it, whatever else runs in parallel.
 /// </summary>
 internal sealed class TestMeterFactory : IMeterFactory
 {
@@ -13,9 +12,12 @@ internal sealed class TestMeterFactory : IMeterFactory
 
     public Meter Create(MeterOptions options)
     {
-        var meter = new Meter(options.Name, options.Version, options.Tags, scope: this);
+        options.Scope = this;
+        var meter = new Meter(options);
         lock (_meters)
+        {
             _meters.Add(meter);
+        }
         return meter;
     }
 
@@ -24,7 +26,9 @@ internal sealed class TestMeterFactory : IMeterFactory
         lock (_meters)
         {
             foreach (var meter in _meters)
+            {
                 meter.Dispose();
+            }
             _meters.Clear();
         }
     }

@@ -114,8 +114,8 @@ internal sealed class TestTransport : CopyingTransport
 /// <summary>A stream on a <see cref="TestTransport"/>.</summary>
 internal sealed class TestStream : SendStream
 {
-    public TestStream(TestTransport transport, StreamConfig? config = null, ILogger? logger = null, TimeProvider? timeProvider = null)
-        : base(transport, config, logger, timeProvider)
+    public TestStream(TestTransport transport, StreamConfig? config = null, TimeProvider? timeProvider = null)
+        : base(transport, config, timeProvider)
     {
         Transport = transport;
     }

@@ -349,11 +349,11 @@ internal sealed class PacketFeed : IOWork
         }
         _count = 0;
 
-        SendMetrics.Packets.Add(n - failed);
-        SendMetrics.Bytes.Add(bytes);
+        _stream.Metrics.Packets.Add(n - failed);
+        _stream.Metrics.Bytes.Add(bytes);
         if (failed > 0)
         {
-            SendMetrics.PacketErrors.Add(failed);
+            _stream.Metrics.PacketErrors.Add(failed);
         }
         if (finished > 0)
         {
@@ -388,7 +388,7 @@ internal sealed class PacketFeed : IOWork
             }
         }
         Volatile.Write(ref _stream.Head, head);
-        SendMetrics.Heaps.Add(heaps);
+        _stream.Metrics.Heaps.Add(heaps);
         Publish(_done.AsSpan(0, _doneCount), head);
         _done.AsSpan(0, _doneCount).Clear();
         _doneCount = 0;

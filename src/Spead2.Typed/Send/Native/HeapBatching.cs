@@ -101,9 +101,12 @@ internal static unsafe class HeapBatching
     /// packets with a header each and a few payload pieces, and scratch for a whole packet per packet (only
     /// what a packet really uses is kept, so this bounds the worst case of many small items).
     /// </summary>
-    public static UdpBatchSender CreateUdpGatherBatch(System.Net.Sockets.Socket socket, IReadOnlyList<System.Net.IPEndPoint> endpoints, int maxPackets, int packetSize) =>
+    public static UdpBatchSender CreateUdpGatherBatch(System.Net.Sockets.Socket socket, IReadOnlyList<System.Net.IPEndPoint> endpoints, int maxPackets, int packetSize,
+        bool forcePortable = false, bool allowGso = true) =>
         new(socket, endpoints, new UdpBatchSenderOptions
         {
+            ForcePortable = forcePortable,
+            AllowGso = allowGso,
             MaxPackets = maxPackets,
             MaxIovecs = maxPackets * 4,
             ScratchBytes = checked(maxPackets * (packetSize + 8)),   // + rounding of each packet to 8 bytes

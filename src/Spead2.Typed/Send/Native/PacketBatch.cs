@@ -1,6 +1,7 @@
 using System.Net.Sockets;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
+using Spead2.Internal;
 using Spead2.Send.Engine;
 using static Spead2.Send.Native.LinuxSocketInterop;
 
@@ -114,11 +115,11 @@ internal abstract unsafe class PacketBatch : IDisposable
     public Span<byte> BeginPacket(int endpointIndex, int scratchBytes)
     {
         if (_scratchReserveEnd >= 0)
-            ThrowInvalidOperation("EndPacket was not called for the previous packet.");
+            ThrowHelper.InvalidOperation("EndPacket was not called for the previous packet.");
         if ((uint)endpointIndex >= (uint)_endpointCount)
-            ThrowEndpointOutOfRange(endpointIndex, _endpointCount);
+            ThrowHelper.OutOfRange(nameof(endpointIndex), endpointIndex, $"Substream index must be below the number of endpoints ({_endpointCount}).");
         if (Count >= Packets.Length || scratchBytes < 0 || _scratchUsed + scratchBytes > _scratchBytes)
-            ThrowInvalidOperation("The batch is full: call Send and Clear first (check HasRoom).");
+            ThrowHelper.InvalidOperation("The batch is full: call Send and Clear first (check HasRoom).");
         ref var p = ref Packets[Count];
         p.Endpoint = endpointIndex;
         p.FirstIov = _iovUsed;
@@ -165,7 +166,7 @@ internal abstract unsafe class PacketBatch : IDisposable
     public void CommitScratch(int bytes)
     {
         if ((uint)bytes > (uint)(_scratchReserveEnd - _scratchUsed))
-            ThrowInvalidOperation("Committed more scratch than reserved.");
+            ThrowHelper.InvalidOperation("Committed more scratch than reserved.");
         if (bytes == 0)
             return;
         AppendIov(Scratch + _scratchUsed, bytes);
@@ -179,7 +180,7 @@ internal abstract unsafe class PacketBatch : IDisposable
     public void AddPayload(byte* data, int length)
     {
         if (_scratchReserveEnd < 0)
-            ThrowInvalidOperation("BeginPacket was not called.");
+            ThrowHelper.InvalidOperation("BeginPacket was not called.");
         ArgumentOutOfRangeException.ThrowIfNegative(length);
         // Small pieces are cheaper to copy than to describe. When gather entries run short, copying into
         // the reserved scratch keeps the packet going: a zero-copy entry is only taken if one more stays
@@ -198,9 +199,9 @@ internal abstract unsafe class PacketBatch : IDisposable
     public void AddPayloadCopy(ReadOnlySpan<byte> data)
     {
         if (_scratchReserveEnd < 0)
-            ThrowInvalidOperation("BeginPacket was not called.");
+            ThrowHelper.InvalidOperation("BeginPacket was not called.");
         if (data.Length > _scratchReserveEnd - _scratchUsed)
-            ThrowInvalidOperation("Not enough reserved scratch for the copied payload.");
+            ThrowHelper.InvalidOperation("Not enough reserved scratch for the copied payload.");
         byte* dst = Scratch + _scratchUsed;
         data.CopyTo(new Span<byte>(dst, data.Length));
         _scratchUsed += data.Length;
@@ -221,7 +222,7 @@ internal abstract unsafe class PacketBatch : IDisposable
     public int EndPacket()
     {
         if (_scratchReserveEnd < 0)
-            ThrowInvalidOperation("BeginPacket was not called.");
+            ThrowHelper.InvalidOperation("BeginPacket was not called.");
         // Keep headers 8-byte aligned for the next packet.
         _scratchUsed = Math.Min((_scratchUsed + 7) & ~7, _scratchBytes);
         _scratchReserveEnd = -1;
@@ -260,7 +261,7 @@ internal abstract unsafe class PacketBatch : IDisposable
     public void Send(CancellationToken cancellationToken = default)
     {
         if (_scratchReserveEnd >= 0)
-            ThrowInvalidOperation("EndPacket was not called for the last packet.");
+            ThrowHelper.InvalidOperation("EndPacket was not called for the last packet.");
         ObjectDisposedException.ThrowIf(IsDisposed, this);
         SendCore(cancellationToken);
     }
@@ -302,7 +303,7 @@ internal abstract unsafe class PacketBatch : IDisposable
     private void AppendIov(byte* data, int length)
     {
         if (AvailableIovecs < 1)
-            ThrowInvalidOperation("The batch has no gather entries left for this packet and no reserved scratch to copy into (check HasRoom).");
+            ThrowHelper.InvalidOperation("The batch has no gather entries left for this packet and no reserved scratch to copy into (check HasRoom).");
         Iov[_iovUsed].Base = data;
         Iov[_iovUsed].Length = (nuint)length;
         _iovUsed++;
@@ -326,11 +327,4 @@ internal abstract unsafe class PacketBatch : IDisposable
         Dispose(true);
         GC.SuppressFinalize(this);
     }
-
-    [MethodImpl(MethodImplOptions.NoInlining)]
-    protected static void ThrowInvalidOperation(string message) => throw new InvalidOperationException(message);
-
-    [MethodImpl(MethodImplOptions.NoInlining)]
-    private static void ThrowEndpointOutOfRange(int index, int count) =>
-        throw new ArgumentOutOfRangeException("endpointIndex", index, $"Substream index must be below the number of endpoints ({count}).");
 }

@@ -233,8 +233,8 @@ public partial class BatchedReceiveTests
     [Fact]
     public async Task ClippedBufferWarningNamesTheSysctlAndWhatWasGranted()
     {
-        var logger = new FakeLogger();
-        await using var stream = new ReceiveStream(new ReceiveStreamConfig { Logger = logger });
+        var logger = new FakeLoggerProvider();
+        await using var stream = new ReceiveStream(new ReceiveStreamConfig { LoggerFactory = new LoggerFactory([logger]) });
         var reader = stream.AddUdpReader(new IPEndPoint(IPAddress.Loopback, 0), bufferSize: 1 << 30);
         string warning = Assert.Single(logger.Collector.GetSnapshot(), r => r.Message.Contains("socket buffer")).Message;
         Assert.Contains("net.core.rmem_max", warning);
@@ -242,8 +242,8 @@ public partial class BatchedReceiveTests
         Assert.Contains($"granted only {granted} bytes", warning);
 
         // A request the OS grants in full is not warned about.
-        var quiet = new FakeLogger();
-        await using var small = new ReceiveStream(new ReceiveStreamConfig { Logger = quiet });
+        var quiet = new FakeLoggerProvider();
+        await using var small = new ReceiveStream(new ReceiveStreamConfig { LoggerFactory = new LoggerFactory([quiet]) });
         small.AddUdpReader(new IPEndPoint(IPAddress.Loopback, 0), bufferSize: 64 * 1024);
         Assert.DoesNotContain(quiet.Collector.GetSnapshot(), r => r.Message.Contains("socket buffer"));
     }
@@ -300,137 +300,5 @@ public class ReceiveAllocationTests
             best = Math.Min(best, await Pass(100 + pass * 100, 200 + pass * 100));
         Assert.True(best < 100 * 8, $"{best} bytes for 100 heaps");
         await enumerator.DisposeAsync();
-    }
-}
-
-/// <summary>The ring between readers and consumer: where the consumer's code runs, and that blocking in it cannot deadlock.</summary>
-public class HeapRingTests
-{
-    [Fact]
-    public async Task ConsumerBlockingOnTheNextHeapInsideItsContinuationDoesNotDeadlock()
-    {
-        await using var stream = new ReceiveStream();
-        var reader = stream.AddUdpReader(new IPEndPoint(IPAddress.Loopback, 0));
-        using var socket = new Socket(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp);
-        socket.Connect(reader.LocalEndPoint);
-
-        // The heap is sent 200 ms after the read starts waiting, so the code after the await runs on the
-        // delivery thread; should the machine be so slow that the await saw it complete already, the code
-        // runs here instead and the round is repeated.
-        for (int round = 0; ; round++)
-        {
-            var (first, second, thread) = await ReadTwoBlockingTheSecond(stream, socket, 2 * round + 1);
-            Assert.Equal(2 * round + 1, first);
-            Assert.Equal(2 * round + 2, second);
-            if (thread == "spead2 recv delivery")
-                break;
-            Assert.True(round < 5, $"the continuation ran on {thread}, never on the delivery thread");
-        }
-    }
-
-    /// <summary>
-    /// Reads one heap that has to be waited for (so the code after the await runs on the delivery
-    /// thread), then blocks that thread on the next heap (sync over async), sent a little later.
-    /// </summary>
-    private static async Task<(long First, long Second, string? Thread)> ReadTwoBlockingTheSecond(ReceiveStream stream, Socket socket, long cnt)
-    {
-        var pending = stream.ReadAsync();
-        Assert.False(pending.IsCompleted);   // nothing sent yet
-        _ = Task.Run(async () =>
-        {
-            await Task.Delay(200);
-            socket.Send(Heap(40, cnt, [HeapItem.Imm(0x1001, 1)])[0]);
-        });
-        using var first = await pending.ConfigureAwait(false);
-        string? thread = Thread.CurrentThread.Name;
-        _ = Task.Run(async () =>
-        {
-            await Task.Delay(100);
-            socket.Send(Heap(40, cnt + 1, [HeapItem.Imm(0x1001, 2)])[0]);
-        });
-        var next = stream.ReadAsync().AsTask();
-        Assert.True(next.Wait(TimeSpan.FromSeconds(20)), "the delivery thread deadlocked on a read made from it");
-        using var second = next.Result;
-        return (first!.Cnt, second!.Cnt, thread);
-    }
-
-    [Fact]
-    public async Task CancelledWaitEndsWithoutLosingTheNextHeap()
-    {
-        await using var stream = new ReceiveStream();
-        var reader = stream.AddUdpReader(new IPEndPoint(IPAddress.Loopback, 0));
-        using var cts = new CancellationTokenSource();
-        var cancelled = stream.ReadAsync(cts.Token).AsTask();
-        cts.Cancel();
-        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => cancelled);
-
-        using var socket = new Socket(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp);
-        socket.SendTo(Heap(40, 7, [HeapItem.Imm(0x1001, 7)])[0], reader.LocalEndPoint);
-        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(20));
-        using var heap = await stream.ReadAsync(timeout.Token);
-        Assert.Equal(7, heap!.Cnt);
-    }
-}
-
-/// <summary>The meter publishes every counter of <see cref="ReceiveStatistics"/>.</summary>
-public class ReceiveMetricsTests
-{
-    [Fact]
-    public async Task EveryStatisticIsAMetricAndRejectionsCarryTheirReason()
-    {
-        await using var stream = new ReceiveStream();
-        static string InstrumentName(string property) =>
-            "spead2.recv." + string.Concat(property.Select((c, i) => char.IsUpper(c) && i > 0 ? "_" + char.ToLowerInvariant(c) : char.ToLowerInvariant(c).ToString()));
-        // The stream's own meter: the collectors see exactly this stream's counters.
-        var collectors = typeof(ReceiveStatistics).GetProperties()
-            .Where(p => !p.Name.StartsWith("Rejected", StringComparison.Ordinal) || p.Name == "RejectedPackets")   // the rest are published by reason
-            .ToDictionary(p => p.Name, p => new MetricCollector<long>(stream.Meter, InstrumentName(p.Name)));
-        using var byReason = new MetricCollector<long>(stream.Meter, "spead2.recv.rejected_packets_by_reason");
-
-        // Heap 1 loses the packet at offset 100, so the one at 200 is refused (out of order).
-        var data = new byte[100];
-        stream.AddBufferReader(Concat([Packet(40, 1, 300, 0, data), Packet(40, 1, 300, 200, data)]));
-        await RoundTripTests.Collect(stream).WaitAsync(TimeSpan.FromSeconds(20));
-        byReason.RecordObservableInstruments();
-        var values = new Dictionary<string, long>();
-        foreach (var (property, collector) in collectors)
-        {
-            using (collector)
-            {
-                collector.RecordObservableInstruments();
-                Assert.True(collector.LastMeasurement is not null, $"no instrument {InstrumentName(property)} for ReceiveStatistics.{property}");
-                values[property] = collector.LastMeasurement!.Value;
-            }
-            Assert.Equal(Convert.ToInt64(typeof(ReceiveStatistics).GetProperty(property)!.GetValue(stream.Statistics), System.Globalization.CultureInfo.InvariantCulture),
-                values[property]);
-        }
-        Assert.Equal(1, values["RejectedPackets"]);
-        // One observation per reason (the last recording), tagged with it.
-        var reasons = byReason.GetMeasurementSnapshot().ToDictionary(m => (string)m.Tags["spead2.recv.reason"]!, m => m.Value);
-        Assert.Equal(1, reasons["out_of_order"]);
-        Assert.Equal(1, reasons.Values.Sum());
-        Assert.Equal(["duplicate", "inconsistent", "out_of_order", "over_limits", "unsized"], reasons.Keys.Order());
-    }
-}
-
-/// <summary>The TCP reader reads with blocking calls on its own thread: stopping must still end them.</summary>
-public class TcpReaderThreadTests
-{
-    [Fact]
-    public async Task StoppingEndsABlockedReadOfAnOpenConnection()
-    {
-        var stream = new ReceiveStream();
-        var reader = stream.AddTcpReader(new IPEndPoint(IPAddress.Loopback, 0));
-        using var client = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
-        await client.ConnectAsync(reader.LocalEndPoint);
-        await client.SendAsync(Concat(Heap(40, 1, [HeapItem.Addressed(0x1000, new byte[3000])], chunk: 1000)));
-        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(20));
-        using (var heap = await stream.ReadAsync(cts.Token))
-            Assert.Equal(1, heap!.Cnt);
-        // The connection stays open and silent: the reader thread is blocked in a read.
-        await Task.Delay(100);
-        Assert.False(stream.IsStopped);
-        await stream.DisposeAsync().AsTask().WaitAsync(TimeSpan.FromSeconds(20));
-        Assert.True(stream.IsStopped);
     }
 }
