@@ -152,6 +152,7 @@ public class HostileInputTests
     public void ValueDecoderOnRandomDescriptorsAndBytesThrowsOnlyInvalidData()
     {
         var r = new Random(3);
+        int decoded = 0, rejected = 0;
         for (int i = 0; i < 3000; i++)
         {
             var item = RandomSchema.Item(r, 0x1000, "v", 64);
@@ -162,11 +163,15 @@ public class HostileInputTests
                 var value = ItemValueDecoder.Decode(item, bytes, r.Next(2) == 0);
                 // Whatever decodes must be acceptable to the item, i.e. sendable again.
                 item.Value = value;
+                decoded++;
             }
             catch (InvalidDataException)
             {
+                rejected++;
             }
         }
+        // Any other exception fails the test; and both outcomes must occur, or the inputs miss one side.
+        Assert.True(decoded > 300 && rejected > 300, $"{decoded} decoded, {rejected} rejected");
     }
 
     [Fact]
