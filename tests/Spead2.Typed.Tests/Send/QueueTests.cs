@@ -1,3 +1,4 @@
+using Spead2.Protocol;
 using Microsoft.Extensions.Logging.Testing;
 using Microsoft.Extensions.Logging;
 using Spead2.Tests.Support;
@@ -10,6 +11,14 @@ namespace Spead2.Tests.Send;
 public class QueueTests
 {
     private static readonly TimeSpan Patience = TimeSpan.FromSeconds(20);
+
+    /// <summary>
+    /// The bytes a completed send reports for <see cref="TestHeaps.HeapOf(int, int, Flavour?)"/> of this length, from the
+    /// reference encoder (default flavour and packet size).
+    /// </summary>
+    private static long WireBytes(int length) =>
+        RefEncoder.Encode(new RefHeap(Flavour.Default.HeapAddressBits).Add(0x1000, new byte[length], allowImmediate: false), 1, StreamConfig.DefaultMaxPacketSize)
+            .Sum(p => (long)p.Length);
 
     private static (TestStream Stream, TestTransport Transport) Gated(int maxHeaps, ILoggerProvider? logger = null, int substreams = 1)
     {
@@ -38,8 +47,8 @@ public class QueueTests
         Assert.Throws<QueueFullException>(() => stream.SendHeap(TestHeaps.HeapOf(100, 4)));
 
         transport.Release(10);
-        Assert.True(await a > 0);
-        Assert.True(await b > 0);
+        Assert.Equal(WireBytes(100), await a);
+        Assert.Equal(WireBytes(100), await b);
         await stream.DisposeAsync();
         // The dropped heaps took no cnt: the two sent heaps are 1 and 2.
         Assert.Equal(new long[] { 1, 2 }, transport.Parsed.Select(p => p.HeapCnt).Distinct());
@@ -114,7 +123,7 @@ public class QueueTests
         cts.Cancel();
         await Assert.ThrowsAnyAsync<OperationCanceledException>(() => flush);
         transport.Release(10);
-        Assert.True(await a > 0);
+        Assert.Equal(WireBytes(100), await a);
         await stream.DisposeAsync();
     }
 
@@ -135,8 +144,8 @@ public class QueueTests
         Assert.False(a.IsCompleted);
 
         transport.Release(10);
-        Assert.True(await a > 0);
-        Assert.True(await c > 0);
+        Assert.Equal(WireBytes(100), await a);
+        Assert.Equal(WireBytes(100), await c);
         await stream.DisposeAsync();
         // b was never sent; its cnt (2) is simply missing.
         Assert.Equal(new long[] { 1, 3 }, transport.Parsed.Select(p => p.HeapCnt).Distinct());
@@ -151,7 +160,7 @@ public class QueueTests
         transport.WaitForEntry(); // its packets are in the transport
         cts.Cancel();
         transport.Release(10);
-        Assert.True(await a.AsTask().WaitAsync(Patience) > 0);
+        Assert.Equal(WireBytes(100), await a.AsTask().WaitAsync(Patience));
         await stream.DisposeAsync();
         Assert.Single(transport.Packets);
     }
@@ -198,10 +207,10 @@ public class QueueTests
         ValueTask<long> a = stream.SendHeapAsync(TestHeaps.HeapOf(4000, 1));
         ValueTask<long> b = stream.SendHeapAsync(TestHeaps.HeapOf(4000, 2));
         ValueTask<long> c = stream.SendHeapAsync(TestHeaps.HeapOf(4000, 3));
-        Assert.True(await a > 0);
+        Assert.Equal(WireBytes(4000), await a);
         var e = await Assert.ThrowsAsync<IOException>(async () => await b);
         Assert.Equal("injected", e.Message);
-        Assert.True(await c > 0);
+        Assert.Equal(WireBytes(4000), await c);
         // Heap 2 lost only its first packet, as with spead2 (errors do not abort the heap).
         Assert.Equal(2, transport.Parsed.Count(p => p.HeapCnt == 2));
     }
