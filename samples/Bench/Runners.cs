@@ -54,8 +54,11 @@ internal static class BenchHeap
     {
         sender.Send();
         for (int i = 0; i < sender.Count; i++)
+        {
             if (sender.GetError(i) != SocketError.Success)
                 throw sender.CreateException(i);
+        }
+
         sender.Clear();
     }
 }

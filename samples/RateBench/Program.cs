@@ -87,7 +87,8 @@ static Result Run(double bytesPerSecond, double seconds, int packetSize, bool re
                 // timeout: check for the end
             }
         }
-    }) { IsBackground = true, Name = "sink" };
+    })
+    { IsBackground = true, Name = "sink" };
     if (readSink)
     {
         sinkThread.Start();

@@ -146,24 +146,24 @@ internal static class RecvCommand
             case string s:
                 return s.Length > 64 ? $"'{s[..64]}...' ({s.Length} chars)" : $"'{s}'";
             case IEnumerable e when value is not string:
-            {
-                var sb = new StringBuilder("[");
-                int n = 0;
-                foreach (var x in e)
                 {
-                    if (n == maxElements)
+                    var sb = new StringBuilder("[");
+                    int n = 0;
+                    foreach (var x in e)
                     {
-                        sb.Append(", ...");
-                        break;
+                        if (n == maxElements)
+                        {
+                            sb.Append(", ...");
+                            break;
+                        }
+                        if (n++ > 0)
+                            sb.Append(", ");
+                        sb.Append(Format(x, maxElements));
                     }
-                    if (n++ > 0)
-                        sb.Append(", ");
-                    sb.Append(Format(x, maxElements));
+                    if (value is Array a && a.Length > maxElements)
+                        sb.Append(CultureInfo.InvariantCulture, $" ({a.Length} elements)");
+                    return sb.Append(']').ToString();
                 }
-                if (value is Array a && a.Length > maxElements)
-                    sb.Append(CultureInfo.InvariantCulture, $" ({a.Length} elements)");
-                return sb.Append(']').ToString();
-            }
             case IFormattable f:
                 return f.ToString(null, CultureInfo.InvariantCulture);
             default:

@@ -27,8 +27,11 @@ public static class RefEncoder
         int maxPointers = (mps - 48) / 8;
         ulong addressed = 0;
         foreach (var item in heap.Items)
+        {
             if (!item.IsImmediate(heap.Hab))
                 addressed += (ulong)item.Value!.Length;
+        }
+
         int itemPackets = heap.Items.Count / maxPointers + 1;
         ulong minPayload = 8UL * (ulong)(itemPackets - 1) + 1;
         bool needNull = addressed < minPayload;
@@ -54,7 +57,9 @@ public static class RefEncoder
         {
             ulong idField = (ulong)item.Id << hab;
             if (item.Inline is { } inline)
+            {
                 pointers.Add(ImmediateFlag | idField | inline);
+            }
             else if (item.IsImmediate(hab))
             {
                 // Right-aligned raw bytes (§3.3): the last byte of the value is the pointer's last byte.
@@ -83,7 +88,9 @@ public static class RefEncoder
         {
             List<ulong> mine;
             if (heap.RepeatPointers)
+            {
                 mine = pointers;
+            }
             else
             {
                 int n = Math.Min(plan.MaxPointers, pointers.Count - nextPointer);

@@ -36,13 +36,19 @@ internal static class ItemValueEncoder
         if (!variable)
         {
             if (available != product)
+            {
                 throw new ArgumentException(
                     $"Item '{descriptor.Name}' has shape ({string.Join(", ", descriptor.ShapeArray)}) = {product} elements but the value has {available}.", "value");
+            }
+
             return product;
         }
         if (product == 0 ? available != 0 : available % product != 0)
+        {
             throw new ArgumentException(
                 $"Item '{descriptor.Name}': {available} elements do not fill whole rows of the fixed dimensions ({product} elements each).", "value");
+        }
+
         return available;
     }
 
@@ -51,8 +57,7 @@ internal static class ItemValueEncoder
         if (value is Array array && TryEncodeBlock(d, dtype, array) is { } block)
             return block;
         // A byte string dtype wider than one byte takes a whole byte[] (or string) per element.
-        var elements = dtype.Kind == 'S' && dtype.ItemSize > 1 && d.ShapeArray.Length == 0 && value is byte[]
-            ? [value]
+        var elements = dtype.Kind == 'S' && dtype.ItemSize > 1 && d.ShapeArray.Length == 0 && value is byte[]? [value]
             : Flatten(d, value, splitStrings: dtype.Kind == 'S' && dtype.ItemSize == 1 && d.ShapeArray.Length > 0);
         long count = ResolveCount(d, elements.Count);
         var buffer = new byte[checked(count * dtype.ItemSize)];
@@ -122,23 +127,23 @@ internal static class ItemValueEncoder
                 break;
             case 'u':
             case 'i':
-            {
-                int bits = dtype.ItemSize * 8;
-                ulong raw = IntegerBits(v, dtype.Kind, bits, name);
-                WriteOrdered(dest, raw, big);
-                break;
-            }
+                {
+                    int bits = dtype.ItemSize * 8;
+                    ulong raw = IntegerBits(v, dtype.Kind, bits, name);
+                    WriteOrdered(dest, raw, big);
+                    break;
+                }
             case 'f':
                 WriteFloat(dest, ToDouble(v, name), dtype.ItemSize, big);
                 break;
             case 'c':
-            {
-                var c = ToComplex(v, name);
-                int half = dtype.ItemSize / 2;
-                WriteFloat(dest[..half], c.Real, half, big);
-                WriteFloat(dest[half..], c.Imaginary, half, big);
-                break;
-            }
+                {
+                    var c = ToComplex(v, name);
+                    int half = dtype.ItemSize / 2;
+                    WriteFloat(dest[..half], c.Real, half, big);
+                    WriteFloat(dest[half..], c.Imaginary, half, big);
+                    break;
+                }
             case 'S':
                 WriteBytesElement(dest, v, name);
                 break;
@@ -204,8 +209,11 @@ internal static class ItemValueEncoder
                 continue;
             }
             if (element is not ITuple tuple || tuple.Length != format.Length)
+            {
                 throw new ArgumentException(
                     $"Item '{d.Name}': each element must be a tuple of {format.Length} fields, got {Describe(element)}.", "value");
+            }
+
             for (int f = 0; f < format.Length; f++)
                 WriteField(ref writer, format[f], tuple[f] ?? throw new ArgumentException($"Item '{d.Name}': field {f} is null.", "value"), d.Name);
         }

@@ -39,8 +39,11 @@ internal sealed class HeapAssembler
         _config = (config ?? new ReceiveStreamConfig()).Clone();
         Logger = _config.LoggerFactory?.CreateLogger<ReceiveStream>() ?? (ILogger)NullLogger.Instance;
         if ((long)_config.MaxHeaps * _config.Substreams > ReceiveStreamConfig.MaxMaxHeaps)
+        {
             throw new ArgumentOutOfRangeException(nameof(config), _config.MaxHeaps * (long)_config.Substreams,
                 $"MaxHeaps × Substreams may not exceed {ReceiveStreamConfig.MaxMaxHeaps} slots.");
+        }
+
         _slots = new LiveHeap[_config.MaxHeaps * _config.Substreams];
         // Enough free memory for every slot and every heap waiting in the ring to be recycled, plus
         // a few the consumer may be holding.
@@ -191,7 +194,9 @@ internal sealed class HeapAssembler
                 _lastSlot = -1;
             }
             if (endOfStream)
+            {
                 heap.Release();     // spead2 never delivers a complete stop heap
+            }
             else
             {
                 _heaps++;

@@ -256,14 +256,14 @@ public static class ItemValueDecoder
             case 'f' when bits == 32: return Shape(d, shape, ReadUnsigned(ref reader, count, bits, static v => BitConverter.UInt32BitsToSingle((uint)v)));
             case 'f': return Shape(d, shape, ReadUnsigned(ref reader, count, bits, BitConverter.UInt64BitsToDouble));
             case 'c':
-            {
-                var chars = ReadUnsigned(ref reader, count, bits, static v => (char)v);
-                // Characters are ASCII, as the sending side requires (spead2 decodes strings as ASCII).
-                if (!Ascii.IsValid(chars))
-                    throw Error(d, "has characters that are not ASCII");
-                // spead2 joins a one-dimensional character array into a string.
-                return shape.Length == 1 ? new string(chars) : Shape(d, shape, chars);
-            }
+                {
+                    var chars = ReadUnsigned(ref reader, count, bits, static v => (char)v);
+                    // Characters are ASCII, as the sending side requires (spead2 decodes strings as ASCII).
+                    if (!Ascii.IsValid(chars))
+                        throw Error(d, "has characters that are not ASCII");
+                    // spead2 joins a one-dimensional character array into a string.
+                    return shape.Length == 1 ? new string(chars) : Shape(d, shape, chars);
+                }
             default:
                 throw Error(d, $"format field {field} is not supported");
         }

@@ -77,8 +77,11 @@ public sealed class RawDescriptor
             {
                 var (code, bits) = RawFormat[i];
                 if (bits is <= 0 or > int.MaxValue)
+                {
                     throw new InvalidDataException(string.Create(CultureInfo.InvariantCulture,
                         $"Descriptor of item 0x{Id:X}: format field {i} has {bits} bits{(bits == 0 ? " (bug-compat mismatch?)" : "")}."));
+                }
+
                 format[i] = new FormatField(code, (int)bits);
             }
             return new Descriptor(Id, Name, Description, Shape, format: format);

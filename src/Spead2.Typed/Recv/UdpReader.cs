@@ -116,11 +116,16 @@ public sealed class UdpReader : IDisposable
         try
         {
             if (v6)
+            {
                 reader._socket.SetSocketOption(SocketOptionLevel.IPv6, SocketOptionName.AddMembership,
                     new IPv6MulticastOption(group, interfaceIndex));
+            }
             else
+            {
                 reader._socket.SetSocketOption(SocketOptionLevel.IP, SocketOptionName.AddMembership,
                     new MulticastOption(group, interfaceAddress ?? IPAddress.Any));
+            }
+
             return reader;
         }
         catch (SocketException e)

@@ -174,7 +174,12 @@ public sealed class Heap
         Grow();
         _entries[_count++] = new HeapEntry
         {
-            Id = id, Owner = owner, Offset = offset, Length = length, Kind = kind, AllowImmediate = allowImmediate,
+            Id = id,
+            Owner = owner,
+            Offset = offset,
+            Length = length,
+            Kind = kind,
+            AllowImmediate = allowImmediate,
         };
     }
 

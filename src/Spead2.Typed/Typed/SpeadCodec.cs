@@ -342,8 +342,11 @@ public static class SpeadCodec
         var item = layout[index];
         var length = item.HasVariableDimension ? -1 : item.ShapeArray[0];
         if (length >= 0 && value.Length != length)
+        {
             ThrowMember(layout, index, string.Create(CultureInfo.InvariantCulture,
                 $"it is a fixed-length string of {length} characters, but the value has {value.Length}"), "value");
+        }
+
         if (!Ascii.IsValid(value))
             ThrowMember(layout, index, "the string contains a non-ASCII character; SPEAD strings are ASCII ('c', 8)", "value");
         var storage = heap.AddItemStorage(item.Id, value.Length, allowImmediate: length >= 0);
@@ -368,8 +371,11 @@ public static class SpeadCodec
     {
         var item = layout[index];
         if (item.NeedsTransposition)
+        {
             ThrowMember(layout, index, string.Create(CultureInfo.InvariantCulture,
                 $"it is a Fortran-order item of shape {SpeadItemLayout.ShapeText(item.ShapeArray)}, and a flat array does not say which order its elements are in; declare the member as a rectangular array {typeof(T).Name}[{new string(',', item.ShapeArray.Length - 1)}] indexed like the numpy array (value[i, j]) and it is sent in Fortran order"), "data");
+        }
+
         CheckCount(layout, index, item, data.Length, null);
         if (!item.SwapBytes && !item.IsPacked)
         {
@@ -416,8 +422,10 @@ public static class SpeadCodec
         if (item.HasVariableDimension)
         {
             if (item.Elements == 0 ? count != 0 : count % item.Elements != 0)
+            {
                 ThrowMember(layout, index, string.Create(CultureInfo.InvariantCulture,
                     $"its shape {SpeadItemLayout.ShapeText(item.ShapeArray)} takes a multiple of {item.Elements} elements, but the value has {count}"), "data");
+            }
         }
         else if (count != item.Elements)
         {

@@ -143,8 +143,11 @@ public sealed class SpeadItemLayout
     {
         var subject = typeName + "." + MemberName;
         if (given.Length != _shape.Length)
+        {
             throw new ArgumentException(string.Create(CultureInfo.InvariantCulture,
                 $"{subject}: the shape {ShapeText(given)} given for it has {given.Length} dimensions, but the declared shape {ShapeText(_shape)} has {_shape.Length}."), "shapes");
+        }
+
         long bytes = 1;
         for (int i = 0; i < given.Length; i++)
         {
@@ -287,8 +290,10 @@ public sealed class SpeadLayout
                 if (index < 0)
                     throw new ArgumentException($"{TypeName} has no [SpeadItem] member named '{pair.Key}'.", nameof(shapes));
                 if (!_items[index].HasRunTimeDimensions)
+                {
                     throw new ArgumentException(
                         $"{TypeName}.{pair.Key}: its shape {SpeadItemLayout.ShapeText(_items[index].Shape)} has no dimension set at run time (SpeadDimension.RunTime), so SpeadShapes must not give one.", nameof(shapes));
+                }
             }
         }
         if (!HasRunTimeDimensions)
@@ -303,9 +308,12 @@ public sealed class SpeadLayout
                 continue;
             }
             if (shapes is null || !shapes.TryGetStored(item.MemberName, out var given))
+            {
                 throw new ArgumentException(
                     $"{TypeName}.{item.MemberName}: {RunTimeDimensionsText(item)} of its shape {SpeadItemLayout.ShapeText(item.Shape)} are set at run time; give its full shape in SpeadShapes (e.g. {{ nameof({TypeName}.{item.MemberName}), ... }}).",
                     nameof(shapes));
+            }
+
             resolved[i] = item.Resolve(TypeName, given);
         }
         return new SpeadLayout(TypeName, resolved, Declared);

@@ -409,8 +409,10 @@ public ref struct SpeadReader
     private void CheckBuffer(int index, long length, long elements)
     {
         if (length != elements)
+        {
             ThrowBuffer(index, string.Create(CultureInfo.InvariantCulture,
                 $"its buffer has {length} elements, but the received value has {elements}; give a buffer of exactly that length (or read with TryRead, which allocates)"));
+        }
     }
 
     [System.Diagnostics.CodeAnalysis.DoesNotReturn]

@@ -92,8 +92,10 @@ public sealed class SpeadShapes : IEnumerable<KeyValuePair<string, long[]>>
         for (int i = 0; i < shape.Length; i++)
         {
             if (shape[i] < Descriptor.VariableDimension)
+            {
                 throw new ArgumentOutOfRangeException(nameof(shape), shape[i],
                     string.Create(CultureInfo.InvariantCulture, $"Dimension {i} of the shape of '{member}' is negative."));
+            }
         }
         _shapes[member] = (long[])shape.Clone();
     }

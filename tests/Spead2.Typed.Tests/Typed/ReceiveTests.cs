@@ -73,10 +73,28 @@ public class ReceiveTests
         // Records compare arrays and memory by reference; compare their contents instead.
         Assert.Equal(expected with
         {
-            Counts = default, Weights = default, Raw = null!, Payload = default, Rows = null!, Spectrum = null!, Flags = null!, Halves = null!, History = null!, Tiny = null!,
+            Counts = default,
+            Weights = default,
+            Raw = null!,
+            Payload = default,
+            Rows = null!,
+            Spectrum = null!,
+            Flags = null!,
+            Halves = null!,
+            History = null!,
+            Tiny = null!,
         }, actual with
         {
-            Counts = default, Weights = default, Raw = null!, Payload = default, Rows = null!, Spectrum = null!, Flags = null!, Halves = null!, History = null!, Tiny = null!,
+            Counts = default,
+            Weights = default,
+            Raw = null!,
+            Payload = default,
+            Rows = null!,
+            Spectrum = null!,
+            Flags = null!,
+            Halves = null!,
+            History = null!,
+            Tiny = null!,
         });
         Assert.Equal(expected.Counts.ToArray(), actual.Counts.ToArray());
         Assert.Equal(expected.Weights.ToArray(), actual.Weights.ToArray());

@@ -94,8 +94,11 @@ internal struct Packetizer
         // and 1 for the last; the +1 in the packet count leaves room for the NULL pointer.
         int itemPackets = _itemCount / _maxPointers + 1;
         if (_repeatPointers && itemPackets > 1)
+        {
             ThrowHelper.OutOfRange(nameof(maxPacketSize), maxPacketSize,
                 $"The packet size is too small to repeat item pointers: {_itemCount} pointers need at least {PrefixSize + PointerSize * (_itemCount + 2)} bytes.");
+        }
+
         long minPayload = (itemPackets - 1) * 8L + 1;
         if (payload < minPayload)
         {
@@ -205,9 +208,13 @@ internal struct Packetizer
             {
                 ref readonly var e = ref _heap.GetEntry(_nextPointer);
                 if (e.Kind == EntryKind.Inline)
+                {
                     Wire.WriteImmediate(header[p..], hab, e.Id, e.InlineValue);
+                }
                 else if (e.IsImmediate(_immediateBytes))
+                {
                     Wire.WriteImmediate(header[p..], hab, e.Id, RightAligned(_heap.GetItemBytes(_nextPointer)));
+                }
                 else
                 {
                     Wire.WriteAddressed(header[p..], hab, e.Id, _nextAddress);

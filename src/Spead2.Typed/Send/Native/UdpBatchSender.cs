@@ -264,7 +264,10 @@ internal sealed unsafe class UdpBatchSender : PacketBatch
                     ref var next = ref packets[p];
                     if (next.Endpoint != head.Endpoint || next.Length > size || next.Length == 0
                         || total + next.Length > MaxGsoBytes || iovs + next.IovCount > MaxIovPerMessage)
+                    {
                         break;
+                    }
+
                     segments++;
                     iovs += next.IovCount;
                     mi = AppendCoalesced(mi, firstMi, next);

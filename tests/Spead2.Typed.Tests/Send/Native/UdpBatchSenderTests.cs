@@ -183,6 +183,24 @@ public sealed unsafe class UdpBatchSenderTests : IDisposable
     }
 
     [Fact]
+    public void StreamOptionsChooseThePathForOneBatchWithoutTheEnvironment()
+    {
+        // What UdpStreamOptions.PortableSend and Gso hand to the stream's batch.
+        IPEndPoint[] endpoints = [new IPEndPoint(IPAddress.Loopback, 9)];
+        using (var portable = HeapBatching.CreateUdpGatherBatch(_sender, endpoints, 4, 1472, forcePortable: true, allowGso: true))
+        {
+            Assert.False(portable.UsesSendMmsg);
+            Assert.Equal("portable path forced", portable.FallbackReason);
+        }
+        if (!FastPathExpected)
+            return;
+        using var noGso = HeapBatching.CreateUdpGatherBatch(_sender, endpoints, 4, 1472, forcePortable: false, allowGso: false);
+        Assert.True(noGso.UsesSendMmsg, noGso.FallbackReason);
+        Assert.False(noGso.UsesGso);
+        Assert.Equal("GSO not allowed by options", noGso.GsoUnavailableReason);
+    }
+
+    [Fact]
     public void EnvironmentVariableTurnsGsoOff()
     {
         if (!FastPathExpected)
@@ -334,8 +352,11 @@ public sealed unsafe class UdpBatchSenderTests : IDisposable
         {
             var mine = new List<byte[]>();
             for (int i = 0; i < expected.Count; i++)
+            {
                 if (endpointOf(i) == e)
                     mine.Add(expected[i]);
+            }
+
             var got = _receivers[e].ReceiveAll(mine.Count);
             Assert.Equal(mine.Count, got.Count);
             for (int i = 0; i < mine.Count; i++)
