@@ -110,11 +110,11 @@ public static class PacketMutations
                 p[3] = (byte)(8 - p[2] + (mutation.Other % 4 == 0 ? 1 : 0));
                 return p;
             case MutationKind.Splice when others.Count > 0:
-            {
-                var other = others[mutation.Other % others.Count];
-                int from = (int)(mutation.Word % (ulong)(other.Length + 1));
-                return [.. p.AsSpan(0, at), .. other.AsSpan(from)];
-            }
+                {
+                    var other = others[mutation.Other % others.Count];
+                    int from = (int)(mutation.Word % (ulong)(other.Length + 1));
+                    return [.. p.AsSpan(0, at), .. other.AsSpan(from)];
+                }
             case MutationKind.DuplicateWord when p.Length >= 16:
                 return [.. p, .. p.AsSpan(8 * (1 + mutation.Position % (p.Length / 8 - 1)), 8)];
             default:
@@ -142,11 +142,11 @@ public static class PacketMutations
                 list.Insert(mutation.Position % (list.Count + 1), list[i]);
                 break;
             case MutationKind.Swap:
-            {
-                int j = mutation.Position % list.Count;
-                (list[i], list[j]) = (list[j], list[i]);
-                break;
-            }
+                {
+                    int j = mutation.Position % list.Count;
+                    (list[i], list[j]) = (list[j], list[i]);
+                    break;
+                }
             case MutationKind.InsertJunk:
                 list.Insert(mutation.Position % (list.Count + 1), Junk(mutation));
                 break;

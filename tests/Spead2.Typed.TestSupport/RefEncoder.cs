@@ -198,7 +198,9 @@ public static class RefEncoder
         foreach (var item in items)
         {
             if (item.Bytes is null)
+            {
                 pointers.Add(Imm(hab, item.Id, item.Immediate));
+            }
             else
             {
                 pointers.Add(Addr(hab, item.Id, payload.Count));

@@ -1,11 +1,11 @@
 using CsCheck;
 using Spead2.Protocol;
+using Spead2.Recv;
 using Spead2.Send;
 using Spead2.Send.Engine;
+using Spead2.Tests.Support;
 using Spead2.TestSupport;
 using Xunit.Abstractions;
-using Spead2.Recv;
-using Spead2.Tests.Support;
 
 namespace Spead2.Tests.Recv;
 

@@ -1,12 +1,12 @@
-using CsCheck;
 using System.Buffers.Binary;
 using System.Numerics;
+using CsCheck;
 using Spead2.Protocol;
-using static Spead2.TestSupport.RefEncoder;
-using static Spead2.Tests.Support.ReceiveHelpers;
 using Spead2.Recv;
 using Spead2.Tests.Support;
 using Spead2.TestSupport;
+using static Spead2.Tests.Support.ReceiveHelpers;
+using static Spead2.TestSupport.RefEncoder;
 
 namespace Spead2.Tests.Recv;
 

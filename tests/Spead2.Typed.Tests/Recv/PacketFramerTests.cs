@@ -1,9 +1,9 @@
 
-using static Spead2.TestSupport.RefEncoder;
-using static Spead2.Tests.Support.ReceiveHelpers;
 using Spead2.Recv;
 using Spead2.Tests.Support;
 using Spead2.TestSupport;
+using static Spead2.Tests.Support.ReceiveHelpers;
+using static Spead2.TestSupport.RefEncoder;
 
 namespace Spead2.Tests.Recv;
 

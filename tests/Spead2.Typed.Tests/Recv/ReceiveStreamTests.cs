@@ -1,12 +1,12 @@
-using Microsoft.Extensions.Diagnostics.Metrics.Testing;
 using System.Diagnostics.Metrics;
 using System.Net;
+using Microsoft.Extensions.Diagnostics.Metrics.Testing;
 using Spead2.Protocol;
-using static Spead2.TestSupport.RefEncoder;
-using static Spead2.Tests.Support.ReceiveHelpers;
 using Spead2.Recv;
 using Spead2.Tests.Support;
 using Spead2.TestSupport;
+using static Spead2.Tests.Support.ReceiveHelpers;
+using static Spead2.TestSupport.RefEncoder;
 
 namespace Spead2.Tests.Recv;
 

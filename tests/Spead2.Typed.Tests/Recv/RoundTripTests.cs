@@ -1,8 +1,8 @@
 using CsCheck;
 using Spead2.Protocol;
+using Spead2.Recv;
 using Spead2.Send;
 using Spead2.Send.Engine;
-using Spead2.Recv;
 using Spead2.Tests.Support;
 
 namespace Spead2.Tests.Recv;

@@ -1,12 +1,12 @@
-using Microsoft.Extensions.Logging.Testing;
 using System.Net;
 using System.Net.Sockets;
 using Microsoft.Extensions.Logging;
-using static Spead2.TestSupport.RefEncoder;
-using static Spead2.Tests.Support.ReceiveHelpers;
+using Microsoft.Extensions.Logging.Testing;
 using Spead2.Recv;
 using Spead2.Tests.Support;
 using Spead2.TestSupport;
+using static Spead2.Tests.Support.ReceiveHelpers;
+using static Spead2.TestSupport.RefEncoder;
 
 namespace Spead2.Tests.Recv;
 

@@ -1,9 +1,9 @@
 using System.Net;
 using System.Net.Sockets;
 using Spead2.Protocol;
+using Spead2.Recv;
 using Spead2.Send;
 using Spead2.Send.Engine;
-using Spead2.Recv;
 using Spead2.Tests.Support;
 using Spead2.TestSupport;
 

@@ -1,7 +1,7 @@
 using Spead2.Protocol;
 using Spead2.Send;
-using Spead2.TestSupport;
 using Spead2.Tests.Support;
+using Spead2.TestSupport;
 
 namespace Spead2.Tests.Send;
 

@@ -1,6 +1,6 @@
 using Spead2.Protocol;
-using Spead2.Tests.Support;
 using Spead2.Send;
+using Spead2.Tests.Support;
 using Spead2.TestSupport;
 
 namespace Spead2.Tests.Send;

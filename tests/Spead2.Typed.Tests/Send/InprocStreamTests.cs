@@ -1,5 +1,5 @@
-using Spead2.Tests.Support;
 using Spead2.Send;
+using Spead2.Tests.Support;
 using Spead2.TestSupport;
 
 namespace Spead2.Tests.Send;

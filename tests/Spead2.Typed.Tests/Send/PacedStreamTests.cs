@@ -1,7 +1,7 @@
 using Microsoft.Extensions.Time.Testing;
+using Spead2.Send;
 using Spead2.Send.Engine;
 using Spead2.Tests.Support;
-using Spead2.Send;
 using Spead2.TestSupport;
 
 namespace Spead2.Tests.Send;

@@ -1,8 +1,8 @@
-using Spead2.Protocol;
-using Microsoft.Extensions.Logging.Testing;
 using Microsoft.Extensions.Logging;
-using Spead2.Tests.Support;
+using Microsoft.Extensions.Logging.Testing;
+using Spead2.Protocol;
 using Spead2.Send;
+using Spead2.Tests.Support;
 using Spead2.TestSupport;
 
 namespace Spead2.Tests.Send;

@@ -1,9 +1,9 @@
 using System.Net;
 using System.Net.Sockets;
-using Spead2.Send.Engine;
-using Spead2.Tests.Support;
-using Spead2.Tests.Send.Engine;
 using Spead2.Send;
+using Spead2.Send.Engine;
+using Spead2.Tests.Send.Engine;
+using Spead2.Tests.Support;
 
 namespace Spead2.Tests.Send;
 

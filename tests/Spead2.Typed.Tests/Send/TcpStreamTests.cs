@@ -1,7 +1,7 @@
 using System.Net;
 using System.Net.Sockets;
-using Spead2.Tests.Support;
 using Spead2.Send;
+using Spead2.Tests.Support;
 using Spead2.TestSupport;
 
 namespace Spead2.Tests.Send;

@@ -1,9 +1,9 @@
-using Microsoft.Extensions.Logging.Testing;
 using System.Net;
 using System.Net.Sockets;
 using Microsoft.Extensions.Logging;
-using Spead2.Tests.Support;
+using Microsoft.Extensions.Logging.Testing;
 using Spead2.Send;
+using Spead2.Tests.Support;
 using Spead2.TestSupport;
 
 namespace Spead2.Tests.Send;

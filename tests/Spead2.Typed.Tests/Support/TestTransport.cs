@@ -1,6 +1,6 @@
 using Microsoft.Extensions.Logging;
-using Spead2.Send.Engine;
 using Spead2.Send;
+using Spead2.Send.Engine;
 using Spead2.TestSupport;
 
 namespace Spead2.Tests.Support;

@@ -2,10 +2,10 @@ using System.Collections;
 using System.Net;
 using System.Numerics;
 using Spead2.Protocol;
-using Spead2.Send;
-using Spead2.Typed;
 using Spead2.Recv;
+using Spead2.Send;
 using Spead2.Tests.Support;
+using Spead2.Typed;
 
 namespace Spead2.Tests.Typed;
 

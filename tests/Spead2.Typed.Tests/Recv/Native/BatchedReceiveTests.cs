@@ -1,16 +1,16 @@
-using Microsoft.Extensions.Logging.Testing;
-using Microsoft.Extensions.Diagnostics.Metrics.Testing;
 using System.Diagnostics.Metrics;
 using System.Net;
 using System.Net.Sockets;
 using System.Runtime.InteropServices;
+using Microsoft.Extensions.Diagnostics.Metrics.Testing;
 using Microsoft.Extensions.Logging;
-using Spead2.Recv.Native;
-using static Spead2.TestSupport.RefEncoder;
-using static Spead2.Tests.Support.ReceiveHelpers;
+using Microsoft.Extensions.Logging.Testing;
 using Spead2.Recv;
+using Spead2.Recv.Native;
 using Spead2.Tests.Support;
 using Spead2.TestSupport;
+using static Spead2.Tests.Support.ReceiveHelpers;
+using static Spead2.TestSupport.RefEncoder;
 
 namespace Spead2.Tests.Recv.Native;
 

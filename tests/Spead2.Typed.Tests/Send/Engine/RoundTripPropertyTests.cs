@@ -2,8 +2,8 @@ using CsCheck;
 using Spead2.Protocol;
 using Spead2.Send;
 using Spead2.Send.Engine;
-using Spead2.TestSupport;
 using Spead2.Tests.Support;
+using Spead2.TestSupport;
 
 namespace Spead2.Tests.Send.Engine;
 

@@ -1,5 +1,5 @@
-using Spead2.Send.Pacing;
 using Spead2.Send;
+using Spead2.Send.Pacing;
 using Spead2.Tests.Support;
 
 namespace Spead2.Tests.Send.Pacing;

@@ -1,6 +1,6 @@
 using Microsoft.Extensions.Time.Testing;
-using Spead2.Send.Pacing;
 using Spead2.Send;
+using Spead2.Send.Pacing;
 using Spead2.Tests.Support;
 
 namespace Spead2.Tests.Send.Pacing;

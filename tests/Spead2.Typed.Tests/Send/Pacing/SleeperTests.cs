@@ -1,7 +1,7 @@
 using System.Diagnostics;
 using Microsoft.Extensions.Time.Testing;
-using Spead2.Send.Pacing;
 using Spead2.Send;
+using Spead2.Send.Pacing;
 using Spead2.Tests.Support;
 
 namespace Spead2.Tests.Send.Pacing;
