@@ -10,6 +10,7 @@ namespace Spead2.Packaging.Tests;
 /// Packs Spead2.Typed, then builds and runs a brand-new console project that references the package from a local
 /// folder, the way a user installs it: the generator must run from the package and the analyzers must report.
 /// </summary>
+[Trait("Category", "Slow")]
 public sealed class PackageTests(ITestOutputHelper output) : IDisposable
 {
 #if DEBUG

@@ -1,35 +1,78 @@
 using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
+using CsCheck;
 using Spead2.Protocol;
 using Spead2.Recv;
 using Spead2.Send.Engine;
+using Spead2.TestSupport;
 
 namespace Spead2.Reliability.Tests;
 
 /// <summary>
-/// Hostile input to the receiver as a time-bounded fuzz loop over a seed corpus of real packets, plus the inputs
+/// Hostile input to the receiver as a time-bounded CsCheck fuzz run over a seed corpus of real packets, plus the inputs
 /// that once broke it (regressions). Nothing may crash, hang, fault the stream or grow memory without bound.
 /// </summary>
 public class FuzzTests(ITestOutputHelper output)
 {
     private static readonly TimeSpan PerInput = TimeSpan.FromSeconds(10);
+    private static readonly List<List<byte[]>> Corpus = Fuzzer.SeedCorpus();
 
+    /// <summary>One fuzz input: a seed heap (a quarter of the time followed by a second one) with one to four mutations.</summary>
+    private sealed record FuzzInput(int Seed, int Second, Mutation[] Mutations)
+    {
+        public List<byte[]> Packets()
+        {
+            var packets = new List<byte[]>(Corpus[Seed]);
+            if (Second >= 0)
+                packets.AddRange(Corpus[Second]);
+            return PacketMutations.Apply(packets, Mutations);
+        }
+    }
+
+    private static readonly Gen<FuzzInput> GenInput = Gen.Select(
+        Gen.Int[0, Corpus.Count - 1],
+        Gen.Frequency((3, Gen.Const(-1)), (1, Gen.Int[0, Corpus.Count - 1])),
+        PacketMutations.OfSequence.Array[1, 4],
+        (seed, second, mutations) => new FuzzInput(seed, second, mutations));
+
+    private sealed record FuzzCase(FuzzInput Input, ReceiveStreamConfig Config, bool AsBuffer)
+    {
+        public override string ToString() =>
+            $"{(AsBuffer ? "buffer" : "inproc")} reader, config {{MaxHeaps {Config.MaxHeaps}, OutOfOrder {Config.AllowOutOfOrder}, " +
+            $"Unsized {Config.AllowUnsizedHeaps}, Incomplete {Config.DeliverIncompleteHeaps}, StopItem {Config.StopOnStopItem}, {Config.BugCompat}}}, " +
+            $"mutations [{string.Join(", ", Input.Mutations.Select(m => m.ToString()))}], input: {Fuzzer.Hex(Input.Packets())}";
+    }
+
+    private static readonly Gen<FuzzCase> GenCase = Gen.Select(
+        GenInput,
+        Gen.Select(Gen.Int[1, 4], Gen.Bool, Gen.Int[0, 3], Gen.Bool, Gen.Int[0, 3], Gen.Int[0, 3]),
+        Gen.Bool,
+        (input, c, asBuffer) => new FuzzCase(input, new ReceiveStreamConfig
+        {
+            MaxHeaps = c.Item1,
+            MaxHeapSize = 1 << 20, // bounds what a lying HEAP_LENGTH can make the receiver hold
+            AllowOutOfOrder = c.Item2,
+            AllowUnsizedHeaps = c.Item3 != 0,
+            DeliverIncompleteHeaps = c.Item4,
+            StopOnStopItem = c.Item5 != 0,
+            BugCompat = c.Item6 == 0 ? BugCompat.PySpead052 : BugCompat.None,
+        }, asBuffer));
+
+    /// <summary>
+    /// Generated inputs (CsCheck) for SPEAD2_FUZZ_SECONDS: a failure is shrunk to a small input and reported with the
+    /// seed that replays it (CsCheck_Seed), and can then be added to <see cref="Regressions"/>.
+    /// </summary>
     [Fact]
+    [Trait("Category", "Slow")]
     public async Task MutatedPacketsNeverCrashTheReceiver()
     {
-        List<List<byte[]>> corpus = Fuzzer.SeedCorpus();
-        int seed = Environment.GetEnvironmentVariable("SPEAD2_FUZZ_SEED") is { } text ? int.Parse(text, System.Globalization.CultureInfo.InvariantCulture) : Environment.TickCount;
-        var random = new Random(seed);
         ResourceCounts before = ResourceCounts.Take();
         var watch = Stopwatch.StartNew();
-        var bound = TimeSpan.FromSeconds(Scale.FuzzSeconds);
-        long inputs = 0, packets = 0;
-        var failures = new List<string>();
 
         // The seeds themselves first: they must all go through, each delivering its heap (a stop heap ends the
         // stream instead), which also shows that the harness sees what the receiver delivers.
-        foreach (List<byte[]> s in corpus)
+        foreach (List<byte[]> s in Corpus)
         {
             var seedTotals = new FuzzTotals();
             Assert.Null(await Fuzzer.RunAsync(s, asBuffer: false, new ReceiveStreamConfig(), PerInput, seedTotals));
@@ -37,34 +80,19 @@ public class FuzzTests(ITestOutputHelper output)
             Assert.Equal(0, seedTotals.Malformed + seedTotals.Rejected);
         }
         var totals = new FuzzTotals();
-        while (watch.Elapsed < bound && failures.Count < 5)
+        long inputs = 0, packets = 0;
+        // One thread: the totals are plain counters, and the receiver under test has threads of its own.
+        await GenCase.SampleAsync(async c =>
         {
-            List<byte[]> input = Fuzzer.Mutate(random, corpus);
-            var config = new ReceiveStreamConfig
-            {
-                MaxHeaps = 1 + random.Next(4),
-                MaxHeapSize = 1 << 20, // bounds what a lying HEAP_LENGTH can make the receiver hold
-                AllowOutOfOrder = random.Next(2) == 0,
-                AllowUnsizedHeaps = random.Next(4) != 0,
-                DeliverIncompleteHeaps = random.Next(2) == 0,
-                StopOnStopItem = random.Next(4) != 0,
-                BugCompat = random.Next(4) == 0 ? BugCompat.PySpead052 : BugCompat.None,
-            };
-            bool asBuffer = (inputs & 1) == 0;
-            string? failure = await Fuzzer.RunAsync(input, asBuffer, config, PerInput, totals);
-            if (failure is not null)
-            {
-                failures.Add($"{(asBuffer ? "buffer" : "inproc")} reader, config {{MaxHeaps {config.MaxHeaps}, OutOfOrder {config.AllowOutOfOrder}, " +
-                    $"Unsized {config.AllowUnsizedHeaps}, Incomplete {config.DeliverIncompleteHeaps}, StopItem {config.StopOnStopItem}, {config.BugCompat}}}: " +
-                    $"{failure}{Environment.NewLine}input: {Fuzzer.Hex(input)}");
-            }
+            List<byte[]> input = c.Input.Packets();
+            string? failure = await Fuzzer.RunAsync(input, c.AsBuffer, c.Config, PerInput, totals);
+            Assert.True(failure is null, failure);
             inputs++;
             packets += input.Count;
-        }
+        }, time: Scale.FuzzSeconds, threads: 1, print: c => c.ToString());
         ResourceCounts after = ResourceCounts.Take();
-        output.WriteLine($"fuzz: seed {seed}, {corpus.Count} seed heaps, {inputs} mutated inputs ({packets} packets) in {watch.Elapsed.TotalSeconds:F1} s, " +
-            $"{failures.Count} failures; {totals}; managed memory {before.ManagedBytes / 1024} -> {after.ManagedBytes / 1024} KiB");
-        Assert.True(failures.Count == 0, string.Join(Environment.NewLine + Environment.NewLine, failures));
+        output.WriteLine($"fuzz: {Corpus.Count} seed heaps, {inputs} mutated inputs ({packets} packets) in {watch.Elapsed.TotalSeconds:F1} s; " +
+            $"{totals}; managed memory {before.ManagedBytes / 1024} -> {after.ManagedBytes / 1024} KiB");
         // The mutations must leave plenty of input that decodes and reaches assembly, or the loop tests little.
         Assert.True(totals.HeapsConsumed > inputs / 10 && totals.Packets > inputs, $"too little input got past decoding: {totals}");
         Assert.True(after.ManagedBytes - before.ManagedBytes < 32 << 20, "managed memory grew by more than 32 MiB over the fuzz run");
@@ -75,17 +103,17 @@ public class FuzzTests(ITestOutputHelper output)
     /// survives to the end of the connection and the stream ends without a fault.
     /// </summary>
     [Fact]
+    [Trait("Category", "Slow")]
     public async Task AMutatedTcpByteStreamNeverCrashesTheReader()
     {
-        List<List<byte[]>> corpus = Fuzzer.SeedCorpus();
-        var random = new Random(1234);
-        long totalBytes = 0, heaps = 0, malformed = 0, skipped = 0;
-        for (int round = 0; round < 3; round++)
+        long totalBytes = 0, heaps = 0, malformed = 0, skipped = 0, connections = 0;
+        await GenInput.Array[300, 500].SampleAsync(async inputs =>
         {
+            // The generated inputs, repeated until the connection carries at least 1 MiB.
             var data = new List<byte>();
-            while (data.Count < 1 << 20)
+            for (int i = 0; data.Count < 1 << 20; i++)
             {
-                foreach (byte[] p in Fuzzer.Mutate(random, corpus))
+                foreach (byte[] p in inputs[i % inputs.Length].Packets())
                 {
                     data.AddRange(p);
                 }
@@ -117,9 +145,11 @@ public class FuzzTests(ITestOutputHelper output)
             heaps += s.Heaps;
             malformed += s.MalformedPackets;
             skipped += s.SkippedBytes;
-        }
-        output.WriteLine($"TCP byte-stream fuzz: 3 connections, {totalBytes} B of mutated packets: {heaps} heaps delivered, " +
+            connections++;
+        }, iter: 3, threads: 1, print: inputs => string.Join(Environment.NewLine, inputs.Select(i => Fuzzer.Hex(i.Packets()))));
+        output.WriteLine($"TCP byte-stream fuzz: {connections} connections, {totalBytes} B of mutated packets: {heaps} heaps delivered, " +
             $"{malformed} malformed packets counted, {skipped} B skipped to re-find framing; no fault");
+        Assert.Equal(3, connections);
     }
 
     /// <summary>Inputs that are hostile by construction (and any the fuzz loop has found): each must be survived.</summary>

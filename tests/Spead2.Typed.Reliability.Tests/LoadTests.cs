@@ -9,6 +9,7 @@ namespace Spead2.Reliability.Tests;
 /// Many heaps from several concurrent senders through TCP and in-process queues: every heap must arrive once,
 /// intact and in its sender's order. Counts scale with SPEAD2_LOAD_SCALE (see <see cref="Scale"/>).
 /// </summary>
+[Trait("Category", "Slow")]
 public class LoadTests(ITestOutputHelper output)
 {
     private const int SmallHeap = 64;

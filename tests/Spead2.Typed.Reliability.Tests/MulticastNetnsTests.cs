@@ -9,6 +9,7 @@ namespace Spead2.Reliability.Tests;
 /// process (the NetnsPeer helper). Skipped, with the reason, where namespaces cannot be created.
 /// Only addresses inside these private namespaces are used: nothing leaves the machine.
 /// </summary>
+[Trait("Category", "Slow")]
 public class MulticastNetnsTests(ITestOutputHelper output)
 {
     private const string Group = "239.255.71.48";

@@ -10,6 +10,7 @@ namespace Spead2.Reliability.Tests;
 /// managed memory, working set, threads and descriptors sampled every second. They must stay flat, and nothing
 /// may be lost.
 /// </summary>
+[Trait("Category", "Slow")]
 public class SoakTests(ITestOutputHelper output)
 {
     [Fact]

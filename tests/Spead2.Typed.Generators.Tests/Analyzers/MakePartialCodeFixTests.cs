@@ -1,9 +1,5 @@
-using System.Collections.Immutable;
-using Microsoft.CodeAnalysis;
-using Microsoft.CodeAnalysis.CodeActions;
-using Microsoft.CodeAnalysis.CodeFixes;
-using Microsoft.CodeAnalysis.CSharp;
-using Microsoft.CodeAnalysis.Diagnostics;
+using Microsoft.CodeAnalysis.CSharp.Testing;
+using Microsoft.CodeAnalysis.Testing;
 using Spead2.Typed.Analyzers;
 using Spead2.Typed.CodeFixes;
 using Spead2.Typed.Generators.Tests.Infrastructure;
@@ -21,7 +17,7 @@ public class MakePartialCodeFixTests
         namespace N;
 
         /// <summary>Doc.</summary>
-        public sealed record Dump([SpeadItem(0x1000)] int A);
+        public sealed record {|SPEAD0001:Dump|}([SpeadItem(0x1000)] int A);
         """,
         """
         using Spead2.Typed;
@@ -41,7 +37,7 @@ public class MakePartialCodeFixTests
         {
             partial class Middle
             {
-                record struct Dump([SpeadItem(0x1000)] int A);
+                record struct {|SPEAD0001:Dump|}([SpeadItem(0x1000)] int A);
             }
         }
         """,
@@ -57,36 +53,14 @@ public class MakePartialCodeFixTests
         }
         """);
 
-    private static async Task VerifyFixAsync(string before, string after)
+    /// <summary>
+    /// The library checks that the marked diagnostic is reported on <paramref name="before"/>, that the one fix
+    /// produces <paramref name="after"/>, and that the fixed source reports nothing.
+    /// </summary>
+    private static Task VerifyFixAsync(string before, string after)
     {
-        using var workspace = new AdhocWorkspace();
-        var project = workspace.AddProject(ProjectInfo.Create(
-            ProjectId.CreateNewId(), VersionStamp.Create(), "Test", "Test", LanguageNames.CSharp,
-            compilationOptions: new CSharpCompilationOptions(OutputKind.DynamicallyLinkedLibrary, nullableContextOptions: NullableContextOptions.Enable),
-            parseOptions: TestCompilation.ParseOptions,
-            metadataReferences: TestCompilation.References));
-        var document = workspace.AddDocument(project.Id, "Test.cs", Microsoft.CodeAnalysis.Text.SourceText.From(before));
-
-        var diagnostics = await GetDiagnosticsAsync(document);
-        var diagnostic = Assert.Single(diagnostics);
-        Assert.Equal("SPEAD0001", diagnostic.Id);
-
-        var actions = new List<CodeAction>();
-        var fix = new MakePartialCodeFix();
-        Assert.Contains("SPEAD0001", fix.FixableDiagnosticIds);
-        await fix.RegisterCodeFixesAsync(new CodeFixContext(document, diagnostic, (a, _) => actions.Add(a), CancellationToken.None));
-        var action = Assert.Single(actions);
-        var operations = await action.GetOperationsAsync(CancellationToken.None);
-        var changed = operations.OfType<ApplyChangesOperation>().Single().ChangedSolution.GetDocument(document.Id)!;
-
-        Assert.Equal(after.Replace("\r\n", "\n"), (await changed.GetTextAsync()).ToString().Replace("\r\n", "\n"));
-        Assert.Empty(await GetDiagnosticsAsync(changed));
-    }
-
-    private static async Task<ImmutableArray<Diagnostic>> GetDiagnosticsAsync(Document document)
-    {
-        var compilation = (await document.Project.GetCompilationAsync())!;
-        Assert.Empty(compilation.GetDiagnostics().Where(d => d.Severity == DiagnosticSeverity.Error));
-        return await compilation.WithAnalyzers([new PartialTypeAnalyzer()]).GetAnalyzerDiagnosticsAsync();
+        var test = new CSharpCodeFixTest<PartialTypeAnalyzer, MakePartialCodeFix, DefaultVerifier> { TestCode = before, FixedCode = after };
+        AnalyzerVerifier.Configure(test);
+        return test.RunAsync();
     }
 }

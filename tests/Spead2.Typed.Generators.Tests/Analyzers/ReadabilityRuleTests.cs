@@ -1,6 +1,3 @@
-using System.Collections.Immutable;
-using Microsoft.CodeAnalysis;
-using Microsoft.CodeAnalysis.Diagnostics;
 using Spead2.Protocol;
 using Spead2.Typed.Analyzers;
 using Spead2.Typed.Generators.Tests.Infrastructure;
@@ -14,20 +11,6 @@ namespace Spead2.Typed.Generators.Tests.Analyzers;
 /// </summary>
 public class ReadabilityRuleTests
 {
-    /// <summary>Like <see cref="AnalyzerVerifier.VerifyAsync"/>, on the compilation the generator produced.</summary>
-    private static async Task VerifyGeneratedAsync(string markup, params DiagnosticAnalyzer[] analyzers)
-    {
-        var (source, expected) = ParseMarkup(markup);
-        TestCompilation.CreateDriver().RunGeneratorsAndUpdateCompilation(TestCompilation.Create(source), out var output, out _);
-        var errors = output.GetDiagnostics().Where(d => d.Severity == DiagnosticSeverity.Error).ToList();
-        Assert.True(errors.Count == 0, "The test source does not compile:\n" + string.Join("\n", errors));
-        var actual = await output.WithAnalyzers([.. analyzers]).GetAnalyzerDiagnosticsAsync();
-        var got = actual.Select(d => (d.Id, d.Location.SourceSpan)).OrderBy(x => x.SourceSpan.Start).ToList();
-        var want = expected.Select(e => (e.Id, e.Span)).OrderBy(x => x.Span.Start).ToList();
-        Assert.True(got.SequenceEqual(want),
-            "Expected:\n  " + string.Join("\n  ", want) + "\nActual:\n  " + string.Join("\n  ", actual.Select(d => d.Id + " " + d.Location.SourceSpan + ": " + d.GetMessage())));
-    }
-
     [Fact]
     public Task GetOnlyPropertyItemWarns() => VerifyAsync("""
         using Spead2.Typed;

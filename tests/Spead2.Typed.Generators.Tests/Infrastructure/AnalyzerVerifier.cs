@@ -1,64 +1,71 @@
-using System.Collections.Immutable;
-using System.Text;
 using Microsoft.CodeAnalysis;
+using Microsoft.CodeAnalysis.CSharp;
+using Microsoft.CodeAnalysis.CSharp.Testing;
 using Microsoft.CodeAnalysis.Diagnostics;
-using Microsoft.CodeAnalysis.Text;
+using Microsoft.CodeAnalysis.Testing;
 
 namespace Spead2.Typed.Generators.Tests.Infrastructure;
 
 /// <summary>
-/// Runs analyzers with <see cref="CompilationWithAnalyzers"/> on source written with <c>{|SPEAD0001:text|}</c>
-/// markup, and checks that exactly the marked diagnostics (ID and span) are reported. The Roslyn SDK testing
-/// packages are not used: their dependencies do not restore cleanly with warnings as errors here.
+/// Analyzer checks on the Roslyn SDK testing library: the source is written with <c>{|SPEAD0001:text|}</c> markup and
+/// exactly the marked diagnostics (ID and span) must be reported, with no compile error in the source.
 /// </summary>
 internal static class AnalyzerVerifier
 {
-    public static async Task VerifyAsync(string markup, params DiagnosticAnalyzer[] analyzers)
+    /// <summary>Runs <paramref name="analyzer"/> over <paramref name="markup"/>.</summary>
+    public static Task VerifyAsync(string markup, DiagnosticAnalyzer analyzer) => new Test(analyzer) { TestCode = markup }.RunAsync();
+
+    /// <summary>
+    /// Like <see cref="VerifyAsync"/>, with the source generator run first: reads of a record need its generated
+    /// ISpeadHeap implementation to compile. The generated files themselves are covered by the snapshot tests.
+    /// </summary>
+    public static Task VerifyGeneratedAsync(string markup, DiagnosticAnalyzer analyzer)
     {
-        var (source, expected) = ParseMarkup(markup);
-        var actual = await GetDiagnosticsAsync(source, analyzers);
-        var actualSet = actual.Select(d => (d.Id, d.Location.SourceSpan)).OrderBy(x => x.SourceSpan.Start).ThenBy(x => x.Id, StringComparer.Ordinal).ToList();
-        var expectedSet = expected.OrderBy(x => x.Span.Start).ThenBy(x => x.Id, StringComparer.Ordinal).ToList();
-        var describe = (string id, TextSpan span) => $"{id} at {span} '{source.Substring(span.Start, span.Length)}'";
-        Assert.True(
-            actualSet.Count == expectedSet.Count && actualSet.Zip(expectedSet).All(p => p.First.Id == p.Second.Id && p.First.SourceSpan == p.Second.Span),
-            "Expected:\n  " + string.Join("\n  ", expectedSet.Select(e => describe(e.Id, e.Span)))
-            + "\nActual:\n  " + string.Join("\n  ", actual.Select(d => describe(d.Id, d.Location.SourceSpan) + ": " + d.GetMessage(System.Globalization.CultureInfo.InvariantCulture))));
+        var test = new Test(analyzer, withGenerator: true) { TestCode = markup };
+        test.TestBehaviors |= TestBehaviors.SkipGeneratedSourcesCheck;
+        return test.RunAsync();
     }
 
-    public static async Task<ImmutableArray<Diagnostic>> GetDiagnosticsAsync(string source, params DiagnosticAnalyzer[] analyzers)
+    /// <summary>The diagnostics <paramref name="analyzer"/> reports on <paramref name="source"/>, for message checks.</summary>
+    public static async Task<IReadOnlyList<Diagnostic>> GetDiagnosticsAsync(string source, DiagnosticAnalyzer analyzer)
     {
         var compilation = TestCompilation.Create(source);
         var errors = compilation.GetDiagnostics().Where(d => d.Severity == DiagnosticSeverity.Error).ToList();
         Assert.True(errors.Count == 0, "The test source does not compile:\n" + string.Join("\n", errors));
-        var withAnalyzers = compilation.WithAnalyzers([.. analyzers]);
-        return await withAnalyzers.GetAnalyzerDiagnosticsAsync();
+        return await compilation.WithAnalyzers([analyzer]).GetAnalyzerDiagnosticsAsync();
     }
 
-    /// <summary>Strips <c>{|ID:text|}</c> markers and records the span of each marked text.</summary>
-    public static (string Source, List<(string Id, TextSpan Span)> Expected) ParseMarkup(string markup)
+    /// <summary>Sets a test up to compile offline: reference assemblies from the local package, nullable on as in the repository.</summary>
+    internal static void Configure<TVerifier>(AnalyzerTest<TVerifier> test)
+        where TVerifier : IVerifier, new()
     {
-        var sb = new StringBuilder(markup.Length);
-        var expected = new List<(string, TextSpan)>();
-        var i = 0;
-        while (i < markup.Length)
+        // No reference-pack download at test time: the framework gets an empty reference set and the .NET 10
+        // reference assemblies plus the runtime library come from TestCompilation (a restored package).
+        test.ReferenceAssemblies = new ReferenceAssemblies("net10.0");
+        test.TestState.AdditionalReferences.AddRange(TestCompilation.References);
+        test.SolutionTransforms.Add((solution, projectId) =>
         {
-            if (markup[i] == '{' && i + 1 < markup.Length && markup[i + 1] == '|')
-            {
-                var colon = markup.IndexOf(':', i);
-                var end = markup.IndexOf("|}", colon, StringComparison.Ordinal);
-                var id = markup.Substring(i + 2, colon - i - 2);
-                var text = markup.Substring(colon + 1, end - colon - 1);
-                expected.Add((id, new TextSpan(sb.Length, text.Length)));
-                sb.Append(text);
-                i = end + 2;
-            }
-            else
-            {
-                sb.Append(markup[i++]);
-            }
+            var project = solution.GetProject(projectId)!;
+            return solution
+                .WithProjectCompilationOptions(projectId, ((CSharpCompilationOptions)project.CompilationOptions!).WithNullableContextOptions(NullableContextOptions.Enable))
+                .WithProjectParseOptions(projectId, TestCompilation.ParseOptions);
+        });
+    }
+
+    private sealed class Test : CSharpAnalyzerTest<EmptyDiagnosticAnalyzer, DefaultVerifier>
+    {
+        private readonly DiagnosticAnalyzer _analyzer;
+        private readonly bool _withGenerator;
+
+        public Test(DiagnosticAnalyzer analyzer, bool withGenerator = false)
+        {
+            _analyzer = analyzer;
+            _withGenerator = withGenerator;
+            Configure(this);
         }
 
-        return (sb.ToString(), expected);
+        protected override IEnumerable<DiagnosticAnalyzer> GetDiagnosticAnalyzers() => [_analyzer];
+
+        protected override IEnumerable<Type> GetSourceGenerators() => _withGenerator ? [typeof(SpeadSourceGenerator)] : [];
     }
 }

@@ -1,4 +1,3 @@
-using System.Buffers.Binary;
 using Spead2.Protocol;
 using Spead2.Recv;
 using Spead2.Send;
@@ -8,19 +7,11 @@ namespace Spead2.Reliability.Tests;
 
 /// <summary>
 /// Hostile input for the receiver: a seed corpus of real packets made by our sender, and mutations of them, fed
-/// through the receiver's public readers. An input "crashes" if reading it throws anything to the consumer, faults
+/// through the receiver's public readers (the mutations are Spead2.TestSupport.PacketMutations). An input "crashes" if reading it throws anything to the consumer, faults
 /// the stream, or does not end within a time bound.
 /// </summary>
 internal static class Fuzzer
 {
-    private static readonly byte[] InterestingBytes = [0x00, 0x01, 0x04, 0x05, 0x53, 0x7F, 0x80, 0xFE, 0xFF];
-    private static readonly ulong[] InterestingWords =
-    [
-        0, ulong.MaxValue, 1UL << 63, (1UL << 63) - 1, 1UL << 40, (1UL << 40) - 1, 0x8000000000000001UL, 0x8000020000000000UL,
-        0x5304030500000000UL, 0x530403050000FFFFUL, 0x8000010000000000UL | 0xFFFFFFFFFFUL, 0x8000030000000000UL | 0xFFFFFFFFFFUL,
-        0x8000040000000000UL | 0xFFFFFFFFFFUL, 0x0000050000000000UL | 0xFFFFFFFFFFUL,
-    ];
-
     /// <summary>Heaps as our sender makes them: several sizes, flavours, descriptors, stream control.</summary>
     public static List<List<byte[]>> SeedCorpus()
     {
@@ -63,88 +54,6 @@ internal static class Fuzzer
             packets.Add(buffer.AsSpan(0, generator.NextPacket(buffer)).ToArray());
         }
         return packets;
-    }
-
-    /// <summary>One to four random mutations of a copy of <paramref name="seed"/> (possibly followed by a second seed).</summary>
-    public static List<byte[]> Mutate(Random random, List<List<byte[]>> corpus)
-    {
-        var packets = corpus[random.Next(corpus.Count)].Select(p => (byte[])p.Clone()).ToList();
-        if (random.Next(4) == 0)
-        {
-            packets.AddRange(corpus[random.Next(corpus.Count)].Select(p => (byte[])p.Clone()));
-        }
-        int mutations = 1 + random.Next(4);
-        for (int m = 0; m < mutations; m++)
-        {
-            if (packets.Count == 0)
-            {
-                packets.Add(RandomBytes(random, random.Next(64)));
-            }
-            int i = random.Next(packets.Count);
-            byte[] p = packets[i];
-            switch (random.Next(11))
-            {
-                case 0 when p.Length > 0:
-                    p[random.Next(p.Length)] ^= (byte)(1 << random.Next(8));
-                    break;
-                case 1 when p.Length > 0:
-                    p[random.Next(p.Length)] = InterestingBytes[random.Next(InterestingBytes.Length)];
-                    break;
-                case 2 when p.Length >= 8:
-                    {
-                        // A header word or an item pointer replaced with an extreme value.
-                        int word = random.Next(Math.Min(p.Length / 8, 12));
-                        ulong value = random.Next(3) == 0 ? (ulong)random.NextInt64() : InterestingWords[random.Next(InterestingWords.Length)];
-                        BinaryPrimitives.WriteUInt64BigEndian(p.AsSpan(word * 8), value);
-                        break;
-                    }
-                case 3:
-                    packets[i] = p.AsSpan(0, random.Next(p.Length + 1)).ToArray();
-                    break;
-                case 4:
-                    packets[i] = [.. p, .. RandomBytes(random, 1 + random.Next(32))];
-                    break;
-                case 5:
-                    packets.RemoveAt(i);
-                    break;
-                case 6:
-                    packets.Insert(random.Next(packets.Count + 1), (byte[])p.Clone());
-                    break;
-                case 7:
-                    {
-                        int j = random.Next(packets.Count);
-                        (packets[i], packets[j]) = (packets[j], packets[i]);
-                        break;
-                    }
-                case 8:
-                    {
-                        byte[] other = packets[random.Next(packets.Count)];
-                        int cut = random.Next(p.Length + 1), from = random.Next(other.Length + 1);
-                        packets[i] = [.. p.AsSpan(0, cut), .. other.AsSpan(from)];
-                        break;
-                    }
-                case 9 when p.Length >= 8:
-                    // The item count: anything from 0 to far past the packet's end.
-                    BinaryPrimitives.WriteUInt16BigEndian(p.AsSpan(6), (ushort)(random.Next(3) == 0 ? random.Next(65536) : random.Next(16)));
-                    break;
-                default:
-                    packets.Insert(random.Next(packets.Count + 1), RandomBytes(random, random.Next(80)));
-                    break;
-            }
-        }
-        return packets;
-    }
-
-    private static byte[] RandomBytes(Random random, int n)
-    {
-        var bytes = new byte[n];
-        random.NextBytes(bytes);
-        if (n >= 8 && random.Next(2) == 0)
-        {
-            // Often a plausible header, so decoding gets past the first check.
-            BinaryPrimitives.WriteUInt64BigEndian(bytes, 0x5304030500000000UL | (uint)random.Next(8));
-        }
-        return bytes;
     }
 
     /// <summary>

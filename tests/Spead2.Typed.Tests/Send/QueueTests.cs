@@ -1,0 +1,339 @@
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Testing;
+using Spead2.Protocol;
+using Spead2.Send;
+using Spead2.Tests.Support;
+using Spead2.TestSupport;
+
+namespace Spead2.Tests.Send;
+
+/// <summary>Queue limits, completion, flush, cancellation and disposal, on a transport the test can hold.</summary>
+public class QueueTests
+{
+    private static readonly TimeSpan Patience = TimeSpan.FromSeconds(20);
+
+    /// <summary>
+    /// The bytes a completed send reports for <see cref="TestHeaps.HeapOf(int, int, Flavour?)"/> of this length, from the
+    /// reference encoder (default flavour and packet size).
+    /// </summary>
+    private static long WireBytes(int length) =>
+        RefEncoder.Encode(new RefHeap(Flavour.Default.HeapAddressBits).Add(0x1000, new byte[length], allowImmediate: false), 1, StreamConfig.DefaultMaxPacketSize)
+            .Sum(p => (long)p.Length);
+
+    private static (TestStream Stream, TestTransport Transport) Gated(int maxHeaps, ILoggerProvider? logger = null, int substreams = 1)
+    {
+        var transport = new TestTransport(substreams) { Gated = true };
+        var config = new StreamConfig { MaxHeaps = maxHeaps, LoggerFactory = logger is null ? null : new LoggerFactory([logger]) };
+        return (new TestStream(transport, config), transport);
+    }
+
+    [Fact]
+    public async Task QueueFullDropsOnlyTheExtraHeapAndLogsAWarning()
+    {
+        var logger = new FakeLoggerProvider();
+        var (stream, transport) = Gated(maxHeaps: 2, logger);
+        ValueTask<long> a = stream.SendHeapAsync(TestHeaps.HeapOf(100, 1));
+        transport.WaitForEntry(); // the writer holds heap a inside the transport
+        ValueTask<long> b = stream.SendHeapAsync(TestHeaps.HeapOf(100, 2));
+        ValueTask<long> c = stream.SendHeapAsync(TestHeaps.HeapOf(100, 3));
+
+        Assert.True(c.IsFaulted);
+        var e = await Assert.ThrowsAsync<QueueFullException>(async () => await c);
+        Assert.IsAssignableFrom<IOException>(e);
+        Assert.Contains("queue is full", e.Message);
+        Assert.Contains(logger.Collector.GetSnapshot(), x => x.Level == LogLevel.Warning && x.Message.Contains("queue is full"));
+
+        // The blocking variant reports the same condition by throwing.
+        Assert.Throws<QueueFullException>(() => stream.SendHeap(TestHeaps.HeapOf(100, 4)));
+
+        transport.Release(10);
+        Assert.Equal(WireBytes(100), await a);
+        Assert.Equal(WireBytes(100), await b);
+        await stream.DisposeAsync();
+        // The dropped heaps took no cnt: the two sent heaps are 1 and 2.
+        Assert.Equal(new long[] { 1, 2 }, transport.Parsed.Select(p => p.HeapCnt).Distinct());
+    }
+
+    [Fact]
+    public async Task AGroupLargerThanTheQueueIsDropped()
+    {
+        var (stream, transport) = Gated(maxHeaps: 2);
+        transport.Gated = false;
+        var refs = Enumerable.Range(0, 3).Select(i => new HeapReference(TestHeaps.HeapOf(10, i))).ToList();
+        var e = await Assert.ThrowsAsync<QueueFullException>(async () => await stream.SendHeapsAsync(refs, GroupMode.Serial));
+        Assert.Contains("can never fit", e.Message);
+        await stream.DisposeAsync();
+        Assert.Empty(transport.Packets);
+    }
+
+    [Fact]
+    public async Task ASlotFreedByCompletionCanBeReusedFromTheContinuation()
+    {
+        // spead2 frees slots before running completion handlers; with MaxHeaps = 1 every send must succeed when
+        // each is started only after the previous one completed.
+        var transport = new TestTransport();
+        await using var stream = new TestStream(transport, new StreamConfig { MaxHeaps = 1 });
+        for (int i = 0; i < 200; i++)
+        {
+            await stream.SendHeapAsync(TestHeaps.HeapOf(50, i));
+        }
+        Assert.Equal(200, transport.Packets.Count);
+    }
+
+    [Fact]
+    public async Task FlushWaitsForHeapsQueuedBeforeItOnly()
+    {
+        var (stream, transport) = Gated(maxHeaps: 4);
+        ValueTask<long> a = stream.SendHeapAsync(TestHeaps.HeapOf(100, 1));
+        transport.WaitForEntry();
+        Task flush = stream.FlushAsync();
+        ValueTask<long> b = stream.SendHeapAsync(TestHeaps.HeapOf(100, 2)); // after the flush call
+        Assert.False(flush.IsCompleted);
+
+        transport.Release(); // heap a only
+        await flush.WaitAsync(Patience);
+        Assert.True(a.IsCompleted);
+        transport.WaitForEntry(); // the writer now holds heap b
+        Assert.False(b.IsCompleted);
+
+        // A blocking flush now waits for b.
+        var blocking = Task.Run(stream.Flush);
+        Assert.False(blocking.IsCompleted);
+        transport.Release();
+        await blocking.WaitAsync(Patience);
+        Assert.True(b.IsCompleted);
+        await stream.DisposeAsync();
+    }
+
+    [Fact]
+    public async Task FlushWithNothingQueuedReturnsAtOnce()
+    {
+        await using var stream = new TestStream(new TestTransport());
+        stream.Flush();
+        Assert.True(stream.FlushAsync().IsCompleted);
+    }
+
+    [Fact]
+    public async Task FlushAsyncCanBeCancelledWithoutAffectingTheHeaps()
+    {
+        var (stream, transport) = Gated(maxHeaps: 4);
+        ValueTask<long> a = stream.SendHeapAsync(TestHeaps.HeapOf(100, 1));
+        using var cts = new CancellationTokenSource();
+        Task flush = stream.FlushAsync(cts.Token);
+        cts.Cancel();
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => flush);
+        transport.Release(10);
+        Assert.Equal(WireBytes(100), await a);
+        await stream.DisposeAsync();
+    }
+
+    [Fact]
+    public async Task CancellingAQueuedHeapSkipsItAndCompletesItAtOnce()
+    {
+        var (stream, transport) = Gated(maxHeaps: 4);
+        ValueTask<long> a = stream.SendHeapAsync(TestHeaps.HeapOf(100, 1));
+        transport.WaitForEntry();
+        using var cts = new CancellationTokenSource();
+        ValueTask<long> b = stream.SendHeapAsync(TestHeaps.HeapOf(100, 2), cancellationToken: cts.Token);
+        ValueTask<long> c = stream.SendHeapAsync(TestHeaps.HeapOf(100, 3));
+        cts.Cancel();
+
+        // Completed before the writer gets anywhere near it.
+        var e = await Assert.ThrowsAnyAsync<OperationCanceledException>(async () => await b.AsTask().WaitAsync(Patience));
+        Assert.Equal(cts.Token, e.CancellationToken);
+        Assert.False(a.IsCompleted);
+
+        transport.Release(10);
+        Assert.Equal(WireBytes(100), await a);
+        Assert.Equal(WireBytes(100), await c);
+        await stream.DisposeAsync();
+        // b was never sent; its cnt (2) is simply missing.
+        Assert.Equal(new long[] { 1, 3 }, transport.Parsed.Select(p => p.HeapCnt).Distinct());
+    }
+
+    [Fact]
+    public async Task CancellingAHeapThatHasStartedHasNoEffect()
+    {
+        var (stream, transport) = Gated(maxHeaps: 4);
+        using var cts = new CancellationTokenSource();
+        ValueTask<long> a = stream.SendHeapAsync(TestHeaps.HeapOf(100, 1), cancellationToken: cts.Token);
+        transport.WaitForEntry(); // its packets are in the transport
+        cts.Cancel();
+        transport.Release(10);
+        Assert.Equal(WireBytes(100), await a.AsTask().WaitAsync(Patience));
+        await stream.DisposeAsync();
+        Assert.Single(transport.Packets);
+    }
+
+    [Fact]
+    public async Task AnAlreadyCancelledTokenQueuesNothing()
+    {
+        var transport = new TestTransport();
+        await using var stream = new TestStream(transport);
+        ValueTask<long> t = stream.SendHeapAsync(TestHeaps.HeapOf(10, 1), cancellationToken: new CancellationToken(true));
+        Assert.True(t.IsCanceled);
+        await stream.SendHeapAsync(TestHeaps.HeapOf(10, 2));
+        await stream.FlushAsync();
+        Assert.Equal(new long[] { 1 }, transport.Parsed.Select(p => p.HeapCnt)); // the cnt was not used up
+    }
+
+    [Fact]
+    public async Task CancellingAQueuedGroupSkipsTheWholeGroup()
+    {
+        var (stream, transport) = Gated(maxHeaps: 8);
+        ValueTask<long> a = stream.SendHeapAsync(TestHeaps.HeapOf(100, 1));
+        transport.WaitForEntry();
+        using var cts = new CancellationTokenSource();
+        var group = Enumerable.Range(0, 3).Select(i => new HeapReference(TestHeaps.HeapOf(3000, i))).ToList();
+        ValueTask<long> g = stream.SendHeapsAsync(group, GroupMode.RoundRobin, cts.Token);
+        ValueTask<long> d = stream.SendHeapAsync(TestHeaps.HeapOf(100, 9));
+        cts.Cancel();
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(async () => await g);
+        transport.Release(10);
+        await a;
+        await d;
+        await stream.DisposeAsync();
+        Assert.Equal(new long[] { 1, 5 }, transport.Parsed.Select(p => p.HeapCnt).Distinct());
+    }
+
+    [Fact]
+    public async Task TransportErrorsFailOnlyTheirHeapAndTheRestOfItIsStillSent()
+    {
+        var transport = new TestTransport
+        {
+            Fail = p => p.HeapCnt == 2 && p.PayloadOffset == 0 ? new IOException("injected") : null,
+        };
+        await using var stream = new TestStream(transport, new StreamConfig { MaxHeaps = 8 });
+        ValueTask<long> a = stream.SendHeapAsync(TestHeaps.HeapOf(4000, 1));
+        ValueTask<long> b = stream.SendHeapAsync(TestHeaps.HeapOf(4000, 2));
+        ValueTask<long> c = stream.SendHeapAsync(TestHeaps.HeapOf(4000, 3));
+        Assert.Equal(WireBytes(4000), await a);
+        var e = await Assert.ThrowsAsync<IOException>(async () => await b);
+        Assert.Equal("injected", e.Message);
+        Assert.Equal(WireBytes(4000), await c);
+        // Heap 2 lost only its first packet, as with spead2 (errors do not abort the heap).
+        Assert.Equal(2, transport.Parsed.Count(p => p.HeapCnt == 2));
+    }
+
+    [Fact]
+    public async Task AGroupReportsItsFirstErrorAndTheBytesOfAllItsHeaps()
+    {
+        var transport = new TestTransport();
+        await using var stream = new TestStream(transport, new StreamConfig { MaxHeaps = 8 });
+        var refs = new[] { 100, 200, 300 }.Select((n, i) => new HeapReference(TestHeaps.HeapOf(n, i))).ToList();
+        long bytes = await stream.SendHeapsAsync(refs, GroupMode.RoundRobin);
+        Assert.Equal(transport.Packets.Sum(p => p.Data.Length), bytes);
+
+        transport.Fail = p => p.HeapCnt == 5 ? new IOException("second") : p.HeapCnt == 6 ? new IOException("third") : null;
+        var e = await Assert.ThrowsAsync<IOException>(async () => await stream.SendHeapsAsync(refs, GroupMode.Serial));
+        Assert.Equal("second", e.Message);
+    }
+
+    [Fact]
+    public async Task SubstreamIndexOutOfRangeIsAClearError()
+    {
+        await using var stream = new TestStream(new TestTransport(substreams: 2));
+        Assert.Equal(2, stream.NumSubstreams);
+        var e = Assert.Throws<ArgumentOutOfRangeException>(() => stream.SendHeap(TestHeaps.HeapOf(10, 1), substreamIndex: 2));
+        Assert.Equal("substreamIndex", e.ParamName);
+        Assert.Contains("2 substream", e.Message);
+        Assert.Throws<ArgumentOutOfRangeException>(() => { _ = stream.SendHeapAsync(TestHeaps.HeapOf(10, 1), substreamIndex: -1); });
+    }
+
+    [Fact]
+    public async Task BadArgumentsAreRejected()
+    {
+        await using var stream = new TestStream(new TestTransport());
+        Assert.Throws<ArgumentNullException>(() => stream.SendHeap(null!));
+        Assert.Throws<ArgumentOutOfRangeException>(() => stream.SendHeap(TestHeaps.HeapOf(10, 1), rate: double.NaN));
+        Assert.Throws<ArgumentOutOfRangeException>(() => { _ = stream.SendHeapsAsync([new HeapReference(TestHeaps.HeapOf(10, 1))], (GroupMode)7); });
+        // A packet size too small for repeated pointers is reported when the heap is queued.
+        var heap = new Heap();
+        for (int i = 0; i < 400; i++)
+        {
+            heap.AddImmediate(0x1000 + i, i);
+        }
+        heap.RepeatPointers = true;
+        Assert.Throws<ArgumentOutOfRangeException>(() => stream.SendHeap(heap));
+    }
+
+    [Fact]
+    public async Task SendingAfterDisposeThrows()
+    {
+        var transport = new TestTransport();
+        var stream = new TestStream(transport);
+        stream.SendHeap(TestHeaps.HeapOf(10, 1));
+        await stream.DisposeAsync();
+        stream.Dispose(); // idempotent
+        Assert.True(transport.Disposed);
+        Assert.Throws<ObjectDisposedException>(() => stream.SendHeap(TestHeaps.HeapOf(10, 1)));
+        Assert.Throws<ObjectDisposedException>(() => { _ = stream.SendHeapAsync(TestHeaps.HeapOf(10, 1)); });
+        Assert.Throws<ObjectDisposedException>(() => stream.SendHeaps([new HeapReference(TestHeaps.HeapOf(10, 1))], GroupMode.Serial));
+    }
+
+    [Fact]
+    public async Task DisposeSendsEverythingQueuedFirst()
+    {
+        var (stream, transport) = Gated(maxHeaps: 8);
+        var tasks = Enumerable.Range(0, 5).Select(i => stream.SendHeapAsync(TestHeaps.HeapOf(2000, i)).AsTask()).ToList();
+        transport.WaitForEntry();
+        Task dispose = Task.Run(stream.Dispose);
+        Assert.False(dispose.IsCompleted);
+        transport.Release(100);
+        await dispose.WaitAsync(Patience);
+        // Completed before Dispose returned; the Task wrappers finish on the thread pool just after.
+        long[] sent = await Task.WhenAll(tasks).WaitAsync(Patience);
+        Assert.All(sent, n => Assert.True(n > 2000));
+        Assert.Equal(5, transport.Parsed.Select(p => p.HeapCnt).Distinct().Count());
+    }
+
+    [Fact]
+    public async Task ManyThreadsCanSendAtOnce()
+    {
+        const int threads = 4;
+        const int perThread = 200;
+        var transport = new TestTransport();
+        await using (var stream = new TestStream(transport, new StreamConfig { MaxHeaps = threads }))
+        {
+            await Task.WhenAll(Enumerable.Range(0, threads).Select(t => Task.Run(() =>
+            {
+                for (int i = 0; i < perThread; i++)
+                {
+                    // Blocking sends: each thread has at most one heap in flight, so MaxHeaps = threads never drops.
+                    stream.SendHeap(TestHeaps.HeapOf(1000, t * 1000 + i));
+                }
+            })));
+        }
+        var assembler = new RefHeapAssembler();
+        transport.Parsed.ForEach(assembler.Add);
+        Assert.Equal(threads * perThread, assembler.Completed.Count);
+        Assert.Equal(Enumerable.Range(1, threads * perThread).Select(i => (long)i), assembler.Completed.Select(h => h.Cnt).Order());
+    }
+
+    [Fact]
+    public async Task AValueTaskCannotBeConsumedTwice()
+    {
+        await using var stream = new TestStream(new TestTransport());
+        ValueTask<long> t = stream.SendHeapAsync(TestHeaps.HeapOf(10, 1));
+        await t;
+        await Assert.ThrowsAsync<InvalidOperationException>(async () => await t);
+    }
+
+    [Fact]
+    public async Task IfTheWriterFailsEveryPendingAndLaterHeapFailsAndNothingHangs()
+    {
+        var (stream, transport) = Gated(maxHeaps: 4);
+        transport.Throw = new InvalidOperationException("transport bug");
+        ValueTask<long> a = stream.SendHeapAsync(TestHeaps.HeapOf(100, 1));
+        transport.WaitForEntry();
+        ValueTask<long> b = stream.SendHeapAsync(TestHeaps.HeapOf(100, 2));
+        transport.Release(); // the transport now throws
+        var e = await Assert.ThrowsAsync<IOException>(async () => await a.AsTask().WaitAsync(Patience));
+        Assert.Contains("transport bug", e.Message);
+        await Assert.ThrowsAsync<IOException>(async () => await b.AsTask().WaitAsync(Patience));
+        await Assert.ThrowsAsync<IOException>(async () => await stream.SendHeapAsync(TestHeaps.HeapOf(100, 3)));
+        Assert.Throws<IOException>(() => stream.SendHeap(TestHeaps.HeapOf(100, 4)));
+        await stream.FlushAsync().WaitAsync(Patience);
+        await stream.DisposeAsync().AsTask().WaitAsync(Patience);
+    }
+}

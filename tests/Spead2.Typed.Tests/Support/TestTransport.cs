@@ -1,0 +1,124 @@
+using Microsoft.Extensions.Logging;
+using Spead2.Send;
+using Spead2.Send.Engine;
+using Spead2.TestSupport;
+
+namespace Spead2.Tests.Support;
+
+/// <summary>
+/// A transport for engine tests: records every packet, can hold the writer inside <see cref="Send"/> until the test
+/// releases it, and can fail chosen packets.
+/// </summary>
+internal sealed class TestTransport : CopyingTransport
+{
+    private readonly object _lock = new();
+    private readonly List<(int Substream, byte[] Data)> _packets = [];
+    private readonly SemaphoreSlim _permits = new(0);
+    private readonly SemaphoreSlim _entered = new(0);
+
+    public TestTransport(int substreams = 1)
+        : base(substreams)
+    {
+    }
+
+    /// <summary>When set, every Send call waits for a <see cref="Release"/>.</summary>
+    public volatile bool Gated;
+
+    /// <summary>Returns an error for packets it should fail.</summary>
+    public Func<RefPacket, Exception?>? Fail { get; set; }
+
+    /// <summary>When set, Send throws it (a transport bug, not a send error).</summary>
+    public Exception? Throw { get; set; }
+
+    public int SendCalls { get; private set; }
+
+    /// <summary>When set, each Send call adds <see cref="Name"/> to it (the order in which a pool served streams).</summary>
+    public System.Collections.Concurrent.ConcurrentQueue<string>? Log { get; set; }
+
+    public string Name { get; set; } = "";
+
+    public bool Disposed { get; private set; }
+
+    /// <summary>Allocated bytes of the writer thread at each Send call (the writer runs Send).</summary>
+    public List<long> WriterAllocations { get; } = new(capacity: 100_000); // preallocated: growing it would allocate on the writer
+
+    public bool TrackAllocations { get; set; }
+
+    public List<(int Substream, byte[] Data)> Packets
+    {
+        get
+        {
+            lock (_lock)
+            {
+                return _packets.ToList();
+            }
+        }
+    }
+
+    public List<RefPacket> Parsed => Packets.Select(p => RefReceiver.ParsePacket(p.Data)).ToList();
+
+    public void Release(int batches = 1) => _permits.Release(batches);
+
+    /// <summary>Waits (bounded) until the writer has entered Send once more.</summary>
+    public void WaitForEntry()
+    {
+        if (!_entered.Wait(TimeSpan.FromSeconds(20)))
+        {
+            throw new TimeoutException("The writer never called the transport.");
+        }
+    }
+
+    protected override void Send(ReadOnlySpan<byte> buffer, ReadOnlySpan<PacketSpan> packets, Span<Exception?> errors)
+    {
+        if (TrackAllocations)
+        {
+            WriterAllocations.Add(GC.GetAllocatedBytesForCurrentThread());
+            if (Gated && !_permits.Wait(TimeSpan.FromSeconds(30)))
+            {
+                throw new TimeoutException("The test never released the transport.");
+            }
+            return;
+        }
+        SendCalls++;
+        Log?.Enqueue(Name);
+        _entered.Release();
+        if (Throw is { } bug)
+        {
+            throw bug;
+        }
+        if (Gated)
+        {
+            if (!_permits.Wait(TimeSpan.FromSeconds(30)))
+            {
+                throw new TimeoutException("The test never released the transport.");
+            }
+        }
+        lock (_lock)
+        {
+            for (int i = 0; i < packets.Length; i++)
+            {
+                byte[] data = buffer.Slice(packets[i].Offset, packets[i].Length).ToArray();
+                if (Fail?.Invoke(RefReceiver.ParsePacket(data)) is { } error)
+                {
+                    errors[i] = error;
+                    continue;
+                }
+                _packets.Add((packets[i].SubstreamIndex, data));
+            }
+        }
+    }
+
+    public override void Dispose() => Disposed = true;
+}
+
+/// <summary>A stream on a <see cref="TestTransport"/>.</summary>
+internal sealed class TestStream : SendStream
+{
+    public TestStream(TestTransport transport, StreamConfig? config = null, TimeProvider? timeProvider = null)
+        : base(transport, config, timeProvider)
+    {
+        Transport = transport;
+    }
+
+    public TestTransport Transport { get; }
+}
