@@ -151,44 +151,39 @@ public class HostileInputTests
     [Fact]
     public void ValueDecoderOnRandomDescriptorsAndBytesThrowsOnlyInvalidData()
     {
-        var r = new Random(3);
+        // Any other exception fails the test, shrunk to a small case and printed with a seed that replays it
+        // (seed: or CsCheck_Seed).
         int decoded = 0, rejected = 0;
-        for (int i = 0; i < 3000; i++)
+        Gen.Select(RandomSchema.Item(0x1000, "v", 64), Gen.Byte.Array[0, 63], Gen.Bool).Sample((item, bytes, isImmediate) =>
         {
-            var item = RandomSchema.Item(r, 0x1000, "v", 64);
-            var bytes = new byte[r.Next(0, 64)];
-            r.NextBytes(bytes);
             try
             {
-                var value = ItemValueDecoder.Decode(item, bytes, r.Next(2) == 0);
+                var value = ItemValueDecoder.Decode(item, bytes, isImmediate);
                 // Whatever decodes must be acceptable to the item, i.e. sendable again.
                 item.Value = value;
-                decoded++;
+                Interlocked.Increment(ref decoded);
             }
             catch (InvalidDataException)
             {
-                rejected++;
+                Interlocked.Increment(ref rejected);
             }
-        }
-        // Any other exception fails the test; and both outcomes must occur, or the inputs miss one side.
+        }, iter: 3000, print: c => $"{RandomSchema.Describe(c.Item1)}, bytes {Convert.ToHexString(c.Item2)}, immediate {c.Item3}");
+        // Both outcomes must occur, or the inputs miss one side.
         Assert.True(decoded > 300 && rejected > 300, $"{decoded} decoded, {rejected} rejected");
     }
 
     [Fact]
     public void DecodedValuesReEncodeToTheSameBytes()
     {
-        // For fixed whole-byte types, decoding then encoding gives back the bytes that were read.
-        var r = new Random(4);
+        // For fixed whole-byte types, decoding then encoding gives back the bytes that were read. A failure is
+        // shrunk to a small case and printed with a seed that replays it (seed: or CsCheck_Seed).
         int checkedCount = 0;
-        for (int i = 0; i < 2000; i++)
+        Gen.Select(RandomSchema.Item(0x1000, "v", 32), Gen.Byte.Array[64]).Sample((item, bytes) =>
         {
-            var item = RandomSchema.Item(r, 0x1000, "v", 32);
             if (item.IsVariableSize || item.Dtype is { } d && (d.Contains('S') || d.Contains('b') || d.Contains('f') || d.Contains('c')))
-                continue;
+                return;
             if (item.Format is { } f && f.Any(x => x.Code is 'b' or 'f' or 'c') || item.Format?.Sum(x => x.Bits) % 8 != 0 && item.Format is not null)
-                continue;
-            var bytes = new byte[64];
-            r.NextBytes(bytes);
+                return;
             object value;
             try
             {
@@ -196,13 +191,13 @@ public class HostileInputTests
             }
             catch (InvalidDataException)
             {
-                continue;
+                return;
             }
             var encoded = new Item(item, value).ToBuffer();
             Assert.Equal(bytes.AsSpan(0, encoded.Length).ToArray(), encoded);
-            checkedCount++;
-        }
-        Assert.True(checkedCount > 200);
+            Interlocked.Increment(ref checkedCount);
+        }, iter: 2000, print: c => $"{RandomSchema.Describe(c.Item1)}, bytes {Convert.ToHexString(c.Item2)}");
+        Assert.True(checkedCount > 200, $"only {checkedCount} cases checked");
     }
 
     [Fact]

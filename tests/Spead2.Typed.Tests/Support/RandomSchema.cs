@@ -1,12 +1,15 @@
 using System.Numerics;
+using CsCheck;
 using Spead2.Protocol;
 using Spead2.Recv;
 
 namespace Spead2.Tests.Support;
 
 /// <summary>
-/// Random item schemas and values for round-trip property tests. Values are built directly in the
-/// .NET types the receiver decodes to, so a round trip can be compared with plain equality.
+/// CsCheck generators of item schemas and values for round-trip property tests. Values are built directly in the
+/// .NET types the receiver decodes to, so a round trip can be compared with plain equality. Everything is generated
+/// data: a failing case shrinks (towards fewer and shorter dimensions and smaller numbers) and CsCheck prints a seed
+/// that replays it.
 /// </summary>
 internal static class RandomSchema
 {
@@ -15,163 +18,178 @@ internal static class RandomSchema
 
     public static readonly int[] Habs = [8, 16, 24, 32, 40, 48, 56];
 
-    public static Flavour Flavour(Random r) =>
-        new(heapAddressBits: Habs[r.Next(Habs.Length)], bugCompat: (BugCompat)r.Next(8));
+    /// <summary>Any heap address width with any combination of bug-compat flags.</summary>
+    public static readonly Gen<Flavour> Flavours = Gen.Select(Gen.Int[0, Habs.Length - 1], Gen.Int[0, 7],
+        (hab, bug) => new Flavour(heapAddressBits: Habs[hab], bugCompat: (BugCompat)bug));
 
-    /// <summary>A random item; <paramref name="maxElements"/> bounds the value's size.</summary>
-    public static Item Item(Random r, long id, string name, int maxElements)
+    private static readonly Gen<FormatField> Field = Gen.OneOf<FormatField>(
+        Gen.Int[1, 64].Select(bits => new FormatField('u', bits)),
+        Gen.Int[1, 64].Select(bits => new FormatField('i', bits)),
+        Gen.Int[1, 8].Select(bits => new FormatField('b', bits)),
+        Gen.Bool.Select(wide => new FormatField('f', wide ? 64 : 32)),
+        Gen.Const(new FormatField('c', 8)));
+
+    /// <summary>
+    /// An item (without a value): six in ten are dtype items, the rest format items of one to three fields.
+    /// <paramref name="maxElements"/> bounds the size of its values.
+    /// </summary>
+    public static Gen<Item> Item(long id, string name, int maxElements)
     {
-        if (r.Next(10) < 6)
-        {
-            string dtype = Dtypes[r.Next(Dtypes.Length)];
-            if (dtype[0] is 'i' or 'u' or 'f' or 'c' && dtype != "i1" && dtype != "u1")
-                dtype = (r.Next(2) == 0 ? "<" : ">") + dtype;
-            var shape = Shape(r, maxElements, allowVariable: false);
-            var order = r.Next(2) == 0 ? ArrayOrder.C : ArrayOrder.Fortran;
-            return new Item(id, name, "dtype item " + dtype, shape, dtype: dtype, order: order);
-        }
-        var format = new FormatField[r.Next(1, 4)];
-        for (int i = 0; i < format.Length; i++)
-        {
-            format[i] = r.Next(5) switch
+        var dtypeItem = Gen.Select(Gen.Int[0, Dtypes.Length - 1], Gen.Bool, Shape(maxElements, allowVariable: false), Gen.Bool,
+            (d, bigEndian, shape, fortran) =>
             {
-                0 => new FormatField('u', r.Next(1, 65)),
-                1 => new FormatField('i', r.Next(1, 65)),
-                2 => new FormatField('b', r.Next(1, 9)),
-                3 => new FormatField('f', r.Next(2) == 0 ? 32 : 64),
-                _ => new FormatField('c', 8),
-            };
-        }
-        // A variable dimension is only unambiguous for whole-byte elements: otherwise the padding
-        // bits of the last byte read back as extra elements (spead2 behaves the same way; see
-        // ValueDecodingTests.VariableBitPackedItemsReadPaddingAsElements).
-        bool wholeBytes = format.Sum(f => f.Bits) % 8 == 0;
-        return new Item(id, name, "format item", Shape(r, maxElements, allowVariable: wholeBytes), format: format);
+                string dtype = Dtypes[d];
+                if (dtype[0] is 'i' or 'u' or 'f' or 'c' && dtype != "i1" && dtype != "u1")
+                    dtype = (bigEndian ? ">" : "<") + dtype;
+                var order = fortran ? ArrayOrder.Fortran : ArrayOrder.C;
+                return new Item(id, name, "dtype item " + dtype, shape, dtype: dtype, order: order);
+            });
+        var formatItem = Field.Array[1, 3].SelectMany(format =>
+        {
+            // A variable dimension is only unambiguous for whole-byte elements: otherwise the padding
+            // bits of the last byte read back as extra elements (spead2 behaves the same way; see
+            // ValueDecodingTests.VariableBitPackedItemsReadPaddingAsElements).
+            bool wholeBytes = format.Sum(f => f.Bits) % 8 == 0;
+            return Shape(maxElements, allowVariable: wholeBytes).Select(shape => new Item(id, name, "format item", shape, format: format));
+        });
+        return Gen.Frequency((6, dtypeItem), (4, formatItem));
     }
 
-    private static long[] Shape(Random r, int maxElements, bool allowVariable)
-    {
-        var shape = new long[r.Next(0, 4)];
-        long product = 1;
-        for (int i = 0; i < shape.Length; i++)
+    /// <summary>
+    /// Up to three dimensions of 0 to 4 elements, a dimension that would take the element count past
+    /// <paramref name="maxElements"/> cut to 1; with <paramref name="allowVariable"/>, a third of the shapes
+    /// have one variable dimension.
+    /// </summary>
+    private static Gen<long[]> Shape(int maxElements, bool allowVariable) => Gen.Select(Gen.Int[0, 4].Array[0, 3], Gen.Int[0, 2], Gen.Int[0, 5],
+        (dims, variable, at) =>
         {
-            shape[i] = r.Next(0, 5);
-            product *= Math.Max(1, shape[i]);
-            if (product > maxElements)
-                shape[i] = 1;
-        }
-        if (allowVariable && shape.Length > 0 && r.Next(3) == 0)
-            shape[r.Next(shape.Length)] = Descriptor.VariableDimension;
-        return shape;
+            var shape = new long[dims.Length];
+            long product = 1;
+            for (int i = 0; i < shape.Length; i++)
+            {
+                shape[i] = dims[i];
+                product *= Math.Max(1, shape[i]);
+                if (product > maxElements)
+                    shape[i] = 1;
+            }
+            // 6 is a multiple of every possible rank, so each dimension is equally likely to be the variable one.
+            if (allowVariable && shape.Length > 0 && variable == 2)
+                shape[at % shape.Length] = Descriptor.VariableDimension;
+            return shape;
+        });
+
+    /// <summary>
+    /// A value for <paramref name="item"/>, in the types the decoder produces. The lengths of variable dimensions
+    /// (0 to 3) are drawn first and the elements for them after (SelectMany), so both shrink.
+    /// </summary>
+    public static Gen<object> Value(Descriptor item)
+    {
+        int variable = item.Shape.Count(d => d == Descriptor.VariableDimension);
+        return Gen.Int[0, 3].Array[variable].SelectMany(variableLengths =>
+        {
+            int v = 0;
+            var lengths = item.Shape.Select(d => d == Descriptor.VariableDimension ? variableLengths[v++] : (int)d).ToArray();
+            int count = lengths.Aggregate(1, (a, b) => a * b);
+            Gen<object> element;
+            Type type;
+            if (item.NumpyType is { } t)
+            {
+                (element, type) = DtypeElement(t);
+            }
+            else if (item.Format!.Count == 1)
+            {
+                if (item.Format[0].Code == 'c' && lengths.Length == 1)
+                    return Gen.Char[(char)0, (char)127].Array[count].Select(chars => (object)new string(chars));
+                (element, type) = FieldElement(item.Format[0]);
+            }
+            else
+            {
+                element = All(item.Format.Select(f => FieldElement(f).Item1).ToArray()).Select(fields => (object)new Spead2.Recv.FieldValues(fields));
+                type = typeof(Spead2.Recv.FieldValues);
+            }
+            if (lengths.Length == 0)
+                return element;
+            return element.Array[count].Select(elements =>
+            {
+                var array = Array.CreateInstance(type, lengths);
+                var index = new int[lengths.Length];
+                foreach (var e in elements)
+                {
+                    array.SetValue(e, index);
+                    for (int k = index.Length - 1; k >= 0 && ++index[k] == lengths[k]; k--)
+                        index[k] = 0;
+                }
+                return (object)array;
+            });
+        });
     }
 
-    /// <summary>A random value for <paramref name="item"/>, in the types the decoder produces.</summary>
-    public static object Value(Random r, Descriptor item)
-    {
-        var lengths = item.Shape.Select(d => d == Descriptor.VariableDimension ? r.Next(0, 4) : (int)d).ToArray();
-        int count = lengths.Aggregate(1, (a, b) => a * b);
-        Func<object> element;
-        Type type;
-        if (item.NumpyType is { } t)
-        {
-            (element, type) = DtypeElement(r, t);
-        }
-        else if (item.Format!.Count == 1)
-        {
-            (element, type) = FieldElement(r, item.Format[0]);
-            if (item.Format[0].Code == 'c' && lengths.Length == 1)
-                return new string(Enumerable.Range(0, count).Select(_ => (char)r.Next(0, 128)).ToArray());
-        }
-        else
-        {
-            var fields = item.Format.Select(f => FieldElement(r, f).Item1).ToArray();
-            element = () => new Spead2.Recv.FieldValues(fields.Select(f => f()).ToArray());
-            type = typeof(Spead2.Recv.FieldValues);
-        }
-        if (lengths.Length == 0)
-            return element();
-        var array = Array.CreateInstance(type, lengths);
-        var index = new int[lengths.Length];
-        for (int n = 0; n < count; n++)
-        {
-            array.SetValue(element(), index);
-            for (int k = index.Length - 1; k >= 0 && ++index[k] == lengths[k]; k--)
-                index[k] = 0;
-        }
-        return array;
-    }
+    /// <summary>One value from each generator, in order.</summary>
+    public static Gen<T[]> All<T>(IReadOnlyList<Gen<T>> gens) =>
+        gens.Aggregate(Gen.Const(Array.Empty<T>()), (acc, gen) => Gen.Select(acc, gen, (values, value) => (T[])[.. values, value]));
 
-    private static (Func<object>, Type) DtypeElement(Random r, DType t) => (t.Kind, t.ItemSize) switch
+    private static Gen<object> Box<T>(Gen<T> gen) where T : notnull => gen.Select(x => (object)x);
+
+    private static (Gen<object>, Type) DtypeElement(DType t) => (t.Kind, t.ItemSize) switch
     {
-        ('b', _) => (() => r.Next(2) == 1, typeof(bool)),
-        ('i', 1) => (() => (sbyte)r.Next(), typeof(sbyte)),
-        ('u', 1) => (() => (byte)r.Next(), typeof(byte)),
-        ('i', 2) => (() => (short)r.Next(), typeof(short)),
-        ('u', 2) => (() => (ushort)r.Next(), typeof(ushort)),
-        ('i', 4) => (() => (int)r.NextInt64(), typeof(int)),
-        ('u', 4) => (() => (uint)r.NextInt64(), typeof(uint)),
-        ('i', 8) => (() => (long)Bits64(r), typeof(long)),
-        ('u', 8) => (() => Bits64(r), typeof(ulong)),
-        ('f', 2) => (() => (Half)(r.Next(-4000, 4000) / 8.0), typeof(Half)),
-        ('f', 4) => (() => Float(r), typeof(float)),
-        ('f', 8) => (() => Double(r), typeof(double)),
-        ('c', 8) => (() => new Complex(Float(r), Float(r)), typeof(Complex)),
-        ('c', _) => (() => new Complex(Double(r), Double(r)), typeof(Complex)),
-        ('S', 1) => (() => (byte)r.Next(256), typeof(byte)),
-        _ => (() => new string(Enumerable.Range(0, r.Next(0, t.ItemSize + 1)).Select(_ => (char)r.Next(1, 128)).ToArray()), typeof(string)),
+        ('b', _) => (Box(Gen.Bool), typeof(bool)),
+        ('i', 1) => (Box(Gen.SByte), typeof(sbyte)),
+        ('u', 1) => (Box(Gen.Byte), typeof(byte)),
+        ('i', 2) => (Box(Gen.Short), typeof(short)),
+        ('u', 2) => (Box(Gen.UShort), typeof(ushort)),
+        ('i', 4) => (Box(Gen.Int), typeof(int)),
+        ('u', 4) => (Box(Gen.UInt), typeof(uint)),
+        ('i', 8) => (Box(Gen.Long), typeof(long)),
+        ('u', 8) => (Box(Gen.ULong), typeof(ulong)),
+        ('f', 2) => (Box(Gen.Int[-4000, 3999].Select(n => (Half)(n / 8.0))), typeof(Half)),
+        ('f', 4) => (Box(Float), typeof(float)),
+        ('f', 8) => (Box(Double), typeof(double)),
+        ('c', 8) => (Box(Gen.Select(Float, Float, (re, im) => new Complex(re, im))), typeof(Complex)),
+        ('c', _) => (Box(Gen.Select(Double, Double, (re, im) => new Complex(re, im))), typeof(Complex)),
+        ('S', 1) => (Box(Gen.Byte), typeof(byte)),
+        _ => (Box(Gen.Char[(char)1, (char)127].Array[0, t.ItemSize].Select(chars => new string(chars))), typeof(string)),
     };
 
-    private static (Func<object>, Type) FieldElement(Random r, FormatField f)
+    private static (Gen<object>, Type) FieldElement(FormatField f)
     {
         int bits = f.Bits;
         ulong mask = bits == 64 ? ulong.MaxValue : (1UL << bits) - 1;
+        var unsigned = Gen.ULong.Select(x => x & mask);
         switch (f.Code)
         {
             case 'u':
                 return bits switch
                 {
-                    <= 8 => (() => (byte)(Bits64(r) & mask), typeof(byte)),
-                    <= 16 => (() => (ushort)(Bits64(r) & mask), typeof(ushort)),
-                    <= 32 => (() => (uint)(Bits64(r) & mask), typeof(uint)),
-                    _ => (() => Bits64(r) & mask, typeof(ulong)),
+                    <= 8 => (Box(unsigned.Select(x => (byte)x)), typeof(byte)),
+                    <= 16 => (Box(unsigned.Select(x => (ushort)x)), typeof(ushort)),
+                    <= 32 => (Box(unsigned.Select(x => (uint)x)), typeof(uint)),
+                    _ => (Box(unsigned), typeof(ulong)),
                 };
             case 'i':
-                long Signed() => bits == 64 ? (long)Bits64(r) : (long)(Bits64(r) & mask) - (1L << (bits - 1));
+                var signed = Gen.ULong.Select(x => bits == 64 ? (long)x : (long)(x & mask) - (1L << (bits - 1)));
                 return bits switch
                 {
-                    <= 8 => (() => (sbyte)Signed(), typeof(sbyte)),
-                    <= 16 => (() => (short)Signed(), typeof(short)),
-                    <= 32 => (() => (int)Signed(), typeof(int)),
-                    _ => (() => Signed(), typeof(long)),
+                    <= 8 => (Box(signed.Select(x => (sbyte)x)), typeof(sbyte)),
+                    <= 16 => (Box(signed.Select(x => (short)x)), typeof(short)),
+                    <= 32 => (Box(signed.Select(x => (int)x)), typeof(int)),
+                    _ => (Box(signed), typeof(long)),
                 };
             case 'b':
-                return (() => r.Next(2) == 1, typeof(bool));
+                return (Box(Gen.Bool), typeof(bool));
             case 'f':
-                return bits == 32 ? (() => Float(r), typeof(float)) : (() => Double(r), typeof(double));
+                return bits == 32 ? (Box(Float), typeof(float)) : (Box(Double), typeof(double));
             default:
-                return (() => (char)r.Next(0, 128), typeof(char));
+                return (Box(Gen.Char[(char)0, (char)127]), typeof(char));
         }
     }
 
-    private static ulong Bits64(Random r) => (ulong)r.NextInt64() ^ ((ulong)r.Next(2) << 63);
+    // Any finite value, from its bit pattern: subnormals, negative zero and extremes included.
+    private static readonly Gen<float> Float = Gen.UInt.Select(BitConverter.UInt32BitsToSingle).Where(float.IsFinite);
 
-    private static float Float(Random r)
-    {
-        float f;
-        do
-            f = BitConverter.UInt32BitsToSingle((uint)r.NextInt64());
-        while (!float.IsFinite(f));
-        return f;
-    }
+    private static readonly Gen<double> Double = Gen.ULong.Select(BitConverter.UInt64BitsToDouble).Where(double.IsFinite);
 
-    private static double Double(Random r)
-    {
-        double d;
-        do
-            d = BitConverter.UInt64BitsToDouble(Bits64(r));
-        while (!double.IsFinite(d));
-        return d;
-    }
+    /// <summary>A descriptor as a test failure shows it (with its array order, which its ToString leaves out).</summary>
+    public static string Describe(Descriptor d) => $"{d} {d.Order}";
 
     /// <summary>Deep equality of decoded values: same types, same shape, equal elements.</summary>
     public static bool ValueEquals(object? a, object? b)
