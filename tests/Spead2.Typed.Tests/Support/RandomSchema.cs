@@ -133,20 +133,20 @@ internal static class RandomSchema
     private static (Gen<object>, Type) DtypeElement(DType t) => (t.Kind, t.ItemSize) switch
     {
         ('b', _) => (Box(Gen.Bool), typeof(bool)),
-        ('i', 1) => (Box(Gen.SByte), typeof(sbyte)),
-        ('u', 1) => (Box(Gen.Byte), typeof(byte)),
-        ('i', 2) => (Box(Gen.Short), typeof(short)),
-        ('u', 2) => (Box(Gen.UShort), typeof(ushort)),
-        ('i', 4) => (Box(Gen.Int), typeof(int)),
-        ('u', 4) => (Box(Gen.UInt), typeof(uint)),
-        ('i', 8) => (Box(Gen.Long), typeof(long)),
-        ('u', 8) => (Box(Gen.ULong), typeof(ulong)),
+        ('i', 1) => (Box(Bits64.Select(b => (sbyte)b)), typeof(sbyte)),
+        ('u', 1) => (Box(Bits64.Select(b => (byte)b)), typeof(byte)),
+        ('i', 2) => (Box(Bits64.Select(b => (short)b)), typeof(short)),
+        ('u', 2) => (Box(Bits64.Select(b => (ushort)b)), typeof(ushort)),
+        ('i', 4) => (Box(Bits64.Select(b => (int)b)), typeof(int)),
+        ('u', 4) => (Box(Bits64.Select(b => (uint)b)), typeof(uint)),
+        ('i', 8) => (Box(Bits64.Select(b => (long)b)), typeof(long)),
+        ('u', 8) => (Box(Bits64), typeof(ulong)),
         ('f', 2) => (Box(Gen.Int[-4000, 3999].Select(n => (Half)(n / 8.0))), typeof(Half)),
         ('f', 4) => (Box(Float), typeof(float)),
         ('f', 8) => (Box(Double), typeof(double)),
         ('c', 8) => (Box(Gen.Select(Float, Float, (re, im) => new Complex(re, im))), typeof(Complex)),
         ('c', _) => (Box(Gen.Select(Double, Double, (re, im) => new Complex(re, im))), typeof(Complex)),
-        ('S', 1) => (Box(Gen.Byte), typeof(byte)),
+        ('S', 1) => (Box(Bits64.Select(b => (byte)b)), typeof(byte)),
         _ => (Box(Gen.Char[(char)1, (char)127].Array[0, t.ItemSize].Select(chars => new string(chars))), typeof(string)),
     };
 
@@ -154,7 +154,7 @@ internal static class RandomSchema
     {
         int bits = f.Bits;
         ulong mask = bits == 64 ? ulong.MaxValue : (1UL << bits) - 1;
-        var unsigned = Gen.ULong.Select(x => x & mask);
+        var unsigned = Bits64.Select(x => x & mask);
         switch (f.Code)
         {
             case 'u':
@@ -166,7 +166,7 @@ internal static class RandomSchema
                     _ => (Box(unsigned), typeof(ulong)),
                 };
             case 'i':
-                var signed = Gen.ULong.Select(x => bits == 64 ? (long)x : (long)(x & mask) - (1L << (bits - 1)));
+                var signed = Bits64.Select(x => bits == 64 ? (long)x : (long)(x & mask) - (1L << (bits - 1)));
                 return bits switch
                 {
                     <= 8 => (Box(signed.Select(x => (sbyte)x)), typeof(sbyte)),
@@ -183,10 +183,18 @@ internal static class RandomSchema
         }
     }
 
-    // Any finite value, from its bit pattern: subnormals, negative zero and extremes included.
-    private static readonly Gen<float> Float = Gen.UInt.Select(BitConverter.UInt32BitsToSingle).Where(float.IsFinite);
+    // Uniformly random 64 bits (every byte significant, so byte order and sign extension are exercised) and, a
+    // quarter of the time, CsCheck's numbers of few significant bits (zero, one, the most negative field value).
+    // Both shrink towards zero.
+    private static readonly Gen<ulong> Bits64 = Gen.Frequency(
+        (3, Gen.Select(Gen.Int[0, 0xFFFF], Gen.Int[0, 0xFFFF], Gen.Int[0, 0xFFFF], Gen.Int[0, 0xFFFF],
+            (a, b, c, d) => (ulong)(uint)a << 48 | (ulong)(uint)b << 32 | (ulong)(uint)c << 16 | (uint)d)),
+        (1, Gen.ULong));
 
-    private static readonly Gen<double> Double = Gen.ULong.Select(BitConverter.UInt64BitsToDouble).Where(double.IsFinite);
+    // Any finite value, from its bit pattern: subnormals, negative zero and extremes included.
+    private static readonly Gen<float> Float = Bits64.Select(b => BitConverter.UInt32BitsToSingle((uint)b)).Where(float.IsFinite);
+
+    private static readonly Gen<double> Double = Bits64.Select(BitConverter.UInt64BitsToDouble).Where(double.IsFinite);
 
     /// <summary>A descriptor as a test failure shows it (with its array order, which its ToString leaves out).</summary>
     public static string Describe(Descriptor d) => $"{d} {d.Order}";
