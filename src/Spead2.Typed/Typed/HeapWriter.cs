@@ -27,9 +27,9 @@ public sealed class HeapWriter<T>
     private readonly SpeadLayout _layout;
     private long _calls;
 
-    /// <summary>Creates a generator for a type whose shapes are all fixed at compile time.</summary>
+    /// <summary>Creates a writer for a type whose shapes are all fixed at compile time.</summary>
     /// <param name="descriptorFrequency">If set, resend each descriptor once every this many heaps; null sends each once.</param>
-    /// <param name="flavour">The flavour of the heaps this generator creates; <see cref="Flavour.Default"/> if null.</param>
+    /// <param name="flavour">The flavour of the heaps this writer creates; <see cref="Flavour.Default"/> if null.</param>
     /// <exception cref="ArgumentException"><typeparamref name="T"/> has <see cref="SpeadDimension.RunTime"/> dimensions (the message names the member): use the constructor that takes <see cref="SpeadShapes"/>.</exception>
     public HeapWriter(int? descriptorFrequency = null, Flavour? flavour = null)
         : this(T.Layout.WithShapes(null), descriptorFrequency, flavour)
@@ -37,12 +37,12 @@ public sealed class HeapWriter<T>
     }
 
     /// <summary>
-    /// Creates a generator for a type with <see cref="SpeadDimension.RunTime"/> dimensions: <paramref name="shapes"/>
+    /// Creates a writer for a type with <see cref="SpeadDimension.RunTime"/> dimensions: <paramref name="shapes"/>
     /// gives them once, the descriptors carry the concrete shapes, and every value is checked against them.
     /// </summary>
     /// <param name="shapes">The full shape of each member with run-time dimensions (copied: later changes have no effect).</param>
     /// <param name="descriptorFrequency">If set, resend each descriptor once every this many heaps; null sends each once.</param>
-    /// <param name="flavour">The flavour of the heaps this generator creates; <see cref="Flavour.Default"/> if null.</param>
+    /// <param name="flavour">The flavour of the heaps this writer creates; <see cref="Flavour.Default"/> if null.</param>
     /// <exception cref="ArgumentException">A run-time dimension is left unset, or a shape does not fit its declaration; the message names <c>Record.Member</c>.</exception>
     public HeapWriter(SpeadShapes shapes, int? descriptorFrequency = null, Flavour? flavour = null)
         : this(T.Layout.WithShapes(shapes ?? throw new ArgumentNullException(nameof(shapes))), descriptorFrequency, flavour)
@@ -68,7 +68,7 @@ public sealed class HeapWriter<T>
     public Flavour Flavour { get; }
 
     /// <summary>
-    /// Whether the heaps this generator builds for values (<see cref="GetHeap"/> and the send extensions) repeat every
+    /// Whether the heaps this writer builds for values (<see cref="GetHeap"/> and the send extensions) repeat every
     /// item pointer in every packet (<see cref="Heap.RepeatPointers"/>), as katgpucbf's data heaps do so that each
     /// packet can be placed on its own. False by default, like spead2.
     /// </summary>
@@ -80,7 +80,7 @@ public sealed class HeapWriter<T>
     /// <summary>The descriptors of <typeparamref name="T"/>, in send order, with the concrete shapes.</summary>
     public IReadOnlyList<Descriptor> Descriptors => _layout.Descriptors;
 
-    /// <summary>The resolved layout of <typeparamref name="T"/> this generator checks values against.</summary>
+    /// <summary>The resolved layout of <typeparamref name="T"/> this writer checks values against.</summary>
     public SpeadLayout Layout => _layout;
 
     /// <summary>Creates a new heap holding the value and the descriptors due. Allocates the heap: reuse one with <see cref="AddToHeap"/> on hot paths.</summary>
