@@ -1,4 +1,6 @@
 using Spead2.Recv;
+using Spead2.Send;
+using Spead2.Send.Engine;
 
 namespace Spead2.Tests.Support;
 
@@ -18,4 +20,21 @@ internal static class ReceiveHelpers
 
     public static List<ReceivedHeap> Assemble(IEnumerable<byte[]> packets, ReceiveStreamConfig? config = null) =>
         Assemble(packets, config, out _);
+
+    /// <summary>Packetises one heap (1472-byte packets) and reassembles it, as a receiver would.</summary>
+    public static ReceivedHeap RoundTrip(Heap heap)
+    {
+        var assembler = new HeapAssembler();
+        var ready = new List<ReceivedHeap>();
+        var packets = new Packetizer(heap, 1, 1472);
+        var buffer = new byte[1472];
+        while (packets.HasNextPacket)
+        {
+            var n = packets.NextPacket(buffer);
+            assembler.AddPacket(buffer.AsSpan(0, n), ready);
+        }
+
+        assembler.Flush(ready);
+        return Assert.Single(ready);
+    }
 }

@@ -3,6 +3,7 @@ using Spead2.Protocol;
 using Spead2.Recv;
 using Spead2.Send;
 using Spead2.Send.Engine;
+using Spead2.Tests.Support;
 using Spead2.Typed;
 
 namespace Spead2.Tests.Typed;
@@ -460,8 +461,8 @@ public class MixedStreamTests
     {
         // Matching itself allocates nothing: the cost per heap is what T.TryRead allocates (the record and its arrays).
         var dispatcher = new HeapDispatcher().Add<MixedStamp>().Add<MixedXeng>();
-        Assert.True(dispatcher.TryRead(Receive(WithDescriptors(Xeng(0))), out _));
-        var heap = Receive(Values(Xeng(1)));
+        Assert.True(dispatcher.TryRead(ReceiveHelpers.RoundTrip(WithDescriptors(Xeng(0))), out _));
+        var heap = ReceiveHelpers.RoundTrip(Values(Xeng(1)));
         Assert.True(dispatcher.TryRead(heap, out var record));
         Assert.Equal(Show(0, Xeng(1)), Show(0, record.Value));
         var direct = PerCall(() => MixedXeng.TryRead(heap, dispatcher.Descriptors, out _, out _));
@@ -470,8 +471,8 @@ public class MixedStreamTests
         Assert.Equal(direct, dispatched);
 
         // A record struct of scalars reads with no allocation; dispatched, it costs its box and nothing more.
-        Assert.True(dispatcher.TryRead(Receive(WithDescriptors(new MixedStamp(1, 2))), out _));
-        var stamp = Receive(Values(new MixedStamp(3, 4)));
+        Assert.True(dispatcher.TryRead(ReceiveHelpers.RoundTrip(WithDescriptors(new MixedStamp(1, 2))), out _));
+        var stamp = ReceiveHelpers.RoundTrip(Values(new MixedStamp(3, 4)));
         Assert.Equal(0, PerCall(() => MixedStamp.TryRead(stamp, dispatcher.Descriptors, out _, out _)));
         Assert.InRange(PerCall(() => dispatcher.TryRead(stamp, out _)), 1, 32);   // object header + two ulongs
     }
@@ -499,20 +500,5 @@ public class MixedStreamTests
         }
 
         return least;
-    }
-
-    private static ReceivedHeap Receive(Heap heap)
-    {
-        var assembler = new HeapAssembler();
-        var ready = new List<ReceivedHeap>();
-        var packets = new Packetizer(heap, 1, 1472);
-        var buffer = new byte[1472];
-        while (packets.HasNextPacket)
-        {
-            assembler.AddPacket(buffer.AsSpan(0, packets.NextPacket(buffer)), ready);
-        }
-
-        assembler.Flush(ready);
-        return Assert.Single(ready);
     }
 }

@@ -4,6 +4,7 @@ using Spead2.Protocol;
 using Spead2.Recv;
 using Spead2.Send;
 using Spead2.Send.Engine;
+using Spead2.Tests.Support;
 using Spead2.Typed;
 
 namespace Spead2.Tests.Typed;
@@ -193,10 +194,10 @@ public class ReceiveTests
         // spead2's data='stale': the second heap carries only the timestamp; the group remembers the rest.
         var group = new ItemGroup();
         var generator = new HeapWriter<Dump>();
-        group.Update(RoundTrip(generator.GetHeap(new Dump(1, [1, 2, 3, 4, 5, 6, 7, 8], "first"))));
+        group.Update(ReceiveHelpers.RoundTrip(generator.GetHeap(new Dump(1, [1, 2, 3, 4, 5, 6, 7, 8], "first"))));
         var timestampOnly = new Heap();
         SpeadCodec.AddUnsigned(timestampOnly, 0x1600, 2, 48);
-        group.Update(RoundTrip(timestampOnly));
+        group.Update(ReceiveHelpers.RoundTrip(timestampOnly));
 
         Assert.True(Dump.TryRead(group, out var value, out var error), error);
         Assert.Equal(2UL, value.Timestamp);
@@ -204,7 +205,7 @@ public class ReceiveTests
         Assert.Equal([1f, 2, 3, 4, 5, 6, 7, 8], value.Vis);
 
         // The raw-heap path needs every item in the heap, and says which one is missing.
-        Assert.False(Dump.TryRead(RoundTrip(timestampOnly), group, out _, out error));
+        Assert.False(Dump.TryRead(ReceiveHelpers.RoundTrip(timestampOnly), group, out _, out error));
         Assert.Equal("Dump.Vis: item 'vis' (0x1800) is missing: the heap carries no value for it.", error);
     }
 
@@ -212,7 +213,7 @@ public class ReceiveTests
     public void ReadArraysAreCopiesNotTheGroupsValues()
     {
         var group = new ItemGroup();
-        group.Update(RoundTrip(new HeapWriter<Dump>().GetHeap(new Dump(1, [1, 2, 3, 4, 5, 6, 7, 8], "x"))));
+        group.Update(ReceiveHelpers.RoundTrip(new HeapWriter<Dump>().GetHeap(new Dump(1, [1, 2, 3, 4, 5, 6, 7, 8], "x"))));
         Assert.True(Dump.TryRead(group, out var first, out _));
         first.Vis[0] = 100;
         Assert.True(Dump.TryRead(group, out var second, out _));
@@ -296,7 +297,7 @@ public class ReceiveTests
     public void TheItemGroupPathReportsMismatchesToo()
     {
         var group = new ItemGroup();
-        group.Update(RoundTrip(new HeapWriter<Dump>().GetHeap(new Dump(1, new float[8], "x"))));
+        group.Update(ReceiveHelpers.RoundTrip(new HeapWriter<Dump>().GetHeap(new Dump(1, new float[8], "x"))));
 
         Assert.True(Dump.TryRead(group, out _, out _));
         Assert.False(DumpNarrow.TryRead(group, out _, out var error));
@@ -323,7 +324,7 @@ public class ReceiveTests
         var heap = new Spead2.Send.HeapGenerator(items).GetHeap();
 
         var descriptors = new ItemGroup();
-        var received = RoundTrip(heap);
+        var received = ReceiveHelpers.RoundTrip(heap);
         foreach (var d in received.GetDescriptors())
         {
             descriptors.Add(new Item(d));
@@ -348,11 +349,11 @@ public class ReceiveTests
         SpeadCodec.AddUnsigned(heap, 0x1600, 1, 48);
         heap.AddItem(0x1800, new byte[16]);   // 4 floats where the shape needs 8
         SpeadCodec.AddString(heap, 0x1801, "x", -1);
-        Assert.False(Dump.TryRead(RoundTrip(heap), descriptors, out _, out var error));
+        Assert.False(Dump.TryRead(ReceiveHelpers.RoundTrip(heap), descriptors, out _, out var error));
         Assert.Equal("Dump.Vis: item 'vis' (0x1800): the value has 16 bytes, too few for its 8 elements.", error);
 
         descriptors.Add(new Item(0x1800, "vis", "", [4, 2], dtype: Native('f', 4), order: ArrayOrder.Fortran));
-        Assert.False(Dump.TryRead(RoundTrip(heap), descriptors, out _, out error));
+        Assert.False(Dump.TryRead(ReceiveHelpers.RoundTrip(heap), descriptors, out _, out error));
         Assert.EndsWith("(Fortran order instead of C order).", error, StringComparison.Ordinal);
     }
 
@@ -387,7 +388,7 @@ public class ReceiveTests
     public void AReceiverJoiningLateWaitsForTheNextDescriptors()
     {
         var generator = new HeapWriter<Dump>(descriptorFrequency: 3);
-        var heaps = Enumerable.Range(0, 5).Select(i => RoundTrip(generator.GetHeap(new Dump((ulong)i, new float[8], "x")))).ToList();
+        var heaps = Enumerable.Range(0, 5).Select(i => ReceiveHelpers.RoundTrip(generator.GetHeap(new Dump((ulong)i, new float[8], "x")))).ToList();
         var reader = new HeapReader<Dump>();
         var read = new List<ulong>();
         foreach (var heap in heaps.Skip(1))   // missed the first heap and its descriptors
@@ -451,9 +452,9 @@ public class ReceiveTests
         var generator = new HeapWriter<Sensor>();
         var value = new Sensor(1UL << 50, -3.5f, -2000, new Complex(0.5, -1), (Half)2, true, 45.25);
         var reader = new HeapReader<Sensor>();
-        Assert.True(reader.TryRead(RoundTrip(generator.GetHeap(value)), out var first));   // with descriptors
+        Assert.True(reader.TryRead(ReceiveHelpers.RoundTrip(generator.GetHeap(value)), out var first));   // with descriptors
         Assert.Equal(value, first);
-        var valuesOnly = RoundTrip(generator.GetHeap(value));
+        var valuesOnly = ReceiveHelpers.RoundTrip(generator.GetHeap(value));
         Assert.True(reader.TryRead(valuesOnly, out var second));
         Assert.Equal(value, second);
 
@@ -469,21 +470,4 @@ public class ReceiveTests
     }
 
     private static string Native(char kind, int size) => SpeadCodec.NativeDtype(kind, size);
-
-    /// <summary>Packetises a heap and reassembles it, as a receiver would.</summary>
-    private static ReceivedHeap RoundTrip(Heap heap)
-    {
-        var assembler = new HeapAssembler();
-        var ready = new List<ReceivedHeap>();
-        var packets = new Packetizer(heap, 1, 1472);
-        var buffer = new byte[1472];
-        while (packets.HasNextPacket)
-        {
-            var n = packets.NextPacket(buffer);
-            assembler.AddPacket(buffer.AsSpan(0, n), ready);
-        }
-
-        assembler.Flush(ready);
-        return Assert.Single(ready);
-    }
 }

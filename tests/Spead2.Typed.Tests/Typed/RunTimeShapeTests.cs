@@ -3,6 +3,7 @@ using Spead2.Protocol;
 using Spead2.Recv;
 using Spead2.Send;
 using Spead2.Send.Engine;
+using Spead2.Tests.Support;
 using Spead2.Typed;
 
 namespace Spead2.Tests.Typed;
@@ -41,22 +42,6 @@ public class RunTimeShapeTests
     private const int Baselines = 40; // 2 * 4 * (4 + 1)
 
     private static readonly SpeadShapes Shapes = new() { { nameof(XengDump.XengRaw), Channels, Baselines, 2 } };
-
-    private static ReceivedHeap RoundTrip(Heap heap)
-    {
-        var assembler = new HeapAssembler();
-        var ready = new List<ReceivedHeap>();
-        var packets = new Packetizer(heap, 1, 1472);
-        var buffer = new byte[1472];
-        while (packets.HasNextPacket)
-        {
-            var n = packets.NextPacket(buffer);
-            assembler.AddPacket(buffer.AsSpan(0, n), ready);
-        }
-
-        assembler.Flush(ready);
-        return Assert.Single(ready);
-    }
 
     private static byte[] ItemBytes(ReceivedHeap heap, long id)
     {
@@ -128,7 +113,7 @@ public class RunTimeShapeTests
     public void LittleEndianVisibilitiesAreSentAsLittleEndianInt32()
     {
         var vis = Vis(7);
-        var heap = RoundTrip(new HeapWriter<XengDump>(Shapes).GetHeap(new XengDump(1, 2, vis)));
+        var heap = ReceiveHelpers.RoundTrip(new HeapWriter<XengDump>(Shapes).GetHeap(new XengDump(1, 2, vis)));
         var expected = new byte[vis.Length * 4];
         for (var i = 0; i < vis.Length; i++)
         {
@@ -180,7 +165,7 @@ public class RunTimeShapeTests
     {
         var generator = new HeapWriter<XengDump>(Shapes);
         var reader = new HeapReader<XengDump>(new SpeadShapes { { nameof(XengDump.XengRaw), 8, Baselines, 2 } });
-        var e = Assert.Throws<InvalidDataException>(() => reader.TryRead(RoundTrip(generator.GetHeap(new XengDump(1, 2, Vis(0)))), out _));
+        var e = Assert.Throws<InvalidDataException>(() => reader.TryRead(ReceiveHelpers.RoundTrip(generator.GetHeap(new XengDump(1, 2, Vis(0)))), out _));
         Assert.Contains("XengDump.XengRaw", e.Message);
         Assert.Contains("shape (4, 40, 2)", e.Message);
         Assert.Contains("shape (8, 40, 2)", e.Message);
@@ -201,7 +186,7 @@ public class RunTimeShapeTests
             }
         }
 
-        var heap = RoundTrip(new HeapWriter<XengGrid>(shapes).GetHeap(new XengGrid(5, grid, new[] { 0.5f, 1, 2 })));
+        var heap = ReceiveHelpers.RoundTrip(new HeapWriter<XengGrid>(shapes).GetHeap(new XengGrid(5, grid, new[] { 0.5f, 1, 2 })));
         // C order on the wire: the rectangular array's own memory order.
         var expected = new byte[12 * 4];
         var k = 0;
@@ -223,7 +208,7 @@ public class RunTimeShapeTests
         var shapes = new SpeadShapes { { nameof(Feng4.FengRaw), 3, 2 } };
         var samples = new sbyte[] { -8, 7, -1, 0, 3, -4 };
         var generator = new HeapWriter<Feng4>(shapes);
-        var heap = RoundTrip(generator.GetHeap(new Feng4(9, samples)));
+        var heap = ReceiveHelpers.RoundTrip(generator.GetHeap(new Feng4(9, samples)));
         // Two's complement nibbles, first element in the high nibble: -8 = 0x8, 7 = 0x7, -1 = 0xF, 0, 3, -4 = 0xC.
         Assert.Equal(new byte[] { 0x87, 0xF0, 0x3C }, ItemBytes(heap, 0x4300));
         var expected = new Descriptor(0x4300, "feng_raw", "", [3, 2], format: [new FormatField('i', 4)]);
@@ -246,7 +231,7 @@ public class RunTimeShapeTests
         Assert.Equal([new FormatField('f', 32)], generator.Descriptors[1].Format!);
         Assert.Equal([new FormatField('u', 64)], generator.Descriptors[2].Format!);
         var value = new Variable([1, -2, 0x01020304], [1.5f, -2, 3, 4], null);
-        var heap = RoundTrip(generator.GetHeap(value));
+        var heap = ReceiveHelpers.RoundTrip(generator.GetHeap(value));
         Assert.Equal(new byte[] { 0, 0, 0, 1, 0xFF, 0xFF, 0xFF, 0xFE, 1, 2, 3, 4 }, ItemBytes(heap, 0x5000));
         var pairs = new byte[16];
         for (var i = 0; i < 4; i++)
@@ -271,7 +256,7 @@ public class RunTimeShapeTests
         var generator = new HeapWriter<Fortran>();
         Assert.Equal(ArrayOrder.Fortran, generator.Descriptors[0].Order);
         Assert.Equal(">u2", generator.Descriptors[0].Dtype);
-        var heap = RoundTrip(generator.GetHeap(new Fortran(grid)));
+        var heap = ReceiveHelpers.RoundTrip(generator.GetHeap(new Fortran(grid)));
         // Column-major: grid[0,0], grid[1,0], grid[0,1], grid[1,1], grid[0,2], grid[1,2], each big-endian.
         Assert.Equal(new byte[] { 0, 1, 0, 4, 0, 2, 0, 5, 0, 3, 1, 2 }, ItemBytes(heap, 0x6000));
         Assert.True(new HeapReader<Fortran>().TryRead(heap, out var back));
@@ -334,13 +319,13 @@ public class RunTimeShapeTests
     {
         var shapes = new SpeadShapes { { nameof(Feng4.FengRaw), 3, 2 } };
         var group = new ItemGroup();
-        group.Update(RoundTrip(new HeapWriter<Feng4>(shapes).GetHeap(new Feng4(9, [-8, 7, -1, 0, 3, -4]))));
+        group.Update(ReceiveHelpers.RoundTrip(new HeapWriter<Feng4>(shapes).GetHeap(new Feng4(9, [-8, 7, -1, 0, 3, -4]))));
         Assert.True(Feng4.TryRead(group, Feng4.Layout.WithShapes(shapes), out var feng, out var error), error);
         Assert.Equal(new sbyte[] { -8, 7, -1, 0, 3, -4 }, feng.FengRaw);
 
         group = new ItemGroup();
         var variable = new Variable([1, -2, 0x01020304], [1.5f, -2, 3, 4], [ulong.MaxValue]);
-        group.Update(RoundTrip(new HeapWriter<Variable>().GetHeap(variable)));
+        group.Update(ReceiveHelpers.RoundTrip(new HeapWriter<Variable>().GetHeap(variable)));
         Assert.True(Variable.TryRead(group, out var back, out error), error);
         Assert.Equal(variable.Counts, back.Counts);
         Assert.Equal(variable.Pairs, back.Pairs);
@@ -348,12 +333,12 @@ public class RunTimeShapeTests
 
         group = new ItemGroup();
         var grid = new ushort[,] { { 1, 2, 3 }, { 4, 5, 0x0102 } };
-        group.Update(RoundTrip(new HeapWriter<Fortran>().GetHeap(new Fortran(grid))));
+        group.Update(ReceiveHelpers.RoundTrip(new HeapWriter<Fortran>().GetHeap(new Fortran(grid))));
         Assert.True(Fortran.TryRead(group, out var fortran, out error), error);
         Assert.Equal(grid, fortran.Grid);
 
         group = new ItemGroup();
-        group.Update(RoundTrip(new HeapWriter<XengDump>(Shapes).GetHeap(new XengDump(1, 2, Vis(3)))));
+        group.Update(ReceiveHelpers.RoundTrip(new HeapWriter<XengDump>(Shapes).GetHeap(new XengDump(1, 2, Vis(3)))));
         Assert.True(XengDump.TryRead(group, new HeapWriter<XengDump>(Shapes).Layout, out var xeng, out error), error);
         Assert.Equal(Vis(3), xeng.XengRaw);
     }
