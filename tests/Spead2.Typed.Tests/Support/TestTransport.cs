@@ -39,8 +39,44 @@ internal sealed class TestTransport : CopyingTransport
 
     public bool Disposed { get; private set; }
 
-    /// <summary>Allocated bytes of the writer thread at each Send call (the writer runs Send).</summary>
-    public List<long> WriterAllocations { get; } = new(capacity: 100_000); // preallocated: growing it would allocate on the writer
+    /// <summary>
+    /// At each Send call: the calling thread, whether it is a .NET thread-pool thread, and its allocated bytes. The
+    /// writer usually runs on its I/O thread, but a completion drain may run it inline on a thread-pool thread.
+    /// </summary>
+    public List<(int Thread, bool ThreadPool, long Bytes)> WriterAllocations { get; } = new(capacity: 100_000); // preallocated: growing it would allocate on the writer
+
+    /// <summary>
+    /// Bytes the writer's dedicated threads allocated between the Send calls recorded from index
+    /// <paramref name="mark"/> on: the sum over consecutive calls on the same I/O thread, which runs nothing but this
+    /// pool's writers. A thread-pool thread also runs unrelated work (other tests' continuations) between two calls,
+    /// so its counter says nothing about the writer and is left out. Throws when fewer than
+    /// <paramref name="minimumPairs"/> such pairs were recorded (the measurement would say little).
+    /// </summary>
+    public long WriterBytesSince(int mark, int minimumPairs = 100)
+    {
+        long total = 0;
+        int pairs = 0;
+        var last = new Dictionary<int, long>();
+        for (int i = mark; i < WriterAllocations.Count; i++)
+        {
+            (int thread, bool pool, long bytes) = WriterAllocations[i];
+            if (pool)
+            {
+                continue;
+            }
+            if (last.TryGetValue(thread, out long previous))
+            {
+                total += bytes - previous;
+                pairs++;
+            }
+            last[thread] = bytes;
+        }
+        if (pairs < minimumPairs)
+        {
+            throw new InvalidOperationException($"Only {pairs} consecutive Send calls on an I/O thread were recorded (at least {minimumPairs} needed).");
+        }
+        return total;
+    }
 
     public bool TrackAllocations { get; set; }
 
@@ -72,7 +108,8 @@ internal sealed class TestTransport : CopyingTransport
     {
         if (TrackAllocations)
         {
-            WriterAllocations.Add(GC.GetAllocatedBytesForCurrentThread());
+            Thread current = Thread.CurrentThread;
+            WriterAllocations.Add((current.ManagedThreadId, current.IsThreadPoolThread, GC.GetAllocatedBytesForCurrentThread()));
             if (Gated && !_permits.Wait(TimeSpan.FromSeconds(30)))
             {
                 throw new TimeoutException("The test never released the transport.");
