@@ -62,6 +62,14 @@ public abstract class SendStream : IDisposable, IAsyncDisposable
     private bool _disposed;
     private Exception? _fault;
 
+    // The first cancellable token this stream was given, registered once for the stream's lifetime: a sender that
+    // passes the same token with every heap (the usual shutdown token) then costs no registration per heap. Groups
+    // queued with it are marked (Slot.SharedToken) and cancelled by one walk of the queue; groups with any other
+    // token register their own callback. _sharedClaimed is set once, by the enqueue that registers.
+    private CancellationToken _sharedToken;
+    private CancellationTokenRegistration _sharedRegistration;
+    private int _sharedClaimed;
+
     // Oldest slot still in use. Written only by the feed (or by OnWriterFailed under the tail lock); read by
     // enqueuers to test for a full queue.
     internal long Head;
@@ -427,6 +435,9 @@ public abstract class SendStream : IDisposable, IAsyncDisposable
     /// <summary>The feed is off the pool for good: release the transport (and the private pool).</summary>
     internal void OnDetached()
     {
+        // Nothing is queued any more: the shared token need not call back (without waiting for a callback that is
+        // running, which finds the queue empty).
+        _sharedRegistration.Unregister();
         _transport.Dispose();
         if (_ownsPool)
         {
@@ -505,6 +516,7 @@ public abstract class SendStream : IDisposable, IAsyncDisposable
         int numSubstreams = _transport.NumSubstreams;
         int maxPacketSize = _config.MaxPacketSize;
         long frequency = _time.TimestampFrequency;
+        bool sharedToken = cancellationToken.CanBeCanceled && UsesSharedRegistration(cancellationToken);
         HeapCompletionSource source;
         bool wake = false;
         lock (TailLock)
@@ -579,7 +591,8 @@ public abstract class SendStream : IDisposable, IAsyncDisposable
             first.FirstError = null;
             first.BytesSent = 0;
             first.State = GroupQueued;
-            if (cancellationToken.CanBeCanceled)
+            first.SharedToken = sharedToken;
+            if (cancellationToken.CanBeCanceled && !sharedToken)
             {
                 // Registered before the group is published, so the writer (which disposes the registration) never
                 // sees a half-set slot. If the token is already cancelled the callback runs right here.
@@ -587,6 +600,11 @@ public abstract class SendStream : IDisposable, IAsyncDisposable
             }
             _nextCnt = nextCnt;
             Volatile.Write(ref Tail, tail + n);
+            if (sharedToken && cancellationToken.IsCancellationRequested)
+            {
+                // Cancelled before the shared callback could see this group (it ran, or runs, without it).
+                CancelGroup(first, cancellationToken);
+            }
             if (NeedWakeup)
             {
                 NeedWakeup = false;
@@ -619,23 +637,84 @@ public abstract class SendStream : IDisposable, IAsyncDisposable
         }
     }
 
+    /// <summary>
+    /// Whether a group queued with <paramref name="token"/> can rely on the stream's one registration: true for the
+    /// token registered first (registering it now if none is yet); false for any other token.
+    /// </summary>
+    private bool UsesSharedRegistration(CancellationToken token)
+    {
+        if (Volatile.Read(ref _sharedClaimed) != 0)
+        {
+            // Written once, just after the claim: a group queued before that write registers its own callback.
+            return _sharedToken == token;
+        }
+        if (Interlocked.CompareExchange(ref _sharedClaimed, 1, 0) != 0)
+        {
+            return false;
+        }
+        _sharedToken = token;
+        // Before the group is queued, so no group marked for it can be missed; an already cancelled token runs the
+        // callback right here, finding nothing to cancel, and the enqueue then cancels its own group (see below).
+        _sharedRegistration = token.UnsafeRegister(static (state, t) => ((SendStream)state!).CancelSharedGroups(t), this);
+        return true;
+    }
+
+    // The shared token was cancelled: every group still queued with it is cancelled. Claimed under the tail lock,
+    // because slots are only reused by enqueues, which take it too; completed outside it.
+    private void CancelSharedGroups(CancellationToken token)
+    {
+        List<HeapCompletionSource>? cancelled = null;
+        lock (TailLock)
+        {
+            long tail = Tail;
+            for (long g = Volatile.Read(ref Head); g < tail;)
+            {
+                Slot first = _slots[g & _slotMask];
+                long end = first.GroupEnd;
+                if (first.SharedToken && first.Completion is { } completion
+                    && Interlocked.CompareExchange(ref first.State, GroupCancelled, GroupQueued) == GroupQueued)
+                {
+                    (cancelled ??= []).Add(completion);
+                }
+                if (end <= g)
+                {
+                    break; // cannot happen: a group's first slot keeps its end until an enqueue reuses it
+                }
+                g = end;
+            }
+        }
+        if (cancelled is not null)
+        {
+            foreach (HeapCompletionSource completion in cancelled)
+            {
+                FailCancelled(completion, token);
+            }
+        }
+    }
+
     private void CancelGroup(Slot first, CancellationToken token)
     {
         if (Interlocked.CompareExchange(ref first.State, GroupCancelled, GroupQueued) == GroupQueued)
         {
-            // Through the feed's dispatch, like every completion: this may run under the tail lock (a token
-            // cancelled during the enqueue), where a continuation must not run inline.
-            var failure = Completion.Failure(first.Completion!, new OperationCanceledException("The heap was cancelled before it was sent.", token));
-            if (_config.AllowSynchronousContinuations)
-            {
-                failure.Run();
-            }
-            else
-            {
-                // The flush point behind it keeps flushes from ending before this task completes.
-                Interlocked.Increment(ref PendingFlushPoints);
-                _pool.Completions.Post([failure], Completion.FlushPoint(this, Volatile.Read(ref _completedHead)), wake: true);
-            }
+            FailCancelled(first.Completion!, token);
+        }
+    }
+
+    // Completes a group cancelled before it was sent (its state already says so, so the feed skips it).
+    private void FailCancelled(HeapCompletionSource completion, CancellationToken token)
+    {
+        // Through the feed's dispatch, like every completion: this may run under the tail lock (a token cancelled
+        // during the enqueue), where a continuation must not run inline.
+        var failure = Completion.Failure(completion, new OperationCanceledException("The heap was cancelled before it was sent.", token));
+        if (_config.AllowSynchronousContinuations)
+        {
+            failure.Run();
+        }
+        else
+        {
+            // The flush point behind it keeps flushes from ending before this task completes.
+            Interlocked.Increment(ref PendingFlushPoints);
+            _pool.Completions.Post([failure], Completion.FlushPoint(this, Volatile.Read(ref _completedHead)), wake: true);
         }
     }
 
@@ -726,6 +805,9 @@ public abstract class SendStream : IDisposable, IAsyncDisposable
         public int State;
         public CancellationTokenRegistration Registration;
 
+        // Queued with the stream's shared token: cancelled by the stream's one registration, not its own.
+        public bool SharedToken;
+
         public void Clear()
         {
             Heap = null;
@@ -733,6 +815,7 @@ public abstract class SendStream : IDisposable, IAsyncDisposable
             Completion = null;
             FirstError = null;
             Registration = default;
+            SharedToken = false;
         }
     }
 }

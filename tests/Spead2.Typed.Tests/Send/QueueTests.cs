@@ -197,6 +197,87 @@ public class QueueTests
     }
 
     [Fact]
+    public async Task EachTokenCancelsOnlyItsOwnHeapsWhenSeveralAreInUse()
+    {
+        // The first token a stream sees is registered once for the stream; later ones register per heap. Both kinds
+        // must cancel exactly their own queued heaps.
+        var (stream, transport) = Gated(maxHeaps: 8);
+        ValueTask<long> a = stream.SendHeapAsync(TestHeaps.HeapOf(100, 1));
+        transport.WaitForEntry();
+        using var first = new CancellationTokenSource();
+        using var second = new CancellationTokenSource();
+        ValueTask<long> b = stream.SendHeapAsync(TestHeaps.HeapOf(100, 2), cancellationToken: first.Token);
+        ValueTask<long> c = stream.SendHeapAsync(TestHeaps.HeapOf(100, 3), cancellationToken: second.Token);
+        ValueTask<long> d = stream.SendHeapAsync(TestHeaps.HeapOf(100, 4), cancellationToken: first.Token);
+        ValueTask<long> e = stream.SendHeapAsync(TestHeaps.HeapOf(100, 5));
+        ValueTask<long> f = stream.SendHeapAsync(TestHeaps.HeapOf(100, 6), cancellationToken: second.Token);
+
+        first.Cancel();
+        Assert.Equal(first.Token, (await Assert.ThrowsAnyAsync<OperationCanceledException>(async () => await b.AsTask().WaitAsync(Patience))).CancellationToken);
+        Assert.Equal(first.Token, (await Assert.ThrowsAnyAsync<OperationCanceledException>(async () => await d.AsTask().WaitAsync(Patience))).CancellationToken);
+        Assert.False(c.IsCompleted || e.IsCompleted || f.IsCompleted);
+
+        second.Cancel();
+        Assert.Equal(second.Token, (await Assert.ThrowsAnyAsync<OperationCanceledException>(async () => await c.AsTask().WaitAsync(Patience))).CancellationToken);
+        Assert.Equal(second.Token, (await Assert.ThrowsAnyAsync<OperationCanceledException>(async () => await f.AsTask().WaitAsync(Patience))).CancellationToken);
+        Assert.False(e.IsCompleted);
+
+        transport.Release(10);
+        Assert.Equal(WireBytes(100), await a);
+        Assert.Equal(WireBytes(100), await e);
+        await stream.DisposeAsync();
+        Assert.Equal(new long[] { 1, 5 }, transport.Parsed.Select(p => p.HeapCnt).Distinct());
+    }
+
+    [Fact]
+    public async Task ATokenCancelledWhileHeapsAreQueuedLeavesEveryHeapSentOrCancelled()
+    {
+        // Races the cancellation against enqueues and the writer: every task must end, either with the bytes of a heap
+        // that really went out or cancelled, and the first heap's token (the stream's shared registration) and a later
+        // token (a registration per heap) must both hold.
+        for (int round = 0; round < 20; round++)
+        {
+            var transport = new TestTransport();
+            await using var stream = new TestStream(transport, new StreamConfig { MaxHeaps = 64 });
+            using var shared = new CancellationTokenSource();
+            using var own = new CancellationTokenSource();
+            var tasks = new List<Task<long>>();
+            Task canceller = Task.Run(async () =>
+            {
+                await Task.Delay(round % 3);
+                shared.Cancel();
+                own.Cancel();
+            });
+            for (int i = 0; i < 2000 && !own.IsCancellationRequested; i++)
+            {
+                CancellationToken token = i % 5 == 4 ? own.Token : shared.Token;
+                tasks.Add(stream.SendHeapAsync(TestHeaps.HeapOf(100, i), cancellationToken: token).AsTask());
+                if (tasks.Count >= 48)
+                {
+                    await tasks[^48].ContinueWith(static _ => { }, TaskScheduler.Default).WaitAsync(Patience);
+                }
+            }
+            await canceller;
+            int sent = 0;
+            foreach (Task<long> t in tasks)
+            {
+                await t.ContinueWith(static _ => { }, TaskScheduler.Default).WaitAsync(Patience);
+                if (t.IsCompletedSuccessfully)
+                {
+                    Assert.Equal(WireBytes(100), await t);
+                    sent++;
+                }
+                else
+                {
+                    Assert.True(t.IsCanceled, t.Exception?.ToString()); // never faulted: the loop keeps the queue below MaxHeaps
+                }
+            }
+            await stream.FlushAsync();
+            Assert.Equal(sent, transport.Packets.Count);
+        }
+    }
+
+    [Fact]
     public async Task TransportErrorsFailOnlyTheirHeapAndTheRestOfItIsStillSent()
     {
         var transport = new TestTransport

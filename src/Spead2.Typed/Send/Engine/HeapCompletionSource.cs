@@ -20,6 +20,7 @@ internal sealed class HeapCompletionSource : IValueTaskSource<long>
     private ManualResetValueTaskSourceCore<long> _core;
     private bool _blocking;
     private bool _signalled;
+    private volatile bool _awaited;
 
     public HeapCompletionSource(CompletionSourcePool pool)
     {
@@ -38,6 +39,12 @@ internal sealed class HeapCompletionSource : IValueTaskSource<long>
 
     /// <summary>Whether a thread waits for this source with <see cref="WaitForResult"/> (nothing runs as a continuation).</summary>
     public bool IsBlocking => _blocking;
+
+    /// <summary>
+    /// Whether nothing waits for this source yet: no continuation is registered and no thread blocks on it. Completing
+    /// such a source runs no code, so it may be completed ahead of sources that do have continuations.
+    /// </summary>
+    public bool IsUnobserved => !_awaited && !_blocking;
 
     /// <summary>Completes with the number of bytes sent.</summary>
     public void SetResult(long bytes)
@@ -91,6 +98,7 @@ internal sealed class HeapCompletionSource : IValueTaskSource<long>
             _core.Reset();
             _blocking = false;
             _signalled = false;
+            _awaited = false;
             _pool.Return(this);
         }
     }
@@ -99,8 +107,13 @@ internal sealed class HeapCompletionSource : IValueTaskSource<long>
     public ValueTaskSourceStatus GetStatus(short token) => _core.GetStatus(token);
 
     /// <inheritdoc/>
-    public void OnCompleted(Action<object?> continuation, object? state, short token, ValueTaskSourceOnCompletedFlags flags) =>
+    public void OnCompleted(Action<object?> continuation, object? state, short token, ValueTaskSourceOnCompletedFlags flags)
+    {
+        // Set first: a completer that still sees the source unobserved completes it at a moment when this
+        // registration finds it completed, and the core then queues the continuation itself.
+        _awaited = true;
         _core.OnCompleted(continuation, state, token, flags);
+    }
 
     private void SignalBlockingWaiter()
     {
@@ -113,11 +126,17 @@ internal sealed class HeapCompletionSource : IValueTaskSource<long>
 }
 
 /// <summary>A small per-stream pool of <see cref="HeapCompletionSource"/>; unreturned sources are simply collected.</summary>
+/// <remarks>
+/// A sender loop returns one source (reading a result) and then rents one (queuing the next heap), over and over: a
+/// one-entry cache taken and filled with single interlocked operations serves that without the lock, which the
+/// rest of the pool keeps for the less regular cases.
+/// </remarks>
 internal sealed class CompletionSourcePool
 {
     private readonly HeapCompletionSource?[] _items;
     private readonly Lock _lock = new();
     private int _count;
+    private HeapCompletionSource? _cached;
 
     public CompletionSourcePool(int capacity)
     {
@@ -126,6 +145,10 @@ internal sealed class CompletionSourcePool
 
     public HeapCompletionSource Rent()
     {
+        if (Interlocked.Exchange(ref _cached, null) is { } cached)
+        {
+            return cached;
+        }
         lock (_lock)
         {
             if (_count > 0)
@@ -140,6 +163,10 @@ internal sealed class CompletionSourcePool
 
     public void Return(HeapCompletionSource source)
     {
+        if (Interlocked.CompareExchange(ref _cached, source, null) is null)
+        {
+            return;
+        }
         lock (_lock)
         {
             if (_count < _items.Length)

@@ -402,10 +402,7 @@ internal sealed class PacketFeed : IOWork
     {
         if (_dispatcher is null)
         {
-            foreach (Completion c in completions)
-            {
-                c.Run();
-            }
+            Completion.RunAll(completions);
             _stream.ReleaseFlushWaiters(head);
             return;
         }
