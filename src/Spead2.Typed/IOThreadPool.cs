@@ -45,7 +45,11 @@ public sealed class IOThreadPool : IDisposable
     [ThreadStatic]
     private static IOThreadPool? t_current;
 
-    private readonly object _lock = new();
+    // Guards the run queue, timers, idle threads and every work item's pool state. A Lock, not a monitor: a sender
+    // loop on the completion thread takes it three times per batch. A Detach that waits for a run to end waits on a
+    // monitor of its own (_runEnded).
+    private readonly Lock _lock = new();
+    private readonly object _runEnded = new();
     private readonly Thread[] _threads;
     private readonly Queue<IOWork> _runQueue = new();
     private readonly List<IOWork> _timers = [];
@@ -191,6 +195,7 @@ public sealed class IOThreadPool : IDisposable
     /// <returns>True when the caller must finish (the item is no longer running); false when the pool will.</returns>
     internal bool Detach(IOWork work)
     {
+        bool waitForRun = false;
         lock (_lock)
         {
             if (!ReferenceEquals(work.Pool, this))
@@ -210,15 +215,38 @@ public sealed class IOThreadPool : IDisposable
                     work.DetachDeferred = true;
                     return false;
                 case IOWorkState.Running:
-                    while (work.State == IOWorkState.Running)
-                    {
-                        Monitor.Wait(_lock);
-                    }
+                    waitForRun = true;
                     break;
             }
+            if (!waitForRun)
+            {
+                work.State = IOWorkState.Detached;
+                _attached--;
+                return true;
+            }
+        }
+        // The run in progress ends in AfterRun, which sees DetachRequested, marks the item detached under the lock and
+        // then pulses _runEnded: tested under _runEnded, the state cannot change unseen between the test and the wait.
+        lock (_runEnded)
+        {
+            while (ReadState(work) == IOWorkState.Running)
+            {
+                Monitor.Wait(_runEnded);
+            }
+        }
+        lock (_lock)
+        {
             work.State = IOWorkState.Detached;
             _attached--;
-            return true;
+        }
+        return true;
+    }
+
+    private IOWorkState ReadState(IOWork work)
+    {
+        lock (_lock)
+        {
+            return work.State;
         }
     }
 
@@ -320,6 +348,7 @@ public sealed class IOThreadPool : IDisposable
     private void AfterRun(IOWork work, IOWorkResult result, long wakeTimestamp)
     {
         bool finishDetach = false;
+        bool pulseDetach = false;
         lock (_lock)
         {
             if (work.DetachRequested)
@@ -334,7 +363,7 @@ public sealed class IOThreadPool : IDisposable
                 else
                 {
                     // A Detach on another thread is waiting for this run to end; it finishes the removal.
-                    Monitor.PulseAll(_lock);
+                    pulseDetach = true;
                 }
             }
             else
@@ -362,6 +391,13 @@ public sealed class IOThreadPool : IDisposable
                         break;
                 }
                 work.ScheduleRequested = false;
+            }
+        }
+        if (pulseDetach)
+        {
+            lock (_runEnded)
+            {
+                Monitor.PulseAll(_runEnded);
             }
         }
         if (finishDetach)

@@ -293,4 +293,49 @@ public class IOThreadPoolTests
         Assert.Equal(2, transport.SendCalls);
         stream.Dispose();
     }
+
+    [Fact]
+    public async Task DetachingAWorkItemThatRunsOnAPoolThreadWaitsForTheRunToEnd()
+    {
+        var pool = new IOThreadPool(threads: 1);
+        var work = new HeldWork();
+        pool.Attach(work);
+        Assert.True(pool.Schedule(work));
+        Assert.True(work.Entered.Wait(Patience), "the pool never ran the work item");
+
+        Task<bool> detach = Task.Run(() => pool.Detach(work));
+        await Task.Delay(50);
+        Assert.False(detach.IsCompleted); // the run is still going
+
+        work.Release.Set();
+        Assert.True(await detach.WaitAsync(Patience)); // the caller finishes the removal...
+        Assert.Equal(0, work.DetachedCalls); // ...so the pool does not call OnDetached
+        Assert.Equal(1, work.Runs);
+        Assert.False(pool.Schedule(work)); // never run again
+        Assert.Equal(0, pool.StreamCount);
+        pool.Dispose();
+    }
+
+    /// <summary>A work item whose first run waits until the test releases it.</summary>
+    private sealed class HeldWork : IOWork
+    {
+        public ManualResetEventSlim Entered { get; } = new();
+
+        public ManualResetEventSlim Release { get; } = new();
+
+        public int Runs;
+
+        public int DetachedCalls;
+
+        public override IOWorkResult Run(out long wakeTimestamp)
+        {
+            wakeTimestamp = 0;
+            Interlocked.Increment(ref Runs);
+            Entered.Set();
+            Release.Wait(Patience);
+            return IOWorkResult.Idle;
+        }
+
+        public override void OnDetached() => Interlocked.Increment(ref DetachedCalls);
+    }
 }

@@ -118,7 +118,11 @@ internal sealed class CompletionDispatcher : IDisposable
     [ThreadStatic]
     private static CompletionDispatcher? t_draining;
 
-    private readonly object _lock = new();
+    // Guards the posted completions and the thread's state. A Lock, not a monitor: it is taken twice per batch of
+    // heaps, and a monitor's enter and exit cost measurably more. Sleeping uses a monitor of its own (_sleep).
+    private readonly Lock _lock = new();
+    private readonly object _sleep = new();
+    private volatile bool _sleeping;
     private Completion[] _pending = new Completion[64];
     private int _pendingCount;
     private volatile bool _scheduled;
@@ -201,10 +205,19 @@ internal sealed class CompletionDispatcher : IDisposable
             {
                 _unsignalled = true;
             }
-            if (_helpers > 0)
-            {
-                Monitor.PulseAll(_lock);
-            }
+        }
+        if (Volatile.Read(ref _helpers) > 0)
+        {
+            PulseSleepers();
+        }
+    }
+
+    // Wakes whoever waits on _sleep: the completion thread (once _sleeping is cleared) and helpers.
+    private void PulseSleepers()
+    {
+        lock (_sleep)
+        {
+            Monitor.PulseAll(_sleep);
         }
     }
 
@@ -239,7 +252,12 @@ internal sealed class CompletionDispatcher : IDisposable
             };
             _thread.Start(this);
         }
-        Monitor.PulseAll(_lock);
+        if (_sleeping)
+        {
+            // Cleared before the pulse, and the sleeper tests it under _sleep before it waits: no lost wake-up.
+            _sleeping = false;
+            PulseSleepers();
+        }
     }
 
     /// <summary>Stops the completion thread once everything posted has run (waits for it unless called on it).</summary>
@@ -254,8 +272,10 @@ internal sealed class CompletionDispatcher : IDisposable
             _stopping = true;
             WakeLocked();
             thread = _thread;
-            Monitor.PulseAll(_lock);
+            // A sleeping thread must wake to see _stopping even with nothing posted (WakeLocked left it asleep).
+            _sleeping = false;
         }
+        PulseSleepers();
         if (join && thread is not null && !IsDrainingOnCurrentThread)
         {
             thread.Join();
@@ -288,7 +308,14 @@ internal sealed class CompletionDispatcher : IDisposable
                 {
                     return;
                 }
-                Monitor.Wait(_lock);
+                _sleeping = true;
+            }
+            lock (_sleep)
+            {
+                while (_sleeping)
+                {
+                    Monitor.Wait(_sleep);
+                }
             }
         }
     }
@@ -305,22 +332,24 @@ internal sealed class CompletionDispatcher : IDisposable
             {
                 continue;
             }
-            lock (_lock)
+            Interlocked.Increment(ref _helpers);
+            try
             {
-                _helpers++;
-                try
+                // Posts wake this; a flush the feed releases without a post (nothing left to complete) does not,
+                // so the condition is polled too (this is the rare re-entrant case only).
+                // Tested under _sleep, which a post takes to pulse after it has added its completions: a post
+                // either shows here or wakes the wait. done() must take no lock of this dispatcher.
+                lock (_sleep)
                 {
-                    // Posts wake this; a flush the feed releases without a post (nothing left to complete) does not,
-                    // so the condition is polled too (this is the rare re-entrant case only).
-                    while (_pendingCount == 0 && !done())
+                    while (Volatile.Read(ref _pendingCount) == 0 && !done())
                     {
-                        Monitor.Wait(_lock, 1);
+                        Monitor.Wait(_sleep, 1);
                     }
                 }
-                finally
-                {
-                    _helpers--;
-                }
+            }
+            finally
+            {
+                Interlocked.Decrement(ref _helpers);
             }
         }
     }
