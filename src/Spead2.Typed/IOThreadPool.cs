@@ -52,6 +52,12 @@ public sealed class IOThreadPool : IDisposable
     private readonly object _runEnded = new();
     private readonly Thread[] _threads;
     private readonly Queue<IOWork> _runQueue = new();
+
+    // Items a completion drain queued for itself (Schedule with wakeThread false): not in the run queue, so that a
+    // pool thread does not take them from under the drain, which runs them itself within microseconds. A pool thread
+    // that polls while a drain runs moves an item here to the run queue once it has seen it on two polls in a row
+    // (a continuation that blocks the drain), so nothing is stranded.
+    private readonly List<IOWork> _drainDeferred = [];
     private readonly List<IOWork> _timers = [];
     private readonly List<IdleThread> _idle = [];
     private int _runQueueCount;
@@ -206,7 +212,7 @@ public sealed class IOThreadPool : IDisposable
             switch (work.State)
             {
                 case IOWorkState.Queued:
-                    RemoveFromRunQueue(work);
+                    Unqueue(work);
                     break;
                 case IOWorkState.Sleeping:
                     _timers.Remove(work);
@@ -252,9 +258,10 @@ public sealed class IOThreadPool : IDisposable
 
     /// <summary>Work arrived for an item that reported <see cref="IOWorkResult.Idle"/>: run it again.</summary>
     /// <param name="work">The item.</param>
-    /// <param name="wakeThread">False to queue it without waking a sleeping thread: the caller (a completion drain)
-    /// means to run it itself (<see cref="TryRunInline"/>); threads that are awake may still take it, and sleeping
-    /// ones look at the queue at least every <see cref="DrainPollMilliseconds"/> while a drain runs.</param>
+    /// <param name="wakeThread">False to queue it for the caller, a completion drain that means to run it itself
+    /// (<see cref="TryRunInline"/>): no thread is woken and none takes it at once; while a drain runs, threads look
+    /// every <see cref="DrainPollMilliseconds"/> and take an item the drain has left waiting since their previous
+    /// look.</param>
     /// <returns>True when the item was queued by this call.</returns>
     internal bool Schedule(IOWork work, bool wakeThread = true)
     {
@@ -262,6 +269,12 @@ public sealed class IOThreadPool : IDisposable
         {
             switch (work.State)
             {
+                case IOWorkState.Idle when !wakeThread:
+                    work.State = IOWorkState.Queued;
+                    work.DeferredPolls = 0;
+                    work.Deferred = true;
+                    _drainDeferred.Add(work);
+                    return true;
                 case IOWorkState.Idle:
                     Enqueue(work, wakeThread);
                     return true;
@@ -287,6 +300,38 @@ public sealed class IOThreadPool : IDisposable
         }
     }
 
+    // Takes a queued item out of wherever it waits: the drain's deferred list or the run queue.
+    private void Unqueue(IOWork work)
+    {
+        if (work.Deferred)
+        {
+            work.Deferred = false;
+            int i = _drainDeferred.IndexOf(work);
+            _drainDeferred[i] = _drainDeferred[^1];
+            _drainDeferred.RemoveAt(_drainDeferred.Count - 1);
+            return;
+        }
+        RemoveFromRunQueue(work);
+    }
+
+    // On a pool thread's poll while a drain runs: items the drain has left waiting since the previous poll go to the
+    // run queue (the drain is busy with, or blocked in, a continuation).
+    private void PromoteStaleDeferred()
+    {
+        for (int i = _drainDeferred.Count - 1; i >= 0; i--)
+        {
+            IOWork w = _drainDeferred[i];
+            if (++w.DeferredPolls >= 2)
+            {
+                w.Deferred = false;
+                _drainDeferred[i] = _drainDeferred[^1];
+                _drainDeferred.RemoveAt(_drainDeferred.Count - 1);
+                _runQueue.Enqueue(w);
+            }
+        }
+        Volatile.Write(ref _runQueueCount, _runQueue.Count);
+    }
+
     private void RemoveFromRunQueue(IOWork work)
     {
         // Rare (disposal of a stream with work): rebuild the queue without it, keeping the others' order.
@@ -308,6 +353,7 @@ public sealed class IOThreadPool : IDisposable
         using Sleeper sleeper = Sleeper.Create(TimeProvider);
         sleeper.AttachToCurrentThread();
         var self = new IdleThread(sleeper);
+        bool spin = true;
         while (true)
         {
             IOWork? work = null;
@@ -334,9 +380,11 @@ public sealed class IOThreadPool : IDisposable
 
             if (work is null)
             {
-                WaitForWork(self, deadline);
+                // No spin after a poll that found nothing: the poll repeats every millisecond while a drain runs.
+                spin = !WaitForWork(self, deadline, spin);
                 continue;
             }
+            spin = true;
 
             IOWorkResult result = work.Run(out long wakeTimestamp);
             AfterRun(work, result, wakeTimestamp);
@@ -418,7 +466,7 @@ public sealed class IOThreadPool : IDisposable
             {
                 return false;
             }
-            RemoveFromRunQueue(work);
+            Unqueue(work);
             work.State = IOWorkState.Running;
             work.RunningThread = Environment.CurrentManagedThreadId;
         }
@@ -427,15 +475,16 @@ public sealed class IOThreadPool : IDisposable
         return true;
     }
 
-    private void WaitForWork(IdleThread self, long deadline)
+    /// <summary>Sleeps until work or the deadline; true when it returns from a drain poll (see below).</summary>
+    private bool WaitForWork(IdleThread self, long deadline, bool spin)
     {
-        if (deadline == long.MaxValue)
+        if (spin && deadline == long.MaxValue)
         {
             for (int i = 0; i < IdleSpins; i++)
             {
                 if (Volatile.Read(ref _runQueueCount) > 0)
                 {
-                    return;
+                    return false;
                 }
                 Thread.SpinWait(IdleSpinIterations);
             }
@@ -447,7 +496,7 @@ public sealed class IOThreadPool : IDisposable
             PromoteDueTimers();
             if (_runQueue.Count > 0 || _disposed)
             {
-                return;
+                return false;
             }
             deadline = EarliestTimer();
             self.Deadline = deadline;
@@ -455,8 +504,10 @@ public sealed class IOThreadPool : IDisposable
         }
         // A drain may queue work without waking anyone (see Schedule): while one runs, look again every millisecond
         // (a coarse wait, no spinning), so that work is never stranded behind a continuation that blocks.
-        if (Completions.IsDraining
-            && (deadline == long.MaxValue || deadline - TimeProvider.GetTimestamp() > TimeProvider.TimestampFrequency * DrainPollMilliseconds / 1000))
+        // (Deferred items exist only while a drain runs: it runs them before it sleeps.)
+        bool poll = Completions.IsDraining
+            && (deadline == long.MaxValue || deadline - TimeProvider.GetTimestamp() > TimeProvider.TimestampFrequency * DrainPollMilliseconds / 1000);
+        if (poll)
         {
             self.Sleeper.WaitCoarse(DrainPollMilliseconds);
         }
@@ -467,7 +518,12 @@ public sealed class IOThreadPool : IDisposable
         lock (_lock)
         {
             _idle.Remove(self);
+            if (poll)
+            {
+                PromoteStaleDeferred();
+            }
         }
+        return poll;
     }
 
     // A thread sleeping past a new timer would oversleep it: wake one to recompute its deadline.
@@ -563,6 +619,11 @@ internal abstract class IOWork
     internal bool ScheduleRequested;
     internal bool DetachRequested;
     internal bool DetachDeferred;
+
+    // Queued by a completion drain for itself (the pool's deferred list, not its run queue), and on how many pool
+    // thread polls it has been seen there.
+    internal bool Deferred;
+    internal int DeferredPolls;
 
     /// <summary>Does one bounded piece of work on a pool thread. Must not throw.</summary>
     /// <param name="wakeTimestamp">For <see cref="IOWorkResult.Sleep"/>, when to run again (the pool's clock).</param>

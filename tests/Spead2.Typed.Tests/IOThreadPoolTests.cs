@@ -316,6 +316,43 @@ public class IOThreadPoolTests
         pool.Dispose();
     }
 
+    [Fact]
+    public async Task HeapsQueuedByAContinuationThatThenBlocksAreStillSent()
+    {
+        // A continuation on the completion thread queues a heap on an idle stream of the same pool: the drain means
+        // to send it itself when its continuations are done, but this one blocks. A pool thread must take it.
+        var pool = new IOThreadPool(threads: 1);
+        var transportA = new TestTransport { Gated = true };
+        var a = new TestStream(transportA, new StreamConfig { ThreadPool = pool });
+        var transportB = new TestTransport();
+        var b = new TestStream(transportB, new StreamConfig { ThreadPool = pool });
+        ValueTask<long> first = a.SendHeapAsync(HeapOf(0, 0));
+        string? continuationThread = null;
+        bool sentWhileBlocked = false;
+        Task probe = Probe();
+        transportA.Gated = false;
+        transportA.Release();
+        await probe.WaitAsync(Patience);
+        Assert.Equal("Spead2 completions", continuationThread);
+        Assert.True(sentWhileBlocked);
+        await a.DisposeAsync();
+        await b.DisposeAsync();
+        pool.Dispose();
+
+        async Task Probe()
+        {
+            await first.ConfigureAwait(false);
+            continuationThread = Thread.CurrentThread.Name;
+            _ = b.SendHeapAsync(HeapOf(1, 0));
+            var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(10);
+            while (Volatile.Read(ref transportB.SendCallsField) == 0 && DateTime.UtcNow < deadline)
+            {
+                Thread.Sleep(1);
+            }
+            sentWhileBlocked = Volatile.Read(ref transportB.SendCallsField) > 0;
+        }
+    }
+
     /// <summary>A work item whose first run waits until the test releases it.</summary>
     private sealed class HeldWork : IOWork
     {

@@ -30,7 +30,10 @@ internal sealed class TestTransport : CopyingTransport
     /// <summary>When set, Send throws it (a transport bug, not a send error).</summary>
     public Exception? Throw { get; set; }
 
-    public int SendCalls { get; private set; }
+    public int SendCalls => Volatile.Read(ref SendCallsField);
+
+    /// <summary>Backs <see cref="SendCalls"/>; a field so that another thread can read it with Volatile.Read.</summary>
+    public int SendCallsField;
 
     /// <summary>When set, each Send call adds <see cref="Name"/> to it (the order in which a pool served streams).</summary>
     public System.Collections.Concurrent.ConcurrentQueue<string>? Log { get; set; }
@@ -116,7 +119,7 @@ internal sealed class TestTransport : CopyingTransport
             }
             return;
         }
-        SendCalls++;
+        Interlocked.Increment(ref SendCallsField);
         Log?.Enqueue(Name);
         _entered.Release();
         if (Throw is { } bug)
