@@ -21,8 +21,11 @@ internal sealed unsafe class PinnedHeap : IDisposable
     /// <summary>The pinned heap, or null.</summary>
     public Heap? Heap { get; private set; }
 
-    /// <summary>Pins every addressed item of <paramref name="heap"/> (releasing a previous heap first).</summary>
-    public void Pin(Heap heap)
+    /// <summary>
+    /// Pins every addressed item of <paramref name="heap"/> (releasing a previous heap first); small arrays through
+    /// <paramref name="cache"/> when one is given, which keeps them pinned beyond this heap.
+    /// </summary>
+    public void Pin(Heap heap, PinCache? cache = null)
     {
         Unpin();
         int n = heap.Count;
@@ -42,6 +45,11 @@ internal sealed unsafe class PinnedHeap : IDisposable
                 continue;
             if (e.Kind == EntryKind.Array)
             {
+                if (cache is not null && e.Owner is byte[] bytes && cache.Get(bytes) is var address && address != 0)
+                {
+                    _pointers[i] = address + e.Offset;
+                    continue;
+                }
                 _handles[i] = GCHandle.Alloc(e.Owner, GCHandleType.Pinned);
                 _pointers[i] = _handles[i].AddrOfPinnedObject() + e.Offset;
             }

@@ -22,6 +22,9 @@ internal abstract class SocketBatchTransport : PacketTransport
     private readonly List<Native.PinnedHeap> _pins = [];
     private int _pinned;
 
+    // Small arrays stay pinned across batches (a sender reusing its buffers pins each once).
+    private readonly Native.PinCache _pinCache = new();
+
     protected SocketBatchTransport(int numSubstreams)
         : base(numSubstreams)
     {
@@ -72,11 +75,16 @@ internal abstract class SocketBatchTransport : PacketTransport
                 _pins[i].Unpin();
             }
             _pinned = 0;
+            _pinCache.EndBatch();
         }
     }
 
     /// <inheritdoc/>
-    public override void Dispose() => _batch?.Dispose();
+    public override void Dispose()
+    {
+        _batch?.Dispose();
+        _pinCache.Dispose();
+    }
 
     /// <summary>The heap's item memory, pinned until the batch has been sent.</summary>
     private Native.PinnedHeap Pin(Heap heap)
@@ -94,7 +102,7 @@ internal abstract class SocketBatchTransport : PacketTransport
             _pins.Add(new Native.PinnedHeap());
         }
         Native.PinnedHeap pins = _pins[_pinned++];
-        pins.Pin(heap);
+        pins.Pin(heap, _pinCache);
         return pins;
     }
 }
