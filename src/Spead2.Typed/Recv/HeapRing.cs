@@ -6,14 +6,16 @@ namespace Spead2.Recv;
 /// The bounded queue between a stream's readers and its consumer (spead2's ring buffer). Readers write
 /// (reader threads block while it is full, asynchronous writers await); the consumer reads with
 /// <see cref="ReadAsync"/>. A read that has to wait is completed by a delivery thread of the stream, not
-/// by the thread pool: the consumer's continuation runs on that thread until it awaits again.
+/// by the thread pool: the consumer's continuation runs on that thread until it awaits again. The
+/// delivery thread sleeps on a <see cref="WakeSignal"/>, which writers set after leaving the lock.
 /// </summary>
 /// <remarks>
 /// Why not a <c>Channel</c>: a channel completes a waiting read on the thread pool, and for a consumer that
 /// keeps up (it waits for nearly every heap) each heap then wakes a pool worker that spins in
 /// <c>sched_yield</c> looking for more work before it sleeps. Measured on 2 cores receiving 1 MiB heaps
 /// at 10 Gb/s that was 270,000 involuntary context switches for 3,000 heaps and a third of the
-/// receiver's CPU. The delivery thread sleeps in <see cref="Monitor.Wait(object)"/> without spinning.
+/// receiver's CPU. The delivery thread sleeps without spinning, and is woken outside the ring's lock
+/// (see <see cref="WakeSignal"/> for why not <see cref="Monitor.Pulse(object)"/>).
 /// Reads that wait are pooled objects, so steady-state reading allocates nothing.
 /// </remarks>
 internal sealed class HeapRing
@@ -32,6 +34,9 @@ internal sealed class HeapRing
     private int _blockedWriters;
     private TaskCompletionSource? _space;
     private bool _delivering;
+    // True while the delivery thread sleeps (or is about to) on _wake; whoever clears it sets _wake once.
+    private bool _deliverySleeping;
+    private readonly WakeSignal _wake = new(UdpReader.IsSet(UdpReader.PortableEnvironmentVariable));
     // True while the delivery thread runs a consumer continuation (under _sync).
     private bool _deliveryBusy;
     private bool _rescueQueued;
@@ -50,6 +55,7 @@ internal sealed class HeapRing
     public ValueTask<ReceivedHeap?> ReadAsync(CancellationToken cancellationToken)
     {
         Waiter waiter;
+        bool wake;
         lock (_sync)
         {
             if (_count > 0 && _waiters.Count == 0)
@@ -67,8 +73,10 @@ internal sealed class HeapRing
             waiter.Core.RunContinuationsAsynchronously = false;
             waiter.Pending = true;
             _waiters.Enqueue(waiter);
-            StartDeliveryLocked();
+            wake = StartDeliveryLocked();
         }
+        if (wake)
+            _wake.Set();
         if (cancellationToken.CanBeCanceled)
             waiter.Registration = cancellationToken.UnsafeRegister(static (state, token) => ((Waiter)state!).Cancel(token), waiter);
         return new ValueTask<ReceivedHeap?>(waiter, waiter.Core.Version);
@@ -78,6 +86,7 @@ internal sealed class HeapRing
     /// <exception cref="InvalidOperationException">The ring was completed.</exception>
     public bool TryWrite(ReceivedHeap heap)
     {
+        bool wake = false, rescue = false;
         lock (_sync)
         {
             if (_completed)
@@ -86,22 +95,29 @@ internal sealed class HeapRing
                 return false;
             _items[(_head + _count) % _items.Length] = heap;
             _count++;
-            if (_waiters.Count == 0)
-                return true;
-            if (!_deliveryBusy)
+            if (_waiters.Count > 0)
             {
-                Monitor.PulseAll(_sync);
-                return true;
+                if (!_deliveryBusy)
+                {
+                    wake = TakeSleeperLocked();
+                }
+                else if (!_rescueQueued)
+                {
+                    // The delivery thread is inside a consumer continuation. Normally that continuation has
+                    // just made its next read and is about to return, and the delivery thread will serve it;
+                    // but it may be blocked on this very read (sync over async). A rescue on the thread pool
+                    // serves the read if the delivery thread is still busy by then (a preallocated work item:
+                    // no allocation).
+                    _rescueQueued = true;
+                    rescue = true;
+                }
             }
-            // The delivery thread is inside a consumer continuation. Normally that continuation has just
-            // made its next read and is about to return, and the delivery thread will serve it; but it
-            // may be blocked on this very read (sync over async). A rescue on the thread pool serves the
-            // read if the delivery thread is still busy by then (a preallocated work item: no allocation).
-            if (_rescueQueued)
-                return true;
-            _rescueQueued = true;
         }
-        ThreadPool.UnsafeQueueUserWorkItem(_rescue, preferLocal: false);
+        // After leaving the lock, so that the woken thread does not find it held.
+        if (wake)
+            _wake.Set();
+        if (rescue)
+            ThreadPool.UnsafeQueueUserWorkItem(_rescue, preferLocal: false);
         return true;
     }
 
@@ -177,13 +193,15 @@ internal sealed class HeapRing
     public void Complete(Exception? fault)
     {
         List<Waiter>? detached = null;
+        bool wake;
         lock (_sync)
         {
             if (_completed)
                 return;
             _completed = true;
             _fault = fault;
-            Monitor.PulseAll(_sync);
+            Monitor.PulseAll(_sync);   // blocked writers
+            wake = TakeSleeperLocked();
             // Reads the delivery thread cannot serve while it is inside a continuation (see TryWrite) end here.
             if (_deliveryBusy && _count == 0)
             {
@@ -195,6 +213,8 @@ internal sealed class HeapRing
                 }
             }
         }
+        if (wake)
+            _wake.Set();
         if (detached is null)
             return;
         foreach (var w in detached)
@@ -223,13 +243,11 @@ internal sealed class HeapRing
         return heap;
     }
 
-    private void StartDeliveryLocked()
+    /// <summary>Starts the delivery thread, or says whether the caller must wake it (after leaving the lock).</summary>
+    private bool StartDeliveryLocked()
     {
         if (_delivering)
-        {
-            Monitor.PulseAll(_sync);
-            return;
-        }
+            return TakeSleeperLocked();
         _delivering = true;
         var thread = new Thread(static state => ((HeapRing)state!).Deliver())
         {
@@ -237,6 +255,16 @@ internal sealed class HeapRing
             Name = "spead2 recv delivery",
         };
         thread.Start(this);
+        return false;
+    }
+
+    /// <summary>True if the delivery thread sleeps (or is about to) and the caller must now set <see cref="_wake"/>.</summary>
+    private bool TakeSleeperLocked()
+    {
+        if (!_deliverySleeping)
+            return false;
+        _deliverySleeping = false;
+        return true;
     }
 
     /// <summary>
@@ -248,27 +276,36 @@ internal sealed class HeapRing
     {
         while (true)
         {
-            Waiter waiter;
+            Waiter? waiter = null;
             ReceivedHeap? heap = null;
             Exception? fault = null;
             lock (_sync)
             {
-                while (!(_waiters.Count > 0 && (_count > 0 || _completed)))
+                if (_waiters.Count > 0 && (_count > 0 || _completed))
                 {
-                    if (_completed && _waiters.Count == 0)
-                    {
-                        _delivering = false;
-                        return;
-                    }
-                    Monitor.Wait(_sync);
+                    waiter = _waiters.Dequeue();
+                    waiter.Pending = false;
+                    _deliveryBusy = true;
+                    if (_count > 0)
+                        heap = DequeueLocked();
+                    else
+                        fault = _fault;
                 }
-                waiter = _waiters.Dequeue();
-                waiter.Pending = false;
-                _deliveryBusy = true;
-                if (_count > 0)
-                    heap = DequeueLocked();
+                else if (_completed && _waiters.Count == 0)
+                {
+                    _delivering = false;
+                    return;
+                }
                 else
-                    fault = _fault;
+                {
+                    // Whoever changes what this waits for clears the flag and sets _wake, after leaving the lock.
+                    _deliverySleeping = true;
+                }
+            }
+            if (waiter is null)
+            {
+                _wake.Wait();
+                continue;
             }
             try
             {

@@ -235,7 +235,7 @@ public sealed class UdpReader : IDisposable
         }
     }
 
-    private static bool IsSet(string variable)
+    internal static bool IsSet(string variable)
     {
         string? value = Environment.GetEnvironmentVariable(variable);
         return value is not null && (value == "1" || value.Equals("true", StringComparison.OrdinalIgnoreCase));

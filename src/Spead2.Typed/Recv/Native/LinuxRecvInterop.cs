@@ -25,7 +25,8 @@ namespace Spead2.Recv.Native;
 // - SO_MEMINFO (Linux 4.6+; the drop counter at index 8 since 4.17) reads the same drop counter at any
 //   time, so the count is exact even when no datagram follows the last drop.
 // - poll on an eventfd reports POLLIN once something was written to it; the reader uses one to be
-//   woken from poll when the stream stops.
+//   woken from poll when the stream stops. A blocking read of an eventfd waits until its counter is
+//   not zero, returns the counter and sets it to zero (the ring's delivery thread sleeps that way).
 // - errno values are the asm-generic ones, shared by x86-64 and arm64; so are the flag values below.
 internal static unsafe partial class LinuxRecvInterop
 {
@@ -114,6 +115,9 @@ internal static unsafe partial class LinuxRecvInterop
 
     [LibraryImport("libc", EntryPoint = "write", SetLastError = true)]
     public static partial nint Write(int fd, void* buffer, nuint count);
+
+    [LibraryImport("libc", EntryPoint = "read", SetLastError = true)]
+    public static partial nint Read(int fd, void* buffer, nuint count);
 
     [LibraryImport("libc", EntryPoint = "close", SetLastError = true)]
     public static partial int Close(int fd);
