@@ -220,17 +220,17 @@ internal abstract class HeapSource
 internal sealed class HeapSource<T> : HeapSource
     where T : ISpeadHeap<T>
 {
-    private readonly HeapWriter<T> _generator;
+    private readonly HeapWriter<T> _writer;
     private readonly T[] _values;
     private readonly Func<T, ulong, T> _withTimestamp;
 
-    public HeapSource(HeapWriter<T> generator, T[] values, Func<T, ulong, T> withTimestamp)
+    public HeapSource(HeapWriter<T> writer, T[] values, Func<T, ulong, T> withTimestamp)
     {
-        _generator = generator;
+        _writer = writer;
         _values = values;
         _withTimestamp = withTimestamp;
         var descriptors = new Heap(Katgpucbf.Flavour);
-        generator.AddDescriptorsToHeap(descriptors, HeapContents.All);
+        writer.AddDescriptorsToHeap(descriptors, HeapContents.All);
         Descriptors = descriptors;
     }
 
@@ -239,6 +239,6 @@ internal sealed class HeapSource<T> : HeapSource
     public override void AddValues(Heap heap, int substream, ulong timestamp)
     {
         Debug.Assert(heap.Count == 0, "AddValues expects an empty heap");
-        _generator.AddToHeap(_withTimestamp(_values[substream], timestamp), heap, HeapContents.None);
+        _writer.AddToHeap(_withTimestamp(_values[substream], timestamp), heap, HeapContents.None);
     }
 }

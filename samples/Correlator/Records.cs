@@ -4,7 +4,7 @@ namespace Correlator;
 
 // katgpucbf's three output heaps as typed records. IDs, names, shapes and dtypes are katgpucbf's (see README.md for
 // each table and its source); descriptions are ours. Dimensions set by the correlator's configuration are
-// SpeadDimension.RunTime and are given once, in SpeadShapes, when the generator is created (CorrelatorStreams.cs).
+// SpeadDimension.RunTime and are given once, in SpeadShapes, when the writer is created (CorrelatorStreams.cs).
 
 /// <summary>
 /// F-engine antenna-channelised-voltage heap with 8-bit samples (<c>fgpu/send.py</c>): <c>feng_raw</c> is int8 of

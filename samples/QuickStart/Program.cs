@@ -18,24 +18,24 @@ var reader = receiver.AddUdpReader(new IPEndPoint(IPAddress.Loopback, port));
 var receiving = ReceiveAllAsync(receiver);
 var sentDumps = new List<Dump>();
 
-// The sender: a UDP stream paced at 1 Gb/s, and a typed heap generator that sends descriptors with the first heap.
+// The sender: a UDP stream paced at 1 Gb/s, and a typed heap writer that sends descriptors with the first heap.
 var config = new StreamConfig { Rate = 1e9 / 8 };
 await using (var stream = new UdpStream("127.0.0.1", reader.LocalEndPoint.Port, config))
 {
-    var generator = new HeapWriter<Dump>();
+    var writer = new HeapWriter<Dump>();
     var vis = new float[8];
-    await stream.SendStartAsync(generator);
+    await stream.SendStartAsync(writer);
     for (int i = 0; i < heaps; i++)
     {
         for (int j = 0; j < vis.Length; j++)
             vis[j] = i + j / 10f;
         var dump = new Dump(Timestamp: 0x1_0000_0000UL + (ulong)i * 8192, Vis: vis, Source: "3C273");
-        long bytes = await stream.SendAsync(generator, dump);
+        long bytes = await stream.SendAsync(writer, dump);
         sentDumps.Add(dump with { Vis = (float[])vis.Clone() });
         Console.WriteLine(Invariant($"sent     heap {i + 1}: timestamp=0x{dump.Timestamp:X12} vis=[{string.Join(", ", vis)}] source={dump.Source} ({bytes} bytes)"));
     }
     // The end-of-stream heap stops the receiver.
-    await stream.SendEndAsync(generator);
+    await stream.SendEndAsync(writer);
 }
 
 var received = await receiving;

@@ -15,9 +15,9 @@ internal static class RunTimeShapesSnippet
     {
         #region snippet: run-time-shapes
         var shapes = new SpeadShapes { { nameof(XengDump.XengRaw), channels / substreams, 2 * ants * (ants + 1), 2 } };
-        var generator = new HeapWriter<XengDump>(shapes);   // an unset or ill-fitting shape throws here, naming XengDump.XengRaw
+        var writer = new HeapWriter<XengDump>(shapes);   // an unset or ill-fitting shape throws here, naming XengDump.XengRaw
         var reader = new HeapReader<XengDump>(shapes);         // reader.TryReadInto(heap, ref dump) refills dump.XengRaw: 0 B per heap
         #endregion
-        return (generator, reader);
+        return (writer, reader);
     }
 }

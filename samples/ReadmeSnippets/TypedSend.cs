@@ -10,10 +10,10 @@ internal static class TypedSendSnippet
     public static async Task RunAsync(ulong timestamp, float[] vis)
     {
         #region snippet: typed-send
-        var generator = new HeapWriter<Dump>(descriptorFrequency: 100);   // descriptors first, then every 100 heaps
+        var writer = new HeapWriter<Dump>(descriptorFrequency: 100);   // descriptors first, then every 100 heaps
         var config = new StreamConfig { Rate = 1e9 / 8 };                     // 1 Gb/s: Rate is in bytes per second, as in spead2
         await using var stream = new UdpStream("127.0.0.1", 8888, config);
-        await stream.SendAsync(generator, new Dump(timestamp, vis, "3C273")); // zero copy, no allocation per heap
+        await stream.SendAsync(writer, new Dump(timestamp, vis, "3C273")); // zero copy, no allocation per heap
         #endregion
     }
 }

@@ -28,20 +28,20 @@ foreach (var d in Dump.Descriptors)
 long bytes = 0;
 await using (var stream = new UdpStream("127.0.0.1", port, new StreamConfig { Rate = 1e9 }))
 {
-    var generator = new HeapWriter<Dump>(descriptorFrequency: 5);
+    var writer = new HeapWriter<Dump>(descriptorFrequency: 5);
     var vis = new float[2048];
-    bytes += await stream.SendStartAsync(generator);
+    bytes += await stream.SendStartAsync(writer);
     for (var i = 0; i < HeapCount; i++)
     {
         vis.AsSpan().Fill(i);
         var dump = new Dump(Timestamp: 0x1_0000_0000UL + (ulong)i * 8192, Vis: vis, Source: "3C273");
-        var sent = await stream.SendAsync(generator, dump);
+        var sent = await stream.SendAsync(writer, dump);
         bytes += sent;
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"heap {i + 1,2}: timestamp 0x{dump.Timestamp:X12}, vis[0] = {vis[0]}, {sent} bytes{(i % 5 == 0 ? " (with descriptors)" : "")}"));
     }
 
-    bytes += await stream.SendEndAsync(generator);
+    bytes += await stream.SendEndAsync(writer);
 }
 
 // Loopback delivers in order; give the receiver a moment to drain, then stop it.

@@ -43,7 +43,7 @@ public enum SpeadByteOrder
 /// <example>
 /// <code>
 /// var shapes = new SpeadShapes { { nameof(XengDump.XengRaw), channelsPerSubstream, baselines, 2 } };
-/// var generator = new HeapWriter&lt;XengDump&gt;(shapes);
+/// var writer = new HeapWriter&lt;XengDump&gt;(shapes);
 /// </code>
 /// </example>
 public sealed class SpeadShapes : IEnumerable<KeyValuePair<string, long[]>>
