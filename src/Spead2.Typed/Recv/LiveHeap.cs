@@ -93,7 +93,7 @@ internal sealed class LiveHeap(HeapPool pool)
         long end = packet.PayloadOffset + packet.PayloadLength;
         // Memory guard (not in spead2): packets may carry no payload, so without a limit one heap
         // could collect pointers forever.
-        if (_pointerCount + packet.PointerCount > maxPointers && _pointerCount + CountNewPointers(data, packet) > maxPointers)
+        if (_pointerCount + packet.ItemPointerCount > maxPointers && _pointerCount + CountNewPointers(data, packet) > maxPointers)
             return PacketRejection.TooManyPointers;
 
         if (allowOutOfOrder)
@@ -121,7 +121,9 @@ internal sealed class LiveHeap(HeapPool pool)
             MinLength = Math.Max(MinLength, end);
         }
 
-        AddPointers(data.Slice(8, 8 * packet.PointerCount));
+        // Packets after a heap's first usually carry only the four packet-describing immediates.
+        if (packet.ItemPointerCount > 0)
+            AddPointers(data.Slice(8, 8 * packet.PointerCount));
 
         if (packet.PayloadLength > 0)
         {

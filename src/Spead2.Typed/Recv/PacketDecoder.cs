@@ -39,13 +39,17 @@ internal static class PacketDecoder
             return PacketStatus.PointersOverflow;
 
         long heapCnt = -1, heapLength = -1, payloadOffset = -1, payloadLength = -1;
+        int itemPointers = 0;
         ulong valueMask = (1UL << hab) - 1;
         ReadOnlySpan<byte> pointers = data.Slice(8, 8 * pointerCount);
         for (int i = 0; i < pointers.Length; i += 8)
         {
             ulong pointer = BinaryPrimitives.ReadUInt64BigEndian(pointers.Slice(i));
             if ((pointer & ImmediateFlag) == 0)
+            {
+                itemPointers++;
                 continue;
+            }
             // Later duplicates of a special item override earlier ones, as in spead2.
             long value = (long)(pointer & valueMask);
             switch (GetId(pointer, hab))
@@ -54,6 +58,7 @@ internal static class PacketDecoder
                 case ItemIds.HeapLength: heapLength = value; break;
                 case ItemIds.PayloadOffset: payloadOffset = value; break;
                 case ItemIds.PayloadLength: payloadLength = value; break;
+                default: itemPointers++; break;
             }
         }
         if (heapCnt < 0)
@@ -70,7 +75,7 @@ internal static class PacketDecoder
             return PacketStatus.LengthMismatch;
         if (heapLength >= 0 && payloadOffset + payloadLength > heapLength)
             return PacketStatus.PayloadBeyondHeap;
-        header = new PacketHeader(hab, pointerCount, heapCnt, heapLength, payloadOffset, (int)payloadLength, (int)size);
+        header = new PacketHeader(hab, pointerCount, heapCnt, heapLength, payloadOffset, (int)payloadLength, (int)size, itemPointers);
         return PacketStatus.Ok;
     }
 

@@ -9,8 +9,9 @@ internal readonly struct PacketHeader
 {
     internal PacketHeader(
         int heapAddressBits, int pointerCount, long heapCnt, long heapLength,
-        long payloadOffset, int payloadLength, int size)
+        long payloadOffset, int payloadLength, int size, int itemPointerCount)
     {
+        ItemPointerCount = itemPointerCount;
         HeapAddressBits = heapAddressBits;
         PointerCount = pointerCount;
         HeapCnt = heapCnt;
@@ -25,6 +26,12 @@ internal readonly struct PacketHeader
 
     /// <summary>Number of item pointers, the special ones included.</summary>
     public int PointerCount { get; }
+
+    /// <summary>
+    /// Item pointers other than the four immediates that describe the packet (HEAP_CNT, HEAP_LENGTH,
+    /// PAYLOAD_OFFSET, PAYLOAD_LENGTH): the ones the heap has to look at. Usually 0 after a heap's first packet.
+    /// </summary>
+    public int ItemPointerCount { get; }
 
     /// <summary>The HEAP_CNT immediate: which heap this packet belongs to.</summary>
     public long HeapCnt { get; }
