@@ -40,7 +40,13 @@ public sealed class IOThreadPool : IDisposable
     private const int IdleSpinIterations = 30;
 
     /// <summary>While a completion drain runs, an idle thread looks at the run queue at least this often.</summary>
-    internal const int DrainPollMilliseconds = 1;
+    /// <remarks>
+    /// Only work a blocked drain strands needs the poll (it is taken on the second poll that sees it). At 1 ms the
+    /// wake-ups cost a sender loop of single-packet heaps about 5 % of its CPU (3,900 context switches for 3,000,000
+    /// heaps against 700 at 5 ms; alternating runs, medians of 9: 0.94× the CPU and 0.96× the time at 5 ms for 1 KiB
+    /// and 8 KiB heaps).
+    /// </remarks>
+    internal const int DrainPollMilliseconds = 5;
 
     [ThreadStatic]
     private static IOThreadPool? t_current;
@@ -380,7 +386,7 @@ public sealed class IOThreadPool : IDisposable
 
             if (work is null)
             {
-                // No spin after a poll that found nothing: the poll repeats every millisecond while a drain runs.
+                // No spin after a poll that found nothing: the poll repeats every DrainPollMilliseconds while a drain runs.
                 spin = !WaitForWork(self, deadline, spin);
                 continue;
             }
@@ -502,7 +508,7 @@ public sealed class IOThreadPool : IDisposable
             self.Deadline = deadline;
             _idle.Add(self);
         }
-        // A drain may queue work without waking anyone (see Schedule): while one runs, look again every millisecond
+        // A drain may queue work without waking anyone (see Schedule): while one runs, look again every DrainPollMilliseconds
         // (a coarse wait, no spinning), so that work is never stranded behind a continuation that blocks.
         // (Deferred items exist only while a drain runs: it runs them before it sleeps.)
         bool poll = Completions.IsDraining

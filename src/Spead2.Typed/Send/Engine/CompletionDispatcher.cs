@@ -165,7 +165,7 @@ internal sealed class CompletionDispatcher : IDisposable
     /// its pool without waking a thread, and the drain runs it itself once the continuations of the current batch
     /// have queued theirs, so that they go out in one batch and their completions come back to this drain: sender
     /// loops that await each heap then cost no thread hand-off at all, as if they ran on the I/O thread. A pool
-    /// thread that is awake may take it first; sleeping ones look at least every millisecond while a drain runs.
+    /// thread that is awake may take it first; sleeping ones look at least every <see cref="IOThreadPool.DrainPollMilliseconds"/> while a drain runs.
     /// </summary>
     public void ScheduleFromDrain(IOThreadPool pool, IOWork work)
     {
