@@ -57,15 +57,19 @@ public sealed class IOThreadPool : IDisposable
     private readonly Lock _lock = new();
     private readonly object _runEnded = new();
     private readonly Thread[] _threads;
-    private readonly Queue<IOWork> _runQueue = new();
+    // The pool's lists start with room for this many entries, so that the first use of one (say the first time a drain
+    // defers work, which may come long after start-up) allocates nothing on the sending path.
+    private const int InitialCapacity = 16;
+
+    private readonly Queue<IOWork> _runQueue = new(InitialCapacity);
 
     // Items a completion drain queued for itself (Schedule with wakeThread false): not in the run queue, so that a
     // pool thread does not take them from under the drain, which runs them itself within microseconds. A pool thread
     // that polls while a drain runs moves an item here to the run queue once it has seen it on two polls in a row
     // (a continuation that blocks the drain), so nothing is stranded.
-    private readonly List<IOWork> _drainDeferred = [];
-    private readonly List<IOWork> _timers = [];
-    private readonly List<IdleThread> _idle = [];
+    private readonly List<IOWork> _drainDeferred = new(InitialCapacity);
+    private readonly List<IOWork> _timers = new(InitialCapacity);
+    private readonly List<IdleThread> _idle = new(InitialCapacity);
     private int _runQueueCount;
     private int _attached;
     private bool _disposed;

@@ -27,14 +27,13 @@ public class AllocationTests
         {
             stream.SendHeap(heap); // warm up: pools, lazily created events, JIT tiers
         }
-        int mark = transport.WriterAllocations.Count;
-        long before = GC.GetAllocatedBytesForCurrentThread();
-        for (int i = 0; i < 2000; i++)
+        Assert.Equal((0L, 0L), FewestBytes(transport, () =>
         {
-            stream.SendHeap(heap);
-        }
-        long callerBytes = GC.GetAllocatedBytesForCurrentThread() - before;
-        Assert.Equal((0L, 0L), (callerBytes, transport.WriterBytesSince(mark)));
+            for (int i = 0; i < 2000; i++)
+            {
+                stream.SendHeap(heap);
+            }
+        }));
     }
 
     [Fact]
@@ -66,13 +65,34 @@ public class AllocationTests
         {
             Round();
         }
-        int mark = transport.WriterAllocations.Count;
-        long before = GC.GetAllocatedBytesForCurrentThread();
-        for (int i = 0; i < 500; i++)
+        Assert.Equal((0L, 0L), FewestBytes(transport, () =>
         {
-            Round();
+            for (int i = 0; i < 500; i++)
+            {
+                Round();
+            }
+        }));
+    }
+
+    /// <summary>
+    /// Bytes allocated by the caller and by the writer while <paramref name="run"/> runs: the first round where both
+    /// are 0, else the last. Up to three rounds, because tiered compilation, promoting a method while a round runs,
+    /// may allocate once on the thread that calls it; an allocation per heap shows in every round.
+    /// </summary>
+    private static (long Caller, long Writer) FewestBytes(TestTransport transport, Action run)
+    {
+        (long Caller, long Writer) bytes = default;
+        for (int round = 0; round < 3; round++)
+        {
+            int mark = transport.WriterAllocations.Count;
+            long before = GC.GetAllocatedBytesForCurrentThread();
+            run();
+            bytes = (GC.GetAllocatedBytesForCurrentThread() - before, transport.WriterBytesSince(mark));
+            if (bytes == (0L, 0L))
+            {
+                break;
+            }
         }
-        long callerBytes = GC.GetAllocatedBytesForCurrentThread() - before;
-        Assert.Equal((0L, 0L), (callerBytes, transport.WriterBytesSince(mark)));
+        return bytes;
     }
 }

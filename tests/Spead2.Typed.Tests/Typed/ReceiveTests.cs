@@ -458,14 +458,22 @@ public class ReceiveTests
         Assert.True(reader.TryRead(valuesOnly, out var second));
         Assert.Equal(value, second);
 
-        var before = GC.GetAllocatedBytesForCurrentThread();
-        for (var i = 0; i < 1000; i++)
+        // The fewest bytes of five rounds (tiered compilation may allocate once on this thread while a round runs;
+        // a read that allocates shows in every round).
+        var least = long.MaxValue;
+        for (var round = 0; round < 5 && least != 0; round++)
         {
-            reader.TryRead(valuesOnly, out second);
-            Sensor.TryRead(valuesOnly, reader.Descriptors, out second, out _);
+            var before = GC.GetAllocatedBytesForCurrentThread();
+            for (var i = 0; i < 1000; i++)
+            {
+                reader.TryRead(valuesOnly, out second);
+                Sensor.TryRead(valuesOnly, reader.Descriptors, out second, out _);
+            }
+
+            least = Math.Min(least, GC.GetAllocatedBytesForCurrentThread() - before);
         }
 
-        Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
+        Assert.Equal(0, least);
         Assert.Equal(value, second);
     }
 

@@ -279,13 +279,22 @@ public class RunTimeShapeTests
         Assert.True(reader.TryReadInto(withDescriptors, ref buffer));
         Assert.True(reader.TryReadInto(valuesOnly, ref buffer));
 
-        var before = GC.GetAllocatedBytesForCurrentThread();
-        for (var i = 0; i < 20; i++)
+        // The fewest bytes of five rounds: tiered compilation, promoting a method while a round runs, may allocate
+        // once on the calling thread (seen about one run in five under the parallel test load); a read that allocates
+        // shows in every round.
+        var least = long.MaxValue;
+        for (var round = 0; round < 5 && least != 0; round++)
         {
-            Assert.True(reader.TryReadInto(valuesOnly, ref buffer));
+            var before = GC.GetAllocatedBytesForCurrentThread();
+            for (var i = 0; i < 20; i++)
+            {
+                Assert.True(reader.TryReadInto(valuesOnly, ref buffer));
+            }
+
+            least = Math.Min(least, GC.GetAllocatedBytesForCurrentThread() - before);
         }
 
-        Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
+        Assert.Equal(0, least);
         Assert.Same(array, buffer.XengRaw);
         Assert.Equal(3UL, buffer.Timestamp);
         Assert.Equal(vis, buffer.XengRaw);

@@ -143,7 +143,8 @@ internal sealed class CompletionDispatcher : IDisposable
     private ExceptionDispatchInfo? _failure;
 
     // Feeds queued by the current batch's continuations, to be run by the drain when the batch ends.
-    private readonly List<(IOThreadPool Pool, IOWork Work)> _deferred = [];
+    // Room from the start: its first use may come long after start-up, on the sending path.
+    private readonly List<(IOThreadPool Pool, IOWork Work)> _deferred = new(16);
 
     /// <summary>Times the completion thread was woken from sleep so far (for tests and measurements).</summary>
     public long HandOffs
