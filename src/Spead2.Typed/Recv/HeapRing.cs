@@ -36,11 +36,22 @@ internal sealed class HeapRing
     private bool _delivering;
     // True while the delivery thread sleeps (or is about to) on _wake; whoever clears it sets _wake once.
     private bool _deliverySleeping;
-    private readonly WakeSignal _wake = new(UdpReader.IsSet(UdpReader.PortableEnvironmentVariable));
+    // The delivery thread's signal: made when the thread starts, closed when it ends (an eventfd on Linux).
+    private WakeSignal? _wake;
     // True while the delivery thread runs a consumer continuation (under _sync).
     private bool _deliveryBusy;
     private bool _rescueQueued;
     private readonly Rescue _rescue;
+
+    /// <summary>True while the delivery thread's signal (an eventfd on Linux) is open (for tests).</summary>
+    internal bool HasWakeSignal
+    {
+        get
+        {
+            lock (_sync)
+                return _wake is not null;
+        }
+    }
 
     public HeapRing(int capacity)
     {
@@ -55,7 +66,7 @@ internal sealed class HeapRing
     public ValueTask<ReceivedHeap?> ReadAsync(CancellationToken cancellationToken)
     {
         Waiter waiter;
-        bool wake;
+        WakeSignal? wake;
         lock (_sync)
         {
             if (_count > 0 && _waiters.Count == 0)
@@ -75,8 +86,7 @@ internal sealed class HeapRing
             _waiters.Enqueue(waiter);
             wake = StartDeliveryLocked();
         }
-        if (wake)
-            _wake.Set();
+        wake?.Set();
         if (cancellationToken.CanBeCanceled)
             waiter.Registration = cancellationToken.UnsafeRegister(static (state, token) => ((Waiter)state!).Cancel(token), waiter);
         return new ValueTask<ReceivedHeap?>(waiter, waiter.Core.Version);
@@ -86,7 +96,8 @@ internal sealed class HeapRing
     /// <exception cref="InvalidOperationException">The ring was completed.</exception>
     public bool TryWrite(ReceivedHeap heap)
     {
-        bool wake = false, rescue = false;
+        WakeSignal? wake = null;
+        bool rescue = false;
         lock (_sync)
         {
             if (_completed)
@@ -114,8 +125,7 @@ internal sealed class HeapRing
             }
         }
         // After leaving the lock, so that the woken thread does not find it held.
-        if (wake)
-            _wake.Set();
+        wake?.Set();
         if (rescue)
             ThreadPool.UnsafeQueueUserWorkItem(_rescue, preferLocal: false);
         return true;
@@ -193,7 +203,7 @@ internal sealed class HeapRing
     public void Complete(Exception? fault)
     {
         List<Waiter>? detached = null;
-        bool wake;
+        WakeSignal? wake;
         lock (_sync)
         {
             if (_completed)
@@ -213,8 +223,7 @@ internal sealed class HeapRing
                 }
             }
         }
-        if (wake)
-            _wake.Set();
+        wake?.Set();
         if (detached is null)
             return;
         foreach (var w in detached)
@@ -243,28 +252,32 @@ internal sealed class HeapRing
         return heap;
     }
 
-    /// <summary>Starts the delivery thread, or says whether the caller must wake it (after leaving the lock).</summary>
-    private bool StartDeliveryLocked()
+    /// <summary>Starts the delivery thread, or returns its signal if the caller must wake it (after leaving the lock).</summary>
+    private WakeSignal? StartDeliveryLocked()
     {
         if (_delivering)
             return TakeSleeperLocked();
         _delivering = true;
+        _wake ??= new WakeSignal(UdpReader.IsSet(UdpReader.PortableEnvironmentVariable));
         var thread = new Thread(static state => ((HeapRing)state!).Deliver())
         {
             IsBackground = true,
             Name = "spead2 recv delivery",
         };
         thread.Start(this);
-        return false;
+        return null;
     }
 
-    /// <summary>True if the delivery thread sleeps (or is about to) and the caller must now set <see cref="_wake"/>.</summary>
-    private bool TakeSleeperLocked()
+    /// <summary>
+    /// The delivery thread's signal if it sleeps (or is about to), which the caller must then set after leaving the
+    /// lock; otherwise null. The thread cannot end before that Set: it is waiting for it.
+    /// </summary>
+    private WakeSignal? TakeSleeperLocked()
     {
         if (!_deliverySleeping)
-            return false;
+            return null;
         _deliverySleeping = false;
-        return true;
+        return _wake;
     }
 
     /// <summary>
@@ -279,6 +292,7 @@ internal sealed class HeapRing
             Waiter? waiter = null;
             ReceivedHeap? heap = null;
             Exception? fault = null;
+            WakeSignal? sleepOn = null;
             lock (_sync)
             {
                 if (_waiters.Count > 0 && (_count > 0 || _completed))
@@ -293,18 +307,22 @@ internal sealed class HeapRing
                 }
                 else if (_completed && _waiters.Count == 0)
                 {
+                    // No Set can be on its way: one is only given to a thread that sleeps.
                     _delivering = false;
+                    _wake?.Dispose();
+                    _wake = null;
                     return;
                 }
                 else
                 {
                     // Whoever changes what this waits for clears the flag and sets _wake, after leaving the lock.
                     _deliverySleeping = true;
+                    sleepOn = _wake;
                 }
             }
             if (waiter is null)
             {
-                _wake.Wait();
+                sleepOn!.Wait();
                 continue;
             }
             try

@@ -18,9 +18,9 @@ namespace Spead2.Recv;
 /// Callers signal only a thread that has said it is going to sleep, so no count builds up: every
 /// <see cref="Set"/> is consumed by exactly one <see cref="Wait"/>.
 /// </remarks>
-internal sealed unsafe class WakeSignal
+internal sealed unsafe class WakeSignal : IDisposable
 {
-    private readonly int _fd = -1;
+    private int _fd = -1;
     private readonly SemaphoreSlim? _semaphore;
 
     public WakeSignal(bool portable)
@@ -68,11 +68,20 @@ internal sealed unsafe class WakeSignal
         }
     }
 
-    // No Dispose: a thread may sleep in Wait for as long as the ring lives, and that thread keeps the
-    // ring (and so this object) reachable; the descriptor is closed once neither is.
-    ~WakeSignal()
+    /// <summary>Closes the eventfd. Only once no thread waits and no Set can come (the ring's delivery thread, as it ends).</summary>
+    public void Dispose()
     {
-        if (_fd >= 0)
-            Close(_fd);
+        CloseDescriptor();
+        _semaphore?.Dispose();
+        GC.SuppressFinalize(this);
+    }
+
+    ~WakeSignal() => CloseDescriptor();
+
+    private void CloseDescriptor()
+    {
+        int fd = Interlocked.Exchange(ref _fd, -1);
+        if (fd >= 0)
+            Close(fd);
     }
 }

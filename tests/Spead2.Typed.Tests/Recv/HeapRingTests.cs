@@ -18,6 +18,26 @@ namespace Spead2.Tests.Recv;
 public class HeapRingTests
 {
     [Fact]
+    public async Task TheDeliveryThreadsSignalIsMadeForAWaitingReadAndClosedWhenTheRingEnds()
+    {
+        var ring = new HeapRing(4);
+        Assert.False(ring.HasWakeSignal);   // nothing waited yet: no thread, no eventfd
+
+        var read = ring.ReadAsync(CancellationToken.None);
+        Assert.False(read.IsCompleted);
+        Assert.True(ring.HasWakeSignal);
+
+        ring.Complete(null);
+        Assert.Null(await read.AsTask().WaitAsync(TimeSpan.FromSeconds(10)));
+        // The delivery thread closes the signal as it ends, without waiting for the garbage collector.
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(10);
+        while (ring.HasWakeSignal && DateTime.UtcNow < deadline)
+            await Task.Delay(10);
+        Assert.False(ring.HasWakeSignal);
+        Assert.Null(await ring.ReadAsync(CancellationToken.None));
+    }
+
+    [Fact]
     public async Task ConsumerBlockingOnTheNextHeapInsideItsContinuationDoesNotDeadlock()
     {
         await using var stream = new ReceiveStream();
