@@ -1,4 +1,5 @@
 using System.Threading.Tasks.Sources;
+using Spead2.Recv.Native;
 
 namespace Spead2.Recv;
 
@@ -258,7 +259,7 @@ internal sealed class HeapRing
         if (_delivering)
             return TakeSleeperLocked();
         _delivering = true;
-        _wake ??= new WakeSignal(UdpReader.IsSet(UdpReader.PortableEnvironmentVariable));
+        _wake ??= new WakeSignal(UdpReader.IsPortableForcedByEnvironment());
         var thread = new Thread(static state => ((HeapRing)state!).Deliver())
         {
             IsBackground = true,

@@ -2,6 +2,7 @@ using System.Net;
 using System.Net.Sockets;
 using System.Runtime.CompilerServices;
 using Microsoft.Extensions.Logging;
+using Spead2.Internal;
 using Spead2.Recv.Native;
 
 namespace Spead2.Recv;
@@ -49,8 +50,8 @@ public sealed class UdpReader : IDisposable
         _socket = socket;
         _maxPacketSize = maxPacketSize;
         LocalEndPoint = (IPEndPoint)socket.LocalEndPoint!;
-        if (LinuxRecvInterop.IsSupportedPlatform && !IsSet(PortableEnvironmentVariable))
-            _batch = new UdpBatchReceiver((int)socket.SafeHandle.DangerousGetHandle(), maxPacketSize, useGro: !IsSet(DisableGroEnvironmentVariable));
+        if (LinuxRecvInterop.IsSupportedPlatform && !IsPortableForcedByEnvironment())
+            _batch = new UdpBatchReceiver((int)socket.SafeHandle.DangerousGetHandle(), maxPacketSize, useGro: !EnvironmentSwitch.IsSet(DisableGroEnvironmentVariable));
     }
 
     /// <summary>The endpoint the socket is bound to (with the chosen port if 0 was asked for).</summary>
@@ -235,11 +236,8 @@ public sealed class UdpReader : IDisposable
         }
     }
 
-    internal static bool IsSet(string variable)
-    {
-        string? value = Environment.GetEnvironmentVariable(variable);
-        return value is not null && (value == "1" || value.Equals("true", StringComparison.OrdinalIgnoreCase));
-    }
+    /// <summary>Whether <see cref="PortableEnvironmentVariable"/> asks for the portable receive path.</summary>
+    internal static bool IsPortableForcedByEnvironment() => EnvironmentSwitch.IsSet(PortableEnvironmentVariable);
 
     /// <summary>Closes the socket (the stream does this when it stops).</summary>
     public void Dispose()

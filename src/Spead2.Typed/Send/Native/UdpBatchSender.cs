@@ -2,6 +2,7 @@ using System.Net;
 using System.Net.Sockets;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
+using Spead2.Internal;
 using static Spead2.Send.Native.LinuxSocketInterop;
 
 namespace Spead2.Send.Native;
@@ -122,7 +123,7 @@ internal sealed unsafe class UdpBatchSender : PacketBatch
             UsesSendMmsg = true;
             if (!options.AllowGso)
                 GsoUnavailableReason = "GSO not allowed by options";
-            else if (IsSet(DisableGsoEnvironmentVariable))
+            else if (EnvironmentSwitch.IsSet(DisableGsoEnvironmentVariable))
                 GsoUnavailableReason = $"GSO turned off by {DisableGsoEnvironmentVariable}";
             else if (ProbeGso(_fd) is var gsoErrno && gsoErrno != 0)
                 GsoUnavailableReason = $"kernel has no UDP_SEGMENT (errno {gsoErrno})";
@@ -354,13 +355,7 @@ internal sealed unsafe class UdpBatchSender : PacketBatch
     }
 
     /// <summary>Whether <see cref="PortableEnvironmentVariable"/> asks for the portable path.</summary>
-    internal static bool IsPortableForcedByEnvironment() => IsSet(PortableEnvironmentVariable);
-
-    private static bool IsSet(string variable)
-    {
-        string? value = Environment.GetEnvironmentVariable(variable);
-        return value is not null && (value == "1" || value.Equals("true", StringComparison.OrdinalIgnoreCase));
-    }
+    internal static bool IsPortableForcedByEnvironment() => EnvironmentSwitch.IsSet(PortableEnvironmentVariable);
 
     private void ReleaseHandle()
     {

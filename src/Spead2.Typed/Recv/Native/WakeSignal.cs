@@ -1,7 +1,7 @@
 using System.Runtime.InteropServices;
 using static Spead2.Recv.Native.LinuxRecvInterop;
 
-namespace Spead2.Recv;
+namespace Spead2.Recv.Native;
 
 /// <summary>
 /// Wakes one sleeping thread (the ring's delivery thread) without holding a lock that the woken thread

@@ -1,6 +1,6 @@
-using Spead2.Recv;
+using Spead2.Recv.Native;
 
-namespace Spead2.Tests.Recv;
+namespace Spead2.Tests.Recv.Native;
 
 /// <summary>The delivery thread's auto-reset signal, both ways: the eventfd (Linux) and the portable semaphore.</summary>
 public class WakeSignalTests
