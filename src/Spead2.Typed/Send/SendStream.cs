@@ -54,8 +54,13 @@ public abstract class SendStream : IDisposable, IAsyncDisposable
     private ulong _stepCnt = 1;
 
     // Flush points posted to the completion dispatcher and not yet run: while there are any, the feed must post the
-    // next one too (behind the completions it waits for) instead of releasing flushes itself.
+    // next one too (behind the completions it waits for) instead of releasing flushes itself. The feed's own (one a
+    // batch) are counted without interlocked operations, each count by its one writer: FeedFlushPointsPosted by the
+    // feed, FeedFlushPointsRun by the completion thread; the rare ones posted from elsewhere (cancellation, a failed
+    // writer) are counted in PendingFlushPoints.
     internal int PendingFlushPoints;
+    internal long FeedFlushPointsPosted;
+    internal long FeedFlushPointsRun;
 
     // Set by the feed when it went idle (it starts idle); the next enqueue clears it and schedules the feed.
     internal bool NeedWakeup = true;
@@ -515,7 +520,6 @@ public abstract class SendStream : IDisposable, IAsyncDisposable
         }
         int numSubstreams = _transport.NumSubstreams;
         int maxPacketSize = _config.MaxPacketSize;
-        long frequency = _time.TimestampFrequency;
         bool sharedToken = cancellationToken.CanBeCanceled && UsesSharedRegistration(cancellationToken);
         HeapCompletionSource source;
         bool wake = false;
@@ -568,7 +572,7 @@ public abstract class SendStream : IDisposable, IAsyncDisposable
                     s.Heap = heap;
                     filled = i + 1;
                     s.SubstreamIndex = r.SubstreamIndex;
-                    s.WaitPerByte = r.Rate < 0 ? _defaultWaitPerByte : RateLimiter.WaitPerByte(r.Rate, frequency);
+                    s.WaitPerByte = r.Rate < 0 ? _defaultWaitPerByte : RateLimiter.WaitPerByte(r.Rate, _time.TimestampFrequency);
                     s.Mode = mode;
                     s.GroupEnd = tail + n;
                     // Round robin cycles back to the first heap; serial marks the last heap as terminal.
@@ -714,7 +718,7 @@ public abstract class SendStream : IDisposable, IAsyncDisposable
         {
             // The flush point behind it keeps flushes from ending before this task completes.
             Interlocked.Increment(ref PendingFlushPoints);
-            _pool.Completions.Post([failure], Completion.FlushPoint(this, Volatile.Read(ref _completedHead)), wake: true);
+            _pool.Completions.Post([failure], Completion.FlushPoint(this, Volatile.Read(ref _completedHead), fromFeed: false), wake: true);
         }
     }
 
@@ -754,8 +758,13 @@ public abstract class SendStream : IDisposable, IAsyncDisposable
     {
         // Flush points may be released from the feed and from the dispatcher: only ever move forwards.
         long current = Volatile.Read(ref _completedHead);
-        while (head > current)
+        while (true)
         {
+            if (head <= current)
+            {
+                // Nothing new: whoever moved the head that far also looks for the waiters it releases.
+                return;
+            }
             long seen = Interlocked.CompareExchange(ref _completedHead, head, current);
             if (seen == current)
             {
@@ -763,9 +772,8 @@ public abstract class SendStream : IDisposable, IAsyncDisposable
             }
             current = seen;
         }
-        head = Math.Max(head, current);
-        // Pairs with the Interlocked.Increment in Flush/FlushAsync: either they see the new head or we see them.
-        Interlocked.MemoryBarrier();
+        // The compare-exchange is a full fence, pairing with the Interlocked.Increment in Flush/FlushAsync: either
+        // they see the new head or we see them.
         if (Volatile.Read(ref _flushWaiters) == 0)
         {
             return;

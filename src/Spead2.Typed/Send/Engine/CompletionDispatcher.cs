@@ -29,7 +29,11 @@ internal readonly struct Completion
     public static Completion Failure(HeapCompletionSource source, Exception error) => new(source, 0, error, null, 0);
 
     /// <summary>Every heap of <paramref name="stream"/> before <paramref name="head"/> has been reported.</summary>
-    public static Completion FlushPoint(SendStream stream, long head) => new(null, 0, null, stream, head);
+    /// <param name="stream">The stream.</param>
+    /// <param name="head">The heaps before it have been completed once the entries posted before this one have run.</param>
+    /// <param name="fromFeed">Posted by the stream's feed (counted in <see cref="SendStream.FeedFlushPointsPosted"/>),
+    /// not by cancellation or a failed writer (counted in <see cref="SendStream.PendingFlushPoints"/>).</param>
+    public static Completion FlushPoint(SendStream stream, long head, bool fromFeed) => new(null, fromFeed ? 1 : 0, null, stream, head);
 
     /// <summary>Whether this entry was run already (by <see cref="RunAll"/>'s first pass) and is to be skipped.</summary>
     public bool IsEmpty => Source is null && Stream is null;
@@ -81,8 +85,17 @@ internal readonly struct Completion
         }
         else
         {
-            Stream!.ReleaseFlushWaiters(Head);
-            Interlocked.Decrement(ref Stream.PendingFlushPoints);
+            SendStream stream = Stream!;
+            stream.ReleaseFlushWaiters(Head);
+            if (Bytes != 0)
+            {
+                // Only the completion thread runs flush points: the count has one writer.
+                Volatile.Write(ref stream.FeedFlushPointsRun, stream.FeedFlushPointsRun + 1);
+            }
+            else
+            {
+                Interlocked.Decrement(ref stream.PendingFlushPoints);
+            }
         }
     }
 }

@@ -128,8 +128,10 @@ internal sealed class HeapCompletionSource : IValueTaskSource<long>
 /// <summary>A small per-stream pool of <see cref="HeapCompletionSource"/>; unreturned sources are simply collected.</summary>
 /// <remarks>
 /// A sender loop returns one source (reading a result) and then rents one (queuing the next heap), over and over: a
-/// one-entry cache taken and filled with single interlocked operations serves that without the lock, which the
-/// rest of the pool keeps for the less regular cases.
+/// one-entry cache serves that without the lock, which the rest of the pool keeps for the less regular cases. Any
+/// thread may return (one interlocked operation fills the cache); renting is done by one thread at a time (the
+/// stream rents under its tail lock), so taking the cache needs no interlocked operation: only a return can change
+/// a full cache, and a return fills only an empty one.
 /// </remarks>
 internal sealed class CompletionSourcePool
 {
@@ -143,10 +145,12 @@ internal sealed class CompletionSourcePool
         _items = new HeapCompletionSource?[capacity];
     }
 
+    /// <summary>Takes a source; callers must not rent concurrently (the stream rents under its tail lock).</summary>
     public HeapCompletionSource Rent()
     {
-        if (Interlocked.Exchange(ref _cached, null) is { } cached)
+        if (Volatile.Read(ref _cached) is { } cached)
         {
+            Volatile.Write(ref _cached, null);
             return cached;
         }
         lock (_lock)

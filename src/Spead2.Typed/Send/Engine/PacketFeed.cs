@@ -421,16 +421,19 @@ internal sealed class PacketFeed : IOWork
                 completions[kept++] = completions[i];
             }
         }
-        if (kept == 0 && Volatile.Read(ref _stream.PendingFlushPoints) == 0)
+        if (kept == 0
+            && _stream.FeedFlushPointsPosted == Volatile.Read(ref _stream.FeedFlushPointsRun)
+            && Volatile.Read(ref _stream.PendingFlushPoints) == 0)
         {
-            // No task to complete first, and none still queued in the dispatcher: no hand-off needed.
+            // No task to complete first, and no flush point still queued in the dispatcher: no hand-off needed.
             _stream.ReleaseFlushWaiters(head);
             return;
         }
-        Interlocked.Increment(ref _stream.PendingFlushPoints);
+        // Only the feed posts these (one thread at a time): the count has one writer.
+        Volatile.Write(ref _stream.FeedFlushPointsPosted, _stream.FeedFlushPointsPosted + 1);
         // While two or more heaps are still queued, the continuations that would queue more can wait: the feed wakes
         // the completion thread when the queue runs low, when it pauses or goes idle (see Run), or for a flush.
         bool wake = Volatile.Read(ref _stream.Tail) - head <= 1 || _stream.HasFlushWaiters;
-        _dispatcher.Post(completions[..kept], Completion.FlushPoint(_stream, head), wake);
+        _dispatcher.Post(completions[..kept], Completion.FlushPoint(_stream, head, fromFeed: true), wake);
     }
 }
