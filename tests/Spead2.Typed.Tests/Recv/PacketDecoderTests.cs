@@ -146,4 +146,40 @@ public class PacketDecoderTests
         Assert.Equal(PacketStatus.Ok, PacketDecoder.Decode(packet, out var header));
         Assert.Equal(2, header.HeapCnt);
     }
+
+    [Theory]
+    [InlineData(8)]
+    [InlineData(40)]
+    [InlineData(56)]
+    public void TheUsualLeadingImmediatesAndAnyOtherOrderDecodeAlike(int hab)
+    {
+        // The four immediates first, in spead2's order (the decoder's shortcut), then an item pointer; and the same
+        // pointers rotated so that the shortcut cannot apply.
+        ulong[] usual = [RefEncoder.Imm(hab, 1, 7), RefEncoder.Imm(hab, 2, 10), RefEncoder.Imm(hab, 3, 4), RefEncoder.Imm(hab, 4, 3), RefEncoder.Addr(hab, 0x70, 0)];
+        ulong[] rotated = [.. usual[3..], .. usual[..3]];
+        byte[] payload = [1, 2, 3];
+        Assert.Equal(PacketStatus.Ok, PacketDecoder.Decode(RefEncoder.Packet(hab, usual, payload), out var a, true));
+        Assert.Equal(PacketStatus.Ok, PacketDecoder.Decode(RefEncoder.Packet(hab, rotated, payload), out var b, true));
+        foreach (var h in new[] { a, b })
+        {
+            Assert.Equal((7L, 10L, 4L, 3, 1), (h.HeapCnt, h.HeapLength, h.PayloadOffset, h.PayloadLength, h.ItemPointerCount));
+        }
+    }
+
+    [Fact]
+    public void ADuplicateAfterTheUsualLeadingImmediatesStillOverrides()
+    {
+        var packet = RefEncoder.Packet(40, [RefEncoder.Imm(40, 1, 1), RefEncoder.Imm(40, 2, 2), RefEncoder.Imm(40, 3, 0), RefEncoder.Imm(40, 4, 0), RefEncoder.Imm(40, 1, 5)], []);
+        Assert.Equal(PacketStatus.Ok, PacketDecoder.Decode(packet, out var header));
+        Assert.Equal(5, header.HeapCnt);
+        Assert.Equal(0, header.ItemPointerCount);
+    }
+
+    [Fact]
+    public void AnItemPointerWithASpecialIdButNotImmediateIsNotTakenForIt()
+    {
+        // HEAP_CNT's ID in address mode first: the shortcut must not read it as the cnt.
+        var packet = RefEncoder.Packet(40, [RefEncoder.Addr(40, 1, 0), RefEncoder.Imm(40, 2, 2), RefEncoder.Imm(40, 3, 0), RefEncoder.Imm(40, 4, 2)], [9, 9]);
+        Assert.Equal(PacketStatus.MissingHeapCnt, PacketDecoder.Decode(packet, out _));
+    }
 }
