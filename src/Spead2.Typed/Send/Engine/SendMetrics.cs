@@ -50,6 +50,13 @@ internal sealed class SendMetrics
     /// <summary>A counter that adds every measurement with the stream's tag.</summary>
     internal readonly struct TaggedCounter(Counter<long> counter, KeyValuePair<string, object?> tag)
     {
-        public void Add(long delta) => counter.Add(delta, tag);
+        public void Add(long delta)
+        {
+            // Asked first: with nobody listening, the measurement is not even built (three counters a batch).
+            if (counter.Enabled)
+            {
+                counter.Add(delta, tag);
+            }
+        }
     }
 }
