@@ -43,6 +43,8 @@ internal static class RecvCommand
             MaxHeaps = o.MaxHeaps,
             BugCompat = o.PySpead ? BugCompat.PySpead052 : BugCompat.None,
         };
+        // The runtime's background compiler must not take the CPU from the receive thread (see BackgroundJitPriority).
+        using var jitPriority = BackgroundJitPriority.KeepLow();
         await using var stream = new ReceiveStream(config);
         var endpoint = Endpoints.Resolve(o.Source);
         IPEndPoint local;
