@@ -267,6 +267,7 @@ internal sealed class HeapAssembler
     /// <summary>Counts bytes a byte-stream reader skipped.</summary>
     internal void CountSkipped(long bytes) => _skipped += bytes;
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void Unindex(long cnt, int slot)
     {
         if (_index.TryGetValue(cnt, out int current) && current == slot)

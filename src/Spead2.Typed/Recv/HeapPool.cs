@@ -95,6 +95,7 @@ internal sealed class HeapPool
     }
 
     /// <summary>A heap object to fill (a recycled one if any).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public ReceivedHeap RentHeap()
     {
         lock (_lock)
@@ -106,6 +107,7 @@ internal sealed class HeapPool
     }
 
     /// <summary>Takes back a disposed heap object.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public void ReturnHeap(ReceivedHeap heap)
     {
         lock (_lock)

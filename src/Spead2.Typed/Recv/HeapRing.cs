@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Threading.Tasks.Sources;
 using Spead2.Recv.Native;
 
@@ -64,6 +65,7 @@ internal sealed class HeapRing
     /// The next heap, null once the ring is completed and empty, or the fault it was completed with.
     /// Reads may overlap; they are served in the order they started waiting.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public ValueTask<ReceivedHeap?> ReadAsync(CancellationToken cancellationToken)
     {
         Waiter waiter;
@@ -95,6 +97,7 @@ internal sealed class HeapRing
 
     /// <summary>Adds a heap if there is room; false if the ring is full.</summary>
     /// <exception cref="InvalidOperationException">The ring was completed.</exception>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public bool TryWrite(ReceivedHeap heap)
     {
         WakeSignal? wake = null;
@@ -237,6 +240,7 @@ internal sealed class HeapRing
         }
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private ReceivedHeap DequeueLocked()
     {
         var heap = _items[_head]!;
@@ -254,6 +258,7 @@ internal sealed class HeapRing
     }
 
     /// <summary>Starts the delivery thread, or returns its signal if the caller must wake it (after leaving the lock).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private WakeSignal? StartDeliveryLocked()
     {
         if (_delivering)
@@ -341,6 +346,7 @@ internal sealed class HeapRing
         }
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void Recycle(Waiter waiter)
     {
         lock (_sync)

@@ -64,6 +64,7 @@ internal sealed class LiveHeap(HeapPool pool)
     public bool IsComplete => ReceivedLength == HeapLength && ReceivedLength == MinLength;
     public bool IsContiguous => ReceivedLength == MinLength;
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public void Start(in PacketHeader packet)
     {
         Cnt = packet.HeapCnt;
@@ -182,6 +183,7 @@ internal sealed class LiveHeap(HeapPool pool)
         return _pointerSet.Contains(pointer);
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void AppendPointer(ulong pointer)
     {
         if (_pointerCount == _pointers.Length)
@@ -352,6 +354,7 @@ internal sealed class LiveHeap(HeapPool pool)
             : MinLength;
 
     /// <summary>Drops the heap's state and returns its buffer to the pool.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public void Release()
     {
         if (_payload is not null)
@@ -366,6 +369,7 @@ internal sealed class LiveHeap(HeapPool pool)
     }
 
     /// <summary>Insertion sort for short lists, a merge sort otherwise; both stable.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void StableSort(Span<ulong> values, ulong mask)
     {
         if (values.Length <= 32)

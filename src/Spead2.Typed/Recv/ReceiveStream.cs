@@ -421,6 +421,7 @@ public sealed class ReceiveStream : IAsyncEnumerable<ReceivedHeap>, IAsyncDispos
     }
 
     /// <summary>Adds what the OS newly reported dropping for a batched reader's socket.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     internal void CountKernelDrops(Native.UdpBatchReceiver batch)
     {
         if (batch.KernelDrops == batch.CountedDrops)
@@ -429,6 +430,7 @@ public sealed class ReceiveStream : IAsyncEnumerable<ReceivedHeap>, IAsyncDispos
             CountKernelDropsLocked(batch);
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void CountKernelDropsLocked(Native.UdpBatchReceiver batch)
     {
         long drops = batch.KernelDrops;

@@ -6,7 +6,9 @@ using System.Runtime.CompilerServices;
 namespace Spead2.Recv;
 
 /// <summary>
-/// Compiles the receive path before the first socket opens. Without this the first datagrams of a
+/// Compiles the receive path before the first socket opens. The methods it runs per packet or per heap are marked
+/// <see cref="MethodImplOptions.AggressiveOptimization"/>: compiled once, optimised, here, and never recompiled by
+/// tiered compilation when the first heaps arrive (which would compete with the receive thread for the CPU just then). Without this the first datagrams of a
 /// stream wait while the JIT compiles a dozen methods (tens of milliseconds), and at 10 Gb/s a 4 MiB
 /// socket buffer fills in about 3 ms: the first heaps are lost. Done once per process.
 /// </summary>
@@ -35,18 +37,38 @@ internal static class ReceiveWarmUp
         }
         foreach (var heap in ready)
             heap.Dispose();
-        // The reader-side methods that need a socket to run.
-        Prepare(typeof(ReceiveStream), "AddDatagrams");
-        Prepare(typeof(ReceiveStream), "AddDatagram");
-        Prepare(typeof(ReceiveStream), "DeliverBlocking");
-        Prepare(typeof(ReceiveStream), "Frame");
-        Prepare(typeof(HeapRing), "TryWrite");
-        Prepare(typeof(Native.UdpBatchReceiver), "Receive");
-        Prepare(typeof(Native.UdpBatchReceiver), "GetMessage");
-        Prepare(typeof(Native.UdpBatchReceiver), "FindInt");
-        Prepare(typeof(Native.UdpBatchReceiver), "ReadDrops");
-        Prepare(typeof(PacketFramer), "Process");
+        // The reader-side methods that need a socket, a ring or a consumer to run.
+        foreach (var (type, name) in PreparedMethods)
+            Prepare(type, name);
     }
+
+    /// <summary>
+    /// Methods of the receive path that the two-packet heap above does not run: compiled here by name. Each is marked
+    /// <see cref="MethodImplOptions.AggressiveOptimization"/> (a test checks), so this compiles its only version.
+    /// </summary>
+    internal static readonly (Type Type, string Name)[] PreparedMethods =
+    [
+        (typeof(ReceiveStream), "AddDatagrams"),
+        (typeof(ReceiveStream), "AddDatagram"),
+        (typeof(ReceiveStream), "DeliverBlocking"),
+        (typeof(ReceiveStream), "Frame"),
+        (typeof(ReceiveStream), "CountKernelDrops"),
+        (typeof(ReceiveStream), "CountKernelDropsLocked"),
+        (typeof(HeapRing), "TryWrite"),
+        (typeof(HeapRing), "ReadAsync"),
+        (typeof(HeapRing), "DequeueLocked"),
+        (typeof(HeapRing), "StartDeliveryLocked"),
+        (typeof(HeapRing), "Recycle"),
+        (typeof(Native.WakeSignal), "Set"),
+        (typeof(Native.WakeSignal), "Wait"),
+        (typeof(Native.UdpBatchReceiver), "Receive"),
+        (typeof(Native.UdpBatchReceiver), "GetMessage"),
+        (typeof(Native.UdpBatchReceiver), "FindInt"),
+        (typeof(Native.UdpBatchReceiver), "ReadDrops"),
+        (typeof(Native.UdpBatchReceiver), "RefreshDrops"),
+        (typeof(Native.UdpBatchReceiver), "WaitReadable"),
+        (typeof(PacketFramer), "Process"),
+    ];
 
     private static void Prepare(
         [DynamicallyAccessedMembers(DynamicallyAccessedMemberTypes.PublicMethods | DynamicallyAccessedMemberTypes.NonPublicMethods)] Type type,

@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using Spead2.Protocol;
 
 namespace Spead2.Recv;
@@ -55,6 +56,7 @@ public sealed class ReceivedHeap : IDisposable
     }
 
     /// <summary>An item array of exactly <paramref name="count"/> entries, reused when the size matches.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     internal ReceivedItem[] PrepareItems(int count)
     {
         if (_itemStore.Length != count)
@@ -189,6 +191,7 @@ public sealed class ReceivedHeap : IDisposable
     /// Gives the payload memory and this object back to the receiver's pool; the heap, its items and
     /// their bytes must not be used afterwards. A second call before the object is reused does nothing.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public void Dispose()
     {
         if (Interlocked.Exchange(ref _disposed, 1) != 0)
@@ -219,6 +222,7 @@ public sealed class ReceivedHeap : IDisposable
     public override string ToString() => string.Create(System.Globalization.CultureInfo.InvariantCulture,
         $"Heap {Cnt} ({Flavour}): {_items.Length} items, {ReceivedLength} bytes{(IsComplete ? "" : $" of {HeapLength}, incomplete")}");
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     internal static Flavour GetFlavour(int heapAddressBits, BugCompat bugCompat)
     {
         int index = (heapAddressBits / 8) * 8 + (int)bugCompat;

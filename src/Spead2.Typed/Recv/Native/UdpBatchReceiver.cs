@@ -167,6 +167,7 @@ internal sealed unsafe class UdpBatchReceiver : IDisposable
         }
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private bool WaitReadable()
     {
         var fds = stackalloc PollFd[2];
@@ -181,6 +182,7 @@ internal sealed unsafe class UdpBatchReceiver : IDisposable
         return true;
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private bool RefreshDrops()
     {
         var info = stackalloc uint[16];
@@ -193,6 +195,7 @@ internal sealed unsafe class UdpBatchReceiver : IDisposable
         return true;
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void ReadDrops(int received)
     {
         for (int i = 0; i < received; i++)

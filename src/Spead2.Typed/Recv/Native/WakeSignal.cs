@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using static Spead2.Recv.Native.LinuxRecvInterop;
 
@@ -35,6 +36,7 @@ internal sealed unsafe class WakeSignal : IDisposable
     public bool UsesEventFd => _fd >= 0;
 
     /// <summary>Wakes the thread in <see cref="Wait"/>, or makes its next call return at once.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public void Set()
     {
         if (_semaphore is not null)
@@ -52,6 +54,7 @@ internal sealed unsafe class WakeSignal : IDisposable
     }
 
     /// <summary>Sleeps until <see cref="Set"/> is called (returns at once if it was called already).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public void Wait()
     {
         if (_semaphore is not null)
