@@ -106,6 +106,80 @@ public class QueueTests
     }
 
     [Fact]
+    public async Task FlushCoversEveryEarlierHeapWhenAsynchronousBlockingAndCancelledSendsMix()
+    {
+        // Flush points reach the completion thread three ways: behind a batch's tasks (the feed's own, counted without
+        // interlocked operations), not at all when a batch has only blocking sends (the feed releases flushes itself
+        // if none of its earlier points is still queued), and behind a cancelled heap's task. Whichever mix comes,
+        // a flush must not return before the tasks of the heaps queued before it have completed.
+        var transport = new TestTransport();
+        await using var stream = new TestStream(transport, new StreamConfig { MaxHeaps = 64 });
+        var blocking = new List<Task>();
+        for (int round = 0; round < 200; round++)
+        {
+            var tasks = new List<Task<long>>();
+            using var cts = new CancellationTokenSource();
+            for (int i = 0; i < 5; i++)
+            {
+                tasks.Add(stream.SendHeapAsync(TestHeaps.HeapOf(20, i), cancellationToken: i == 2 ? cts.Token : default).AsTask());
+            }
+            cts.Cancel();
+            if (round % 10 == 0)
+            {
+                blocking.Add(Task.Run(() => stream.SendHeap(TestHeaps.HeapOf(20, 99))));
+            }
+            if (round % 2 == 0)
+            {
+                stream.Flush();
+            }
+            else
+            {
+                await stream.FlushAsync().WaitAsync(Patience);
+            }
+            Assert.All(tasks, t => Assert.True(t.IsCompleted, $"round {round}: a heap queued before the flush is still pending"));
+        }
+        await Task.WhenAll(blocking).WaitAsync(Patience);
+    }
+
+    [Fact]
+    public async Task ABatchOfOnlyBlockingSendsDoesNotLetAFlushOvertakeTasksStillQueuedForCompletion()
+    {
+        // The completion thread is held by a continuation; heap A's task then waits in its queue. A blocking send B
+        // completes without it (its thread is woken by the feed), and the feed may release flushes itself only when
+        // none of its earlier flush points is still queued: here A's is, so a flush must still wait for A's task.
+        var transport = new TestTransport();
+        await using var stream = new TestStream(transport, new StreamConfig { MaxHeaps = 8 });
+        using var holding = new ManualResetEventSlim();
+        using var release = new ManualResetEventSlim();
+        Task<long> x = stream.SendHeapAsync(TestHeaps.HeapOf(20, 1)).AsTask();
+        Task held = x.ContinueWith(_ =>
+        {
+            holding.Set();
+            release.Wait();
+        }, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+        try
+        {
+            Assert.True(holding.Wait(Patience));
+            Task<long> a = stream.SendHeapAsync(TestHeaps.HeapOf(20, 2)).AsTask();
+            await Task.Run(() => stream.SendHeap(TestHeaps.HeapOf(20, 3))).WaitAsync(Patience);
+            Assert.Equal(3, transport.Packets.Count);
+
+            Task flush = stream.FlushAsync();
+            Assert.False(a.IsCompleted);
+            Assert.False(flush.IsCompleted, "the flush ended before the task of heap A, queued before it, completed");
+
+            release.Set();
+            await flush.WaitAsync(Patience);
+            Assert.True(a.IsCompleted);
+        }
+        finally
+        {
+            release.Set();
+        }
+        await held.WaitAsync(Patience);
+    }
+
+    [Fact]
     public async Task FlushWithNothingQueuedReturnsAtOnce()
     {
         await using var stream = new TestStream(new TestTransport());
