@@ -55,12 +55,15 @@ internal sealed class TestTransport : CopyingTransport
     /// so its counter says nothing about the writer and is left out. Throws when fewer than
     /// <paramref name="minimumPairs"/> such pairs were recorded (the measurement would say little).
     /// </summary>
-    public long WriterBytesSince(int mark, int minimumPairs = 100)
+    public long WriterBytesSince(int mark, int minimumPairs = 100) => WriterBytesBetween(mark, WriterAllocations.Count, minimumPairs);
+
+    /// <summary>Like <see cref="WriterBytesSince"/>, over the Send calls recorded from index <paramref name="start"/> to before <paramref name="end"/>.</summary>
+    public long WriterBytesBetween(int start, int end, int minimumPairs = 100)
     {
         long total = 0;
         int pairs = 0;
         var last = new Dictionary<int, long>();
-        for (int i = mark; i < WriterAllocations.Count; i++)
+        for (int i = start; i < end; i++)
         {
             (int thread, bool pool, long bytes) = WriterAllocations[i];
             if (pool)
