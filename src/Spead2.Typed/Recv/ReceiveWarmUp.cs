@@ -6,11 +6,12 @@ using System.Runtime.CompilerServices;
 namespace Spead2.Recv;
 
 /// <summary>
-/// Compiles the receive path before the first socket opens. The methods it runs per packet or per heap are marked
+/// Compiles the receive path before the first socket opens. Without this the first datagrams of a stream wait while
+/// the JIT compiles a dozen methods (tens of milliseconds), and at 10 Gb/s a 4 MiB socket buffer fills in about
+/// 3 ms: the first heaps are lost. The methods run per packet or per heap are marked
 /// <see cref="MethodImplOptions.AggressiveOptimization"/>: compiled once, optimised, here, and never recompiled by
-/// tiered compilation when the first heaps arrive (which would compete with the receive thread for the CPU just then). Without this the first datagrams of a
-/// stream wait while the JIT compiles a dozen methods (tens of milliseconds), and at 10 Gb/s a 4 MiB
-/// socket buffer fills in about 3 ms: the first heaps are lost. Done once per process.
+/// tiered compilation when the first heaps arrive, which would compete with the receive thread for the CPU just
+/// then. Done once per process.
 /// </summary>
 internal static class ReceiveWarmUp
 {

@@ -35,6 +35,9 @@ internal readonly struct Completion
     /// not by cancellation or a failed writer (counted in <see cref="SendStream.PendingFlushPoints"/>).</param>
     public static Completion FlushPoint(SendStream stream, long head, bool fromFeed) => new(null, fromFeed ? 1 : 0, null, stream, head);
 
+    /// <summary>A flush point posted by the stream's feed (<see cref="FlushPoint"/> with <c>fromFeed</c>; kept in <see cref="Bytes"/>, unused by flush points).</summary>
+    private bool IsFeedFlushPoint => Source is null && Bytes != 0;
+
     /// <summary>Whether this entry was run already (by <see cref="RunAll"/>'s first pass) and is to be skipped.</summary>
     public bool IsEmpty => Source is null && Stream is null;
 
@@ -87,7 +90,7 @@ internal readonly struct Completion
         {
             SendStream stream = Stream!;
             stream.ReleaseFlushWaiters(Head);
-            if (Bytes != 0)
+            if (IsFeedFlushPoint)
             {
                 // Only the completion thread runs flush points: the count has one writer.
                 Volatile.Write(ref stream.FeedFlushPointsRun, stream.FeedFlushPointsRun + 1);
