@@ -53,14 +53,20 @@ public abstract class SendStream : IDisposable, IAsyncDisposable
     private ulong _nextCnt = 1;
     private ulong _stepCnt = 1;
 
-    // Flush points posted to the completion dispatcher and not yet run: while there are any, the feed must post the
-    // next one too (behind the completions it waits for) instead of releasing flushes itself. The feed's own (one a
-    // batch) are counted without interlocked operations, each count by its one writer: FeedFlushPointsPosted by the
-    // feed, FeedFlushPointsRun by the completion thread; the rare ones posted from elsewhere (cancellation, a failed
-    // writer) are counted in PendingFlushPoints.
-    internal int PendingFlushPoints;
+    // Flush points posted to the completion dispatcher by the feed (one a batch) and not yet run: while there are any,
+    // the feed must post the next one too (behind the completions it waits for) instead of releasing flushes itself.
+    // Counted without interlocked operations, each count by its one writer: FeedFlushPointsPosted by the feed,
+    // FeedFlushPointsRun by the completion thread.
     internal long FeedFlushPointsPosted;
     internal long FeedFlushPointsRun;
+
+    // Cancellations begun and not yet complete (their heap's task not yet failed). Counted up before a group is marked
+    // cancelled and down once its task has failed: the feed may retire a cancelled group, and move _completedHead past
+    // it, while its canceller is still on its way, so no flush ends while this is above zero.
+    private int _cancellationsInFlight;
+
+    /// <summary>Runs on the cancelling thread once it has marked groups cancelled, before their tasks fail (tests hold a cancellation there).</summary>
+    internal Action? AfterGroupMarkedCancelled;
 
     // Set by the feed when it went idle (it starts idle); the next enqueue clears it and schedules the feed.
     internal bool NeedWakeup = true;
@@ -281,7 +287,7 @@ public abstract class SendStream : IDisposable, IAsyncDisposable
     public void Flush()
     {
         long target = Volatile.Read(ref Tail);
-        if (Volatile.Read(ref _completedHead) >= target)
+        if (IsCompletedUpTo(target))
         {
             return;
         }
@@ -290,7 +296,7 @@ public abstract class SendStream : IDisposable, IAsyncDisposable
         {
             // Called from a continuation that the completion drain runs: the completions this waits for are behind
             // it in the same drain, so run them here instead of waiting for ourselves.
-            _pool.Completions.HelpUntil(() => Volatile.Read(ref _completedHead) >= target);
+            _pool.Completions.HelpUntil(() => IsCompletedUpTo(target));
             return;
         }
         lock (_flushLock)
@@ -298,7 +304,7 @@ public abstract class SendStream : IDisposable, IAsyncDisposable
             Interlocked.Increment(ref _flushWaiters);
             try
             {
-                while (Volatile.Read(ref _completedHead) < target)
+                while (!IsCompletedUpTo(target))
                 {
                     Monitor.Wait(_flushLock);
                 }
@@ -317,7 +323,7 @@ public abstract class SendStream : IDisposable, IAsyncDisposable
     public Task FlushAsync(CancellationToken cancellationToken = default)
     {
         long target = Volatile.Read(ref Tail);
-        if (Volatile.Read(ref _completedHead) >= target)
+        if (IsCompletedUpTo(target))
         {
             return Task.CompletedTask;
         }
@@ -325,7 +331,7 @@ public abstract class SendStream : IDisposable, IAsyncDisposable
         lock (_flushLock)
         {
             Interlocked.Increment(ref _flushWaiters);
-            if (Volatile.Read(ref _completedHead) >= target)
+            if (IsCompletedUpTo(target))
             {
                 Interlocked.Decrement(ref _flushWaiters);
                 return Task.CompletedTask;
@@ -334,6 +340,13 @@ public abstract class SendStream : IDisposable, IAsyncDisposable
         }
         return source.Task.WaitAsync(cancellationToken);
     }
+
+    /// <summary>
+    /// Whether the tasks of every heap before <paramref name="target"/> are complete: the heaps were retired and their
+    /// tasks completed, and no cancellation is still failing a task (it may be one of them).
+    /// </summary>
+    private bool IsCompletedUpTo(long target) =>
+        Volatile.Read(ref _completedHead) >= target && Volatile.Read(ref _cancellationsInFlight) == 0;
 
     /// <summary>
     /// A blocking call on a thread of the stream's pool (from a continuation, see
@@ -668,6 +681,8 @@ public abstract class SendStream : IDisposable, IAsyncDisposable
     private void CancelSharedGroups(CancellationToken token)
     {
         List<HeapCompletionSource>? cancelled = null;
+        // One count for the whole walk, so that every group it marks is covered from the moment it is marked.
+        Interlocked.Increment(ref _cancellationsInFlight);
         lock (TailLock)
         {
             long tail = Tail;
@@ -678,6 +693,7 @@ public abstract class SendStream : IDisposable, IAsyncDisposable
                 if (first.SharedToken && first.Completion is { } completion
                     && Interlocked.CompareExchange(ref first.State, GroupCancelled, GroupQueued) == GroupQueued)
                 {
+                    Interlocked.Increment(ref _cancellationsInFlight);
                     (cancelled ??= []).Add(completion);
                 }
                 if (end <= g)
@@ -689,36 +705,48 @@ public abstract class SendStream : IDisposable, IAsyncDisposable
         }
         if (cancelled is not null)
         {
+            AfterGroupMarkedCancelled?.Invoke();
             foreach (HeapCompletionSource completion in cancelled)
             {
                 FailCancelled(completion, token);
             }
         }
+        EndCancellation();
     }
 
     private void CancelGroup(Slot first, CancellationToken token)
     {
+        // Counted before the group is marked: from then on the feed may retire it (see _cancellationsInFlight).
+        Interlocked.Increment(ref _cancellationsInFlight);
         if (Interlocked.CompareExchange(ref first.State, GroupCancelled, GroupQueued) == GroupQueued)
         {
+            AfterGroupMarkedCancelled?.Invoke();
             FailCancelled(first.Completion!, token);
-        }
-    }
-
-    // Completes a group cancelled before it was sent (its state already says so, so the feed skips it).
-    private void FailCancelled(HeapCompletionSource completion, CancellationToken token)
-    {
-        // Through the feed's dispatch, like every completion: this may run under the tail lock (a token cancelled
-        // during the enqueue), where a continuation must not run inline.
-        var failure = Completion.Failure(completion, new OperationCanceledException("The heap was cancelled before it was sent.", token));
-        if (_config.AllowSynchronousContinuations)
-        {
-            failure.Run();
         }
         else
         {
-            // The flush point behind it keeps flushes from ending before this task completes.
-            Interlocked.Increment(ref PendingFlushPoints);
-            _pool.Completions.Post([failure], Completion.FlushPoint(this, Volatile.Read(ref _completedHead), fromFeed: false), wake: true);
+            EndCancellation();
+        }
+    }
+
+    // Completes a group cancelled before it was sent (its state already says so, so the feed skips it), then ends the
+    // cancellation's count.
+    private void FailCancelled(HeapCompletionSource completion, CancellationToken token)
+    {
+        // Through the pool's completion thread, even with synchronous continuations: this runs on the thread that
+        // cancelled the token, perhaps under the tail lock (a token cancelled during the enqueue), where user code must
+        // not run; and a continuation that flushed there would wait for its own cancellation to end.
+        var failure = Completion.Failure(completion, new OperationCanceledException("The heap was cancelled before it was sent.", token));
+        _pool.Completions.Post([failure], Completion.CancellationEnd(this), wake: true);
+    }
+
+    /// <summary>A cancellation has failed its heap's task (or found nothing to cancel): flushes may end once none is left.</summary>
+    internal void EndCancellation()
+    {
+        // The decrement is a full fence, pairing with the Interlocked.Increment of _flushWaiters in Flush/FlushAsync.
+        if (Interlocked.Decrement(ref _cancellationsInFlight) == 0)
+        {
+            WakeFlushWaiters();
         }
     }
 
@@ -774,6 +802,12 @@ public abstract class SendStream : IDisposable, IAsyncDisposable
         }
         // The compare-exchange is a full fence, pairing with the Interlocked.Increment in Flush/FlushAsync: either
         // they see the new head or we see them.
+        WakeFlushWaiters();
+    }
+
+    // Wakes the blocking flushes to look again, and ends the asynchronous ones that are now covered.
+    private void WakeFlushWaiters()
+    {
         if (Volatile.Read(ref _flushWaiters) == 0)
         {
             return;
@@ -783,7 +817,7 @@ public abstract class SendStream : IDisposable, IAsyncDisposable
             Monitor.PulseAll(_flushLock);
             for (int i = _asyncFlushes.Count - 1; i >= 0; i--)
             {
-                if (_asyncFlushes[i].Target <= head)
+                if (IsCompletedUpTo(_asyncFlushes[i].Target))
                 {
                     _asyncFlushes[i].Source.TrySetResult();
                     _asyncFlushes.RemoveAt(i);

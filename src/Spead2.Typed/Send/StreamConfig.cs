@@ -123,18 +123,19 @@ public sealed class StreamConfig
     /// <summary>
     /// Whether continuations of the stream's tasks (<see cref="SendStream.SendHeapAsync"/>,
     /// <see cref="SendStream.SendHeapsAsync"/>) may run on the stream's writer thread, the way spead2's C++ callbacks
-    /// run on its I/O thread. Default false: they are queued to the thread pool, which keeps the writer going whatever
-    /// the continuation does, at the cost of waking a pool thread for every completed heap.
+    /// run on its I/O thread. Default false: they run on the pool's completion thread, which keeps the writer going
+    /// whatever the continuation does, at the cost of a hand-off to that thread.
     /// </summary>
     /// <remarks>
-    /// By default the continuations of all the heaps one batch of packets finished run one after another in a single
-    /// .NET thread-pool work item (one hand-off per batch, not per heap). Turn this on when what follows
+    /// By default the continuations of all the heaps one batch of packets finished run one after another on the
+    /// completion thread (one hand-off per batch, not per heap). Turn this on when what follows
     /// <c>await stream.SendHeapAsync(...)</c> is short (typically: refill a heap and queue it again): it saves that
     /// hand-off too. While a continuation runs, the I/O thread sends nothing (for any stream of its pool), so
     /// anything slow in it stalls them. Blocking calls that wait for a stream of the same pool
     /// (<see cref="SendStream.SendHeap"/>, <see cref="SendStream.SendHeaps"/>, <see cref="SendStream.Flush"/>) throw
-    /// <see cref="InvalidOperationException"/> on the I/O thread instead of deadlocking. A captured
-    /// <see cref="SynchronizationContext"/> or <see cref="TaskScheduler"/> is still honoured.
+    /// <see cref="InvalidOperationException"/> on the I/O thread instead of deadlocking. A heap cancelled before it
+    /// was sent completes on the completion thread either way (never inline in the code that cancels the token). A
+    /// captured <see cref="SynchronizationContext"/> or <see cref="TaskScheduler"/> is still honoured.
     /// </remarks>
     public bool AllowSynchronousContinuations { get; set; }
 

@@ -105,28 +105,36 @@ public class QueueTests
         await stream.DisposeAsync();
     }
 
-    [Fact]
-    public async Task FlushCoversEveryEarlierHeapWhenAsynchronousAndBlockingSendsMix()
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task FlushCoversEveryEarlierHeapWhenAsynchronousBlockingAndCancelledSendsMix(bool synchronousContinuations)
     {
         // Flush points reach the completion thread behind a batch's tasks (the feed's own, counted without
         // interlocked operations), or not at all when a batch has only blocking sends (the feed releases flushes
-        // itself if none of its earlier points is still queued). Whichever mix comes, a flush must not return before
-        // the tasks of the heaps queued before it have completed. (Cancelled heaps are left out: a flush can still
-        // overtake a cancelled heap's task, a known race described in the issue notes.)
+        // itself if none of its earlier points is still queued); a cancelled heap's task is failed by its canceller,
+        // which the feed may overtake. Whichever mix comes, a flush must not return before the tasks of the heaps
+        // queued before it have completed.
         var transport = new TestTransport();
-        await using var stream = new TestStream(transport, new StreamConfig { MaxHeaps = 64 });
+        await using var stream = new TestStream(transport, new StreamConfig { MaxHeaps = 64, AllowSynchronousContinuations = synchronousContinuations });
         var blocking = new List<Task>();
         for (int round = 0; round < 200; round++)
         {
-            var tasks = new List<Task<long>>();
+            // The sends themselves, not AsTask() wrappers: a wrapper registered just as its send completes is
+            // completed later, on the .NET thread pool (ManualResetValueTaskSourceCore queues a continuation that
+            // finds the operation complete), which no flush can wait for.
+            var tasks = new List<ValueTask<long>>();
+            using var cts = new CancellationTokenSource();
             for (int i = 0; i < 5; i++)
             {
-                tasks.Add(stream.SendHeapAsync(TestHeaps.HeapOf(20, i)).AsTask());
+                tasks.Add(stream.SendHeapAsync(TestHeaps.HeapOf(20, i), cancellationToken: i == 2 ? cts.Token : default));
             }
+            Task cancel = Task.Run(cts.Cancel);
             if (round % 10 == 0)
             {
                 blocking.Add(Task.Run(() => stream.SendHeap(TestHeaps.HeapOf(20, 99))));
             }
+            await cancel.WaitAsync(Patience);
             if (round % 2 == 0)
             {
                 stream.Flush();
@@ -135,9 +143,108 @@ public class QueueTests
             {
                 await stream.FlushAsync().WaitAsync(Patience);
             }
-            Assert.All(tasks, t => Assert.True(t.IsCompleted, $"round {round}: a heap queued before the flush is still pending"));
+            for (int i = 0; i < tasks.Count; i++)
+            {
+                Assert.True(tasks[i].IsCompleted, $"round {round}: heap {i}, queued before the flush, is still pending");
+            }
+            for (int i = 0; i < tasks.Count; i++)
+            {
+                try
+                {
+                    Assert.Equal(WireBytes(20), await tasks[i]);
+                }
+                catch (OperationCanceledException) when (i == 2)
+                {
+                    // Heap 2 is cancelled, unless it went out before its token was.
+                }
+            }
         }
         await Task.WhenAll(blocking).WaitAsync(Patience);
+    }
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task AFlushWaitsForACancellationThatTheFeedOvertook(bool synchronousContinuations)
+    {
+        // The canceller marks heap C cancelled and is held there, before it fails C's task. Meanwhile the feed
+        // retires C (it skips a cancelled heap) and moves on: a flush must still wait for C's task.
+        var transport = new TestTransport { Gated = true };
+        var stream = new TestStream(transport, new StreamConfig { MaxHeaps = 4, AllowSynchronousContinuations = synchronousContinuations });
+        using var marked = new ManualResetEventSlim();
+        using var proceed = new ManualResetEventSlim();
+        stream.AfterGroupMarkedCancelled = () =>
+        {
+            marked.Set();
+            proceed.Wait();
+        };
+        try
+        {
+            ValueTask<long> a = stream.SendHeapAsync(TestHeaps.HeapOf(100, 1));
+            transport.WaitForEntry(); // the writer holds heap a
+            using var cts = new CancellationTokenSource();
+            Task<long> c = stream.SendHeapAsync(TestHeaps.HeapOf(100, 2), cancellationToken: cts.Token).AsTask();
+            Task cancel = Task.Run(cts.Cancel);
+            Assert.True(marked.Wait(Patience));
+
+            transport.Release(10);
+            Assert.Equal(WireBytes(100), await a.AsTask().WaitAsync(Patience));
+            // A heap after C goes out: the feed has retired C by then.
+            Assert.Equal(WireBytes(100), await stream.SendHeapAsync(TestHeaps.HeapOf(100, 3)).AsTask().WaitAsync(Patience));
+            Assert.False(c.IsCompleted);
+
+            Task flush = stream.FlushAsync();
+            Task blockingFlush = Task.Run(stream.Flush);
+            await Task.Delay(100);
+            Assert.False(flush.IsCompleted, "the flush ended before the cancelled heap's task failed");
+            Assert.False(blockingFlush.IsCompleted, "the blocking flush ended before the cancelled heap's task failed");
+
+            proceed.Set();
+            await cancel.WaitAsync(Patience);
+            await flush.WaitAsync(Patience);
+            await blockingFlush.WaitAsync(Patience);
+            await Assert.ThrowsAnyAsync<OperationCanceledException>(() => c);
+        }
+        finally
+        {
+            proceed.Set();
+            await stream.DisposeAsync();
+        }
+        Assert.Equal(2, transport.Parsed.Select(p => p.HeapCnt).Distinct().Count());
+    }
+
+    [Fact]
+    public async Task WithSynchronousContinuationsACancelledHeapCompletesOffTheCancellingThreadAndItsContinuationMayFlush()
+    {
+        // The cancelling thread runs no user code (it may hold the stream's tail lock); a continuation that flushes
+        // must not wait for its own cancellation to end.
+        var transport = new TestTransport { Gated = true };
+        var stream = new TestStream(transport, new StreamConfig { MaxHeaps = 4, AllowSynchronousContinuations = true });
+        try
+        {
+            ValueTask<long> a = stream.SendHeapAsync(TestHeaps.HeapOf(100, 1));
+            transport.WaitForEntry(); // the writer holds heap a
+            using var cts = new CancellationTokenSource();
+            ValueTask<long> c = stream.SendHeapAsync(TestHeaps.HeapOf(100, 2), cancellationToken: cts.Token);
+            Task<int> continuation = Task.Run(async () =>
+            {
+                await Assert.ThrowsAnyAsync<OperationCanceledException>(c.AsTask);
+                int thread = Environment.CurrentManagedThreadId;
+                stream.Flush();
+                return thread;
+            });
+            await Task.Delay(50); // let the continuation register
+            int cancellingThread = Environment.CurrentManagedThreadId;
+            cts.Cancel();
+            transport.Release(10);
+            Assert.NotEqual(cancellingThread, await continuation.WaitAsync(Patience));
+            Assert.Equal(WireBytes(100), await a);
+        }
+        finally
+        {
+            transport.Release(10);
+            await stream.DisposeAsync();
+        }
     }
 
     [Fact]

@@ -28,15 +28,16 @@ internal readonly struct Completion
 
     public static Completion Failure(HeapCompletionSource source, Exception error) => new(source, 0, error, null, 0);
 
-    /// <summary>Every heap of <paramref name="stream"/> before <paramref name="head"/> has been reported.</summary>
+    /// <summary>Every heap of <paramref name="stream"/> before <paramref name="head"/> has been reported (posted by the stream's feed only).</summary>
     /// <param name="stream">The stream.</param>
     /// <param name="head">The heaps before it have been completed once the entries posted before this one have run.</param>
-    /// <param name="fromFeed">Posted by the stream's feed (counted in <see cref="SendStream.FeedFlushPointsPosted"/>),
-    /// not by cancellation or a failed writer (counted in <see cref="SendStream.PendingFlushPoints"/>).</param>
-    public static Completion FlushPoint(SendStream stream, long head, bool fromFeed) => new(null, fromFeed ? 1 : 0, null, stream, head);
+    public static Completion FlushPoint(SendStream stream, long head) => new(null, 0, null, stream, head);
 
-    /// <summary>A flush point posted by the stream's feed (<see cref="FlushPoint"/> with <c>fromFeed</c>; kept in <see cref="Bytes"/>, unused by flush points).</summary>
-    private bool IsFeedFlushPoint => Source is null && Bytes != 0;
+    /// <summary>A cancellation of <paramref name="stream"/> has failed its heap's task (the entry posted before this one).</summary>
+    public static Completion CancellationEnd(SendStream stream) => new(null, 0, null, stream, CancellationEndHead);
+
+    // The Head of a CancellationEnd entry: no flush point has a negative head.
+    private const long CancellationEndHead = -1;
 
     /// <summary>Whether this entry was run already (by <see cref="RunAll"/>'s first pass) and is to be skipped.</summary>
     public bool IsEmpty => Source is null && Stream is null;
@@ -72,7 +73,7 @@ internal readonly struct Completion
         }
     }
 
-    /// <summary>Completes the task, or releases the flushes; continuations run on the calling thread.</summary>
+    /// <summary>Completes the task, releases the flushes, or ends a cancellation; continuations run on the calling thread.</summary>
     public void Run()
     {
         if (Source is { } source)
@@ -89,15 +90,15 @@ internal readonly struct Completion
         else
         {
             SendStream stream = Stream!;
-            stream.ReleaseFlushWaiters(Head);
-            if (IsFeedFlushPoint)
+            if (Head == CancellationEndHead)
             {
-                // Only the completion thread runs flush points: the count has one writer.
-                Volatile.Write(ref stream.FeedFlushPointsRun, stream.FeedFlushPointsRun + 1);
+                stream.EndCancellation();
             }
             else
             {
-                Interlocked.Decrement(ref stream.PendingFlushPoints);
+                stream.ReleaseFlushWaiters(Head);
+                // Only the completion thread runs flush points: the count has one writer.
+                Volatile.Write(ref stream.FeedFlushPointsRun, stream.FeedFlushPointsRun + 1);
             }
         }
     }

@@ -421,11 +421,10 @@ internal sealed class PacketFeed : IOWork
                 completions[kept++] = completions[i];
             }
         }
-        if (kept == 0
-            && _stream.FeedFlushPointsPosted == Volatile.Read(ref _stream.FeedFlushPointsRun)
-            && Volatile.Read(ref _stream.PendingFlushPoints) == 0)
+        if (kept == 0 && _stream.FeedFlushPointsPosted == Volatile.Read(ref _stream.FeedFlushPointsRun))
         {
-            // No task to complete first, and no flush point still queued in the dispatcher: no hand-off needed.
+            // No task to complete first, and no flush point of ours still queued in the dispatcher: no hand-off
+            // needed. (A cancellation still failing its task holds flushes back by itself.)
             _stream.ReleaseFlushWaiters(head);
             return;
         }
@@ -434,6 +433,6 @@ internal sealed class PacketFeed : IOWork
         // While two or more heaps are still queued, the continuations that would queue more can wait: the feed wakes
         // the completion thread when the queue runs low, when it pauses or goes idle (see Run), or for a flush.
         bool wake = Volatile.Read(ref _stream.Tail) - head <= 1 || _stream.HasFlushWaiters;
-        _dispatcher.Post(completions[..kept], Completion.FlushPoint(_stream, head, fromFeed: true), wake);
+        _dispatcher.Post(completions[..kept], Completion.FlushPoint(_stream, head), wake);
     }
 }
