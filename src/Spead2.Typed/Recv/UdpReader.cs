@@ -13,8 +13,10 @@ namespace Spead2.Recv;
 /// larger than the limit, or with bytes after its packet, is dropped as malformed.
 /// </summary>
 /// <remarks>
-/// Each reader has its own receive thread. On 64-bit Linux it takes up to 64 datagrams per
-/// <c>recvmmsg</c> call, with UDP GRO (runs of datagrams merged by the kernel) where the kernel offers it,
+/// Each reader has its own receive thread. On 64-bit Linux it takes many datagrams per
+/// <c>recvmmsg</c> call (as many buffers as fit in 256 KiB, so that what the kernel copies in is still in
+/// cache when it is read back: 4 of 64 KiB with GRO, up to 64 without), with UDP GRO (runs of datagrams
+/// merged by the kernel) where the kernel offers it,
 /// and learns from the kernel how many datagrams it dropped for a full socket buffer
 /// (<see cref="ReceiveStatistics.KernelDroppedPackets"/>). Elsewhere, or with the environment variable
 /// <c>SPEAD2_PORTABLE_RECV=1</c>, it makes one blocking <see cref="Socket.Receive(Span{byte})"/> call per

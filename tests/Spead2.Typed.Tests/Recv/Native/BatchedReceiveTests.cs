@@ -36,6 +36,23 @@ public partial class BatchedReceiveTests
             Assert.False(reader.UsesGro);
     }
 
+    [Theory]
+    [InlineData(true, 9200, 4)]      // GRO: 64 KiB buffers
+    [InlineData(true, 65507, 4)]     // GRO with the largest datagrams: one buffer each, still 4
+    [InlineData(false, 9200, 28)]    // 9,201-byte buffers: 28 fit in 256 KiB
+    [InlineData(false, 1472, 64)]    // small buffers: spead2's 64
+    public void ACallsBuffersStayWithinTheCacheBudget(bool gro, int maxPacketSize, int expected)
+    {
+        if (!BatchedExpected)
+            return;
+        using var socket = new Socket(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp);
+        socket.Bind(new IPEndPoint(IPAddress.Loopback, 0));
+        using var batch = new UdpBatchReceiver((int)socket.SafeHandle.DangerousGetHandle(), maxPacketSize, gro);
+        if (gro && !batch.UsesGro)
+            return; // a kernel without UDP GRO: the buffers are one datagram each
+        Assert.Equal(expected, batch.BatchSize);
+    }
+
     [LibraryImport("libc", EntryPoint = "sendmsg", SetLastError = true)]
     private static unsafe partial nint SendMsg(int fd, LinuxRecvInterop.MsgHdr* message, int flags);
 
