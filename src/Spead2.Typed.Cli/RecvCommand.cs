@@ -120,8 +120,8 @@ internal static class RecvCommand
             output.WriteLine($"  skipped: {Units.Count(s.SkippedBytes)} bytes of the TCP stream passed over to find the next packet");
         if (s.KernelDroppedPackets > 0)
         {
-            output.WriteLine($"  dropped by the OS: {Units.Count(s.KernelDroppedPackets)} datagrams arrived while the socket buffer was full and never reached the receiver " +
-                "(raise --buffer and the sysctl net.core.rmem_max, or lighten the consumer)");
+            output.WriteLine($"  dropped by the OS: {Units.Count(s.KernelDroppedPackets)} datagrams, or runs of datagrams merged by the sender's GSO, arrived while the socket buffer " +
+                "was full and never reached the receiver (raise --buffer and the sysctl net.core.rmem_max, or lighten the consumer)");
         }
     }
 

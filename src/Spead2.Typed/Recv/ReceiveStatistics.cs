@@ -75,6 +75,9 @@ public readonly record struct ReceiveStatistics(
     /// Datagrams the OS dropped for the readers' sockets before they were read, almost always because
     /// the socket receive buffer was full (the receiver fell behind; a larger buffer or a faster
     /// consumer helps). Reported by Linux to the batched UDP path (SO_RXQ_OVFL); 0 where not known.
+    /// Linux counts what it drops as it queues it: a run of datagrams that reaches the socket as one
+    /// (merged by the sender's GSO and kept whole for a GRO socket, as over loopback) counts once, so
+    /// the datagrams lost can be several times this number (up to 64 KiB of them per count).
     /// Loss elsewhere (on the wire, in a switch, at the sender) is invisible to a receiver: it shows
     /// only as incomplete heaps and rejected packets.
     /// </summary>

@@ -627,6 +627,6 @@ public sealed class ReceiveStream : IAsyncEnumerable<ReceivedHeap>, IAsyncDispos
         meter.CreateObservableCounter("spead2.recv.skipped_bytes", () => new Measurement<long>(Statistics.SkippedBytes, _streamTag), "By",
             "Bytes a TCP or buffer reader skipped to find the next packet");
         meter.CreateObservableCounter("spead2.recv.kernel_dropped_packets", () => new Measurement<long>(Statistics.KernelDroppedPackets, _streamTag), "{packet}",
-            "Datagrams the OS dropped for the readers' sockets before they were read (full socket buffer); Linux batched path");
+            "Datagrams (or runs merged by the sender's GSO, counted once) the OS dropped for the readers' sockets before they were read (full socket buffer); Linux batched path");
     }
 }
