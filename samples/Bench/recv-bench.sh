@@ -7,8 +7,12 @@
 # The sender is spead2_send when spead2_send and spead2_recv are on PATH; otherwise the script says
 # so, measures only our receiver and feeds it with `spead2-typed send`.
 #
+# --spead2-ring runs spead2_recv --ring: heaps go through a ring to a consumer thread, as they do in our
+# recv (spead2_recv's default hands each heap to a callback on its receive thread, with no consumer).
+#
 #   samples/Bench/recv-bench.sh [--runs 5] [--heaps 1000] [--heap-size 1048576]
 #                               [--packets "1472 8972"] [--rates "2 5 10 20"] [--tcp] [--port 18900]
+#                               [--spead2-ring]
 #
 # Our CLI: $SPEAD2_TYPED if set (a command line), else the Release build of src/Spead2.Typed.Cli.
 # Needs: bash, /usr/bin/time, ss (iproute2), awk, dotnet.
@@ -17,7 +21,7 @@ set -uo pipefail
 # would start them with SIGINT ignored), so an interrupted receiver can still print its counts.
 set -m
 
-runs=5 heaps=1000 heap_size=1048576 packets="1472 8972" rates="2 5 10 20" tcp=0 port=18900
+runs=5 heaps=1000 heap_size=1048576 packets="1472 8972" rates="2 5 10 20" tcp=0 port=18900 spead2_ring=()
 while [ $# -gt 0 ]; do
   case "$1" in
     --runs) runs=$2; shift 2 ;;
@@ -27,7 +31,8 @@ while [ $# -gt 0 ]; do
     --rates) rates=$2; shift 2 ;;
     --tcp) tcp=1; shift ;;
     --port) port=$2; shift 2 ;;
-    -h|--help) sed -n '2,16p' "$0"; exit 0 ;;
+    --spead2-ring) spead2_ring=(--ring); shift ;;
+    -h|--help) sed -n '2,20p' "$0"; exit 0 ;;
     *) echo "unknown option $1 (see --help)" >&2; exit 2 ;;
   esac
 done
@@ -69,7 +74,7 @@ run_one() {
   port=$((port + 1))
   local flags=(); [ "$tcp" = 1 ] && flags=(--tcp)
   local recv
-  if [ "$who" = spead2 ]; then recv=(spead2_recv --quiet "${flags[@]}" "127.0.0.1:$p"); else recv=("${typed[@]}" recv --quiet "${flags[@]}" "127.0.0.1:$p"); fi
+  if [ "$who" = spead2 ]; then recv=(spead2_recv --quiet "${spead2_ring[@]}" "${flags[@]}" "127.0.0.1:$p"); else recv=("${typed[@]}" recv --quiet "${flags[@]}" "127.0.0.1:$p"); fi
   /usr/bin/time -f '%U %S' -o "$work/time" "${recv[@]}" >"$work/out" 2>&1 &
   local pid=$!
   for _ in $(seq 200); do listening "$p" && break; sleep 0.05; done
@@ -99,10 +104,11 @@ run_one() {
 }
 
 echo "$proto, $heaps heaps of $heap_size bytes, $runs alternating runs per receiver; medians"
+theirs="spead2_recv${spead2_ring[*]:+ ${spead2_ring[*]}}"
 if [ "$tcp" = 1 ]; then
-  printf '%-7s | %-28s | %-28s\n' packet "spead2-typed: Gb/s, CPU s" "spead2_recv: Gb/s, CPU s"
+  printf '%-7s | %-28s | %-28s\n' packet "spead2-typed: Gb/s, CPU s" "$theirs: Gb/s, CPU s"
 else
-  printf '%-7s %-6s | %-30s | %-30s\n' packet "Gb/s" "spead2-typed: complete, CPU s" "spead2_recv: complete, CPU s"
+  printf '%-7s %-6s | %-30s | %-30s\n' packet "Gb/s" "spead2-typed: complete, CPU s" "$theirs: complete, CPU s"
 fi
 for packet in $packets; do
   for rate in $rates; do
