@@ -17,7 +17,7 @@ namespace Spead2.Recv;
 /// <c>recvmmsg</c> call (as many buffers as fit in 256 KiB, so that what the kernel copies in is still in
 /// cache when it is read back: 4 of 64 KiB with GRO, up to 64 without), with UDP GRO (runs of datagrams
 /// merged by the kernel) where the kernel offers it,
-/// and learns from the kernel how many datagrams it dropped for a full socket buffer
+/// and learns from the kernel how many datagrams (or merged runs) it dropped for a full socket buffer
 /// (<see cref="ReceiveStatistics.KernelDroppedPackets"/>). Elsewhere, or with the environment variable
 /// <c>SPEAD2_PORTABLE_RECV=1</c>, it makes one blocking <see cref="Socket.Receive(Span{byte})"/> call per
 /// datagram. <c>SPEAD2_DISABLE_GRO=1</c> keeps <c>recvmmsg</c> but leaves GRO off. Either way each
