@@ -12,13 +12,15 @@ namespace Spead2.Cli;
 /// <summary><c>spead2-typed recv</c>: spead2_recv for .NET.</summary>
 internal static class RecvCommand
 {
-    internal sealed record Options(string Source, bool Tcp, int MaxHeaps, int? Buffer, string? Bind, long Heaps, bool Quiet, int AddrBits, bool PySpead);
+    internal sealed record Options(string Source, bool Tcp, int MaxHeaps, int? Buffer, string? Bind, long Heaps, bool Quiet, int AddrBits, bool PySpead,
+        int RingHeaps = ReceiveStreamConfig.DefaultRingHeaps);
 
     public static Command Create()
     {
         var source = new Argument<string>("source") { Description = "HOST:PORT to listen on (a multicast group joins it)" };
         var tcp = new Option<bool>("--tcp") { Description = "Receive over TCP (accepts one sender)" };
         var maxHeaps = new Option<int>("--max-heaps") { Description = "Heaps being assembled at once", DefaultValueFactory = _ => ReceiveStreamConfig.DefaultMaxHeaps }.AtLeast(1);
+        var ringHeaps = new Option<int>("--ring-heaps") { Description = "Complete heaps waiting for the consumer before the receive thread waits", DefaultValueFactory = _ => ReceiveStreamConfig.DefaultRingHeaps }.AtLeast(1);
         var buffer = CliOptions.OptionalSize("--buffer", "Socket receive buffer size, if not the reader's default", min: 1, max: int.MaxValue);
         var bind = new Option<string?>("--bind") { Description = "Interface address for a multicast join" }.Require(v => IPAddress.TryParse(v, out _), "an IP address");
         var heaps = new Option<long>("--heaps") { Description = "Stop after this many heaps; -1 runs until the stream ends or Ctrl-C/SIGTERM (which print the statistics too)", DefaultValueFactory = _ => -1 }
@@ -28,10 +30,10 @@ internal static class RecvCommand
         var pyspead = new Option<bool>("--pyspead") { Description = "PySPEAD 0.5.2 bug compatibility for descriptors" };
         var command = new Command("recv", "Receive heaps and print their items (like spead2_recv)")
         {
-            source, tcp, maxHeaps, buffer, bind, heaps, quiet, addrBits, pyspead,
+            source, tcp, maxHeaps, ringHeaps, buffer, bind, heaps, quiet, addrBits, pyspead,
         };
         command.SetAction((r, ct) => RunAsync(new Options(r.GetValue(source)!, r.GetValue(tcp), r.GetValue(maxHeaps), (int?)r.GetValue(buffer),
-            r.GetValue(bind), r.GetValue(heaps), r.GetValue(quiet), r.GetValue(addrBits), r.GetValue(pyspead)), Console.Out, null, ct));
+            r.GetValue(bind), r.GetValue(heaps), r.GetValue(quiet), r.GetValue(addrBits), r.GetValue(pyspead), r.GetValue(ringHeaps)), Console.Out, null, ct));
         return command;
     }
 
@@ -41,6 +43,7 @@ internal static class RecvCommand
         var config = new ReceiveStreamConfig
         {
             MaxHeaps = o.MaxHeaps,
+            RingHeaps = o.RingHeaps,
             BugCompat = o.PySpead ? BugCompat.PySpead052 : BugCompat.None,
         };
         // The runtime's background compiler must not take the CPU from the receive thread (see BackgroundJitPriority).

@@ -1,4 +1,5 @@
 using System.CommandLine;
+using Spead2.Recv;
 
 namespace Spead2.Cli.Tests;
 
@@ -94,6 +95,7 @@ public class OptionTests
     [InlineData("send localhost", "destination 'localhost' is not HOST:PORT.")]
     [InlineData("recv 127.0.0.1:1 --buffer 1Q", "--buffer must be a whole number of bytes, optionally with a K, M or G suffix, got '1Q'")]
     [InlineData("recv 127.0.0.1:1 --max-heaps 0", "--max-heaps must be >= 1, got 0")]
+    [InlineData("recv 127.0.0.1:1 --ring-heaps 0", "--ring-heaps must be >= 1, got 0")]
     [InlineData("recv 127.0.0.1:1 --bind eth0", "--bind must be an IP address, got eth0")]
     [InlineData("recv 127.0.0.1:1 --heaps -3", "--heaps must be >= -1 (-1 runs until the end of the stream), got -3")]
     public void BadValue_IsReportedAsTyped(string args, string message)
@@ -101,6 +103,13 @@ public class OptionTests
         var errors = Parse(args).Errors;
         var error = Assert.Single(errors);
         Assert.Equal(message, error.Message);
+    }
+
+    [Fact]
+    public void RecvRingHeaps_DefaultsToSpead2s()
+    {
+        Assert.Equal(ReceiveStreamConfig.DefaultRingHeaps, Parse("recv 127.0.0.1:1").GetValue<int>("--ring-heaps"));
+        Assert.Equal(16, Parse("recv 127.0.0.1:1 --ring-heaps 16").GetValue<int>("--ring-heaps"));
     }
 
     [Fact]
