@@ -14,9 +14,9 @@ namespace Spead2.Recv;
 /// </summary>
 /// <remarks>
 /// Each reader has its own receive thread. On 64-bit Linux it takes many datagrams per
-/// <c>recvmmsg</c> call (as many buffers as fit in 256 KiB, so that what the kernel copies in is still in
-/// cache when it is read back: 4 of 64 KiB with GRO, up to 64 without), with UDP GRO (runs of datagrams
-/// merged by the kernel) where the kernel offers it,
+/// <c>recvmmsg</c> call (as many as fit in 256 KiB at the size of the last call's messages, so that what
+/// the kernel copies in is still in cache when it is read back: 4 runs of 64 KiB merged by GRO, up to 64
+/// small datagrams), with UDP GRO (runs of datagrams merged by the kernel) where the kernel offers it,
 /// and learns from the kernel how many datagrams (or merged runs) it dropped for a full socket buffer
 /// (<see cref="ReceiveStatistics.KernelDroppedPackets"/>). Elsewhere, or with the environment variable
 /// <c>SPEAD2_PORTABLE_RECV=1</c>, it makes one blocking <see cref="Socket.Receive(Span{byte})"/> call per

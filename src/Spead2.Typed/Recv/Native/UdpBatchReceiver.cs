@@ -5,8 +5,9 @@ using static Spead2.Recv.Native.LinuxRecvInterop;
 namespace Spead2.Recv.Native;
 
 /// <summary>
-/// The batched UDP receive of one reader thread on Linux: up to <see cref="BatchSize"/> datagrams per
-/// <c>recvmmsg</c> call into fixed native buffers (spead2's buffer sizes), UDP GRO where
+/// The batched UDP receive of one reader thread on Linux: up to <see cref="MaxBatchSize"/> messages per
+/// <c>recvmmsg</c> call (fewer when they are large: see <see cref="BatchSize"/>) into fixed native buffers
+/// (spead2's buffer sizes), UDP GRO where
 /// the kernel offers it, and the kernel's drop counter. When nothing is queued the thread sleeps in
 /// <c>poll</c> on the socket and an eventfd that <see cref="Wake"/> signals. Not thread-safe apart from
 /// <see cref="Wake"/>; the caller keeps the socket's handle referenced while this object is used.
@@ -62,16 +63,17 @@ internal sealed unsafe class UdpBatchReceiver : IDisposable
         // Best effort: without it the drop count simply stays 0.
         ReportsDrops = SetIntOption(fd, SolSocket, SoRxqOvfl, 1) == 0;
         _bufferSize = UsesGro ? Math.Max(GroBufferSize, maxPacketSize + 1) : maxPacketSize + 1;
+        // Until the first call says how full the buffers get, assume full ones.
         BatchSize = Math.Clamp(CacheBudget / _bufferSize, MinBatchSize, MaxBatchSize);
         _eventFd = EventFd(0, EfdNonBlock | EfdCloExec);
         if (_eventFd < 0)
             throw new IOException($"eventfd failed (errno {Marshal.GetLastPInvokeError()})");
 
         // One block: the headers, the iovecs, the control buffers, then the data buffers.
-        nuint headers = (nuint)(BatchSize * sizeof(MMsgHdr));
-        nuint iovs = (nuint)(BatchSize * sizeof(IoVec));
-        nuint control = (nuint)(BatchSize * ControlSpace);
-        nuint data = (nuint)BatchSize * (nuint)_bufferSize;
+        nuint headers = (nuint)(MaxBatchSize * sizeof(MMsgHdr));
+        nuint iovs = (nuint)(MaxBatchSize * sizeof(IoVec));
+        nuint control = (nuint)(MaxBatchSize * ControlSpace);
+        nuint data = (nuint)MaxBatchSize * (nuint)_bufferSize;
         _block = (byte*)NativeMemory.AlignedAlloc(headers + iovs + control + data, 64);
         _messages = (MMsgHdr*)_block;
         _iovs = (IoVec*)(_block + headers);
@@ -83,7 +85,7 @@ internal sealed unsafe class UdpBatchReceiver : IDisposable
         // runtime thread may hold while it unmaps memory: a traced run at 30 Gb/s showed the receive thread blocked
         // there for 4.5 ms at the start of the stream, four times what a 4 MiB socket buffer holds at that rate.
         NativeMemory.Clear(_block, headers + iovs + control + data);
-        for (int i = 0; i < BatchSize; i++)
+        for (int i = 0; i < MaxBatchSize; i++)
         {
             _iovs[i].Base = _data + (nuint)i * (nuint)_bufferSize;
             _iovs[i].Length = (nuint)_bufferSize;
@@ -93,8 +95,23 @@ internal sealed unsafe class UdpBatchReceiver : IDisposable
         }
     }
 
-    /// <summary>Messages per <c>recvmmsg</c> call: as many buffers as fit in <see cref="CacheBudget"/>, within <see cref="MinBatchSize"/>..<see cref="MaxBatchSize"/>.</summary>
-    public int BatchSize { get; }
+    /// <summary>
+    /// Messages the next <c>recvmmsg</c> call asks for: as many as the last call's messages, at their average size, fit in
+    /// <see cref="CacheBudget"/> (see <see cref="NextBatchSize"/>).
+    /// </summary>
+    /// <remarks>
+    /// Sized by what the kernel wrote, not by the buffers: runs merged by GRO fill 64 KiB buffers, and then 4 a call
+    /// keep the footprint in cache; datagrams that arrive one by one (several senders interleaved, no GRO) fill a
+    /// fraction of theirs, and then more a call spare system calls.
+    /// </remarks>
+    public int BatchSize { get; private set; }
+
+    /// <summary>The batch size after a call that received <paramref name="messages"/> messages of <paramref name="bytes"/> bytes in all.</summary>
+    public static int NextBatchSize(long bytes, int messages)
+    {
+        long average = Math.Max(1, bytes / Math.Max(1, messages));
+        return (int)Math.Clamp(CacheBudget / average, MinBatchSize, MaxBatchSize);
+    }
 
     /// <summary>True if the kernel accepted UDP_GRO on the socket.</summary>
     public bool UsesGro { get; }
@@ -135,6 +152,10 @@ internal sealed unsafe class UdpBatchReceiver : IDisposable
             {
                 if (ReportsDrops)
                     ReadDrops(received);
+                long bytes = 0;
+                for (int i = 0; i < received; i++)
+                    bytes += _messages[i].Length;
+                BatchSize = NextBatchSize(bytes, received);
                 return received;
             }
             int errno = received < 0 ? Marshal.GetLastPInvokeError() : EAGAIN;

@@ -41,7 +41,7 @@ public partial class BatchedReceiveTests
     [InlineData(true, 65507, 4)]     // GRO with the largest datagrams: one buffer each, still 4
     [InlineData(false, 9200, 28)]    // 9,201-byte buffers: 28 fit in 256 KiB
     [InlineData(false, 1472, 64)]    // small buffers: spead2's 64
-    public void ACallsBuffersStayWithinTheCacheBudget(bool gro, int maxPacketSize, int expected)
+    public void TheFirstCallAssumesFullBuffersWithinTheCacheBudget(bool gro, int maxPacketSize, int expected)
     {
         if (!BatchedExpected)
             return;
@@ -51,6 +51,17 @@ public partial class BatchedReceiveTests
         if (gro && !batch.UsesGro)
             return; // a kernel without UDP GRO: the buffers are one datagram each
         Assert.Equal(expected, batch.BatchSize);
+    }
+
+    [Theory]
+    [InlineData(4 * 65536L, 4, 4)]        // runs merged by GRO: 64 KiB each
+    [InlineData(4 * 8972L, 4, 29)]        // single 8972-byte datagrams in GRO-sized buffers
+    [InlineData(64 * 1472L, 64, 64)]      // small datagrams: spead2's 64
+    [InlineData(3 * 100_000L, 3, 4)]      // never fewer than 4
+    [InlineData(0L, 1, 64)]               // empty datagrams
+    public void LaterCallsTakeAsManyMessagesAsTheLastCallsAverageFitsInTheBudget(long bytes, int messages, int expected)
+    {
+        Assert.Equal(expected, UdpBatchReceiver.NextBatchSize(bytes, messages));
     }
 
     [LibraryImport("libc", EntryPoint = "sendmsg", SetLastError = true)]
