@@ -20,10 +20,16 @@ public class QueueTests
         RefEncoder.Encode(new RefHeap(Flavour.Default.HeapAddressBits).Add(0x1000, new byte[length], allowImmediate: false), 1, StreamConfig.DefaultMaxPacketSize)
             .Sum(p => (long)p.Length);
 
-    private static (TestStream Stream, TestTransport Transport) Gated(int maxHeaps, ILoggerProvider? logger = null, int substreams = 1)
+    private static (TestStream Stream, TestTransport Transport) Gated(int maxHeaps, ILoggerProvider? logger = null, int substreams = 1,
+        bool synchronousContinuations = false)
     {
         var transport = new TestTransport(substreams) { Gated = true };
-        var config = new StreamConfig { MaxHeaps = maxHeaps, LoggerFactory = logger is null ? null : new LoggerFactory([logger]) };
+        var config = new StreamConfig
+        {
+            MaxHeaps = maxHeaps,
+            LoggerFactory = logger is null ? null : new LoggerFactory([logger]),
+            AllowSynchronousContinuations = synchronousContinuations,
+        };
         return (new TestStream(transport, config), transport);
     }
 
@@ -169,8 +175,7 @@ public class QueueTests
     {
         // The canceller marks heap C cancelled and is held there, before it fails C's task. Meanwhile the feed
         // retires C (it skips a cancelled heap) and moves on: a flush must still wait for C's task.
-        var transport = new TestTransport { Gated = true };
-        var stream = new TestStream(transport, new StreamConfig { MaxHeaps = 4, AllowSynchronousContinuations = synchronousContinuations });
+        var (stream, transport) = Gated(maxHeaps: 4, synchronousContinuations: synchronousContinuations);
         using var marked = new ManualResetEventSlim();
         using var proceed = new ManualResetEventSlim();
         stream.AfterGroupMarkedCancelled = () =>
@@ -218,8 +223,7 @@ public class QueueTests
     {
         // The cancelling thread runs no user code (it may hold the stream's tail lock); a continuation that flushes
         // must not wait for its own cancellation to end.
-        var transport = new TestTransport { Gated = true };
-        var stream = new TestStream(transport, new StreamConfig { MaxHeaps = 4, AllowSynchronousContinuations = true });
+        var (stream, transport) = Gated(maxHeaps: 4, synchronousContinuations: true);
         try
         {
             ValueTask<long> a = stream.SendHeapAsync(TestHeaps.HeapOf(100, 1));

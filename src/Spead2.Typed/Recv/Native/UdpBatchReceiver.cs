@@ -64,7 +64,7 @@ internal sealed unsafe class UdpBatchReceiver : IDisposable
         ReportsDrops = SetIntOption(fd, SolSocket, SoRxqOvfl, 1) == 0;
         _bufferSize = UsesGro ? Math.Max(GroBufferSize, maxPacketSize + 1) : maxPacketSize + 1;
         // Until the first call says how full the buffers get, assume full ones.
-        BatchSize = Math.Clamp(CacheBudget / _bufferSize, MinBatchSize, MaxBatchSize);
+        BatchSize = NextBatchSize(_bufferSize, 1);
         _eventFd = EventFd(0, EfdNonBlock | EfdCloExec);
         if (_eventFd < 0)
             throw new IOException($"eventfd failed (errno {Marshal.GetLastPInvokeError()})");
