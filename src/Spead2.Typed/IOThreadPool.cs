@@ -397,8 +397,15 @@ public sealed class IOThreadPool : IDisposable
             spin = true;
 
             IOWorkResult result = work.Run(out long wakeTimestamp);
+            if (work.WantsDrain)
+            {
+                work.WantsDrain = false;
+                if (result == IOWorkResult.Continue && TryHandToDrain(work))
+                {
+                    continue;
+                }
+            }
             AfterRun(work, result, wakeTimestamp);
-
         }
     }
 
@@ -466,9 +473,14 @@ public sealed class IOThreadPool : IDisposable
 
     /// <summary>
     /// Runs a queued work item once on the calling thread (a completion drain, right after the continuations that
-    /// queued its heaps), if no pool thread has taken it yet; false when one has.
+    /// queued its heaps, or that it keeps), if no pool thread has taken it yet.
     /// </summary>
-    internal bool TryRunInline(IOWork work)
+    /// <param name="work">The item.</param>
+    /// <param name="keep">Whether the drain may keep the item when it has more to send at once (see
+    /// <see cref="TryHandToDrain"/>): it is then queued for the drain again instead of on the run queue.</param>
+    /// <returns>Whether the item was kept for the drain, which must then run it again (with
+    /// <see cref="TryRunInline"/>) after the completions posted meanwhile.</returns>
+    internal bool TryRunInline(IOWork work, bool keep)
     {
         lock (_lock)
         {
@@ -481,8 +493,51 @@ public sealed class IOThreadPool : IDisposable
             work.RunningThread = Environment.CurrentManagedThreadId;
         }
         IOWorkResult result = work.Run(out long wakeTimestamp);
+        work.WantsDrain = false;
+        if (result == IOWorkResult.Continue && keep && TryQueueForDrain(work))
+        {
+            return true;
+        }
         AfterRun(work, result, wakeTimestamp);
+        return false;
+    }
+
+    /// <summary>
+    /// On a pool thread, after a run of <paramref name="work"/> that has more to send and woke the completion drain
+    /// for its heaps' continuations: gives the item to the drain instead of running it again here, if the drain's
+    /// continuations have been short lately and the item is the pool's only one. The drain then runs the
+    /// continuations and the sending in turn on one thread (as spead2 runs callbacks and writer on its I/O thread),
+    /// instead of being woken and going back to sleep every few heaps while this thread sends. If a continuation
+    /// then blocks, the pool's drain polls take the item back within two <see cref="DrainPollMilliseconds"/>.
+    /// </summary>
+    private bool TryHandToDrain(IOWork work)
+    {
+        if (!Completions.ContinuationsAreShort || !TryQueueForDrain(work))
+        {
+            return false;
+        }
+        Completions.HandOver(this, work);
         return true;
+    }
+
+    // Queues a running item for the drain (the deferred list, as Schedule does for a drain), if it is the pool's only
+    // item (a stream's private pool, or a shared pool with one stream): the drain is one thread, and the streams of a
+    // shared pool are sent in parallel by its threads. Not while it is being detached.
+    private bool TryQueueForDrain(IOWork work)
+    {
+        lock (_lock)
+        {
+            if (work.DetachRequested || _attached != 1 || _runQueue.Count > 0)
+            {
+                return false;
+            }
+            work.State = IOWorkState.Queued;
+            work.ScheduleRequested = false;
+            work.DeferredPolls = 0;
+            work.Deferred = true;
+            _drainDeferred.Add(work);
+            return true;
+        }
     }
 
     /// <summary>Sleeps until work or the deadline; true when it returns from a drain poll (see below).</summary>
@@ -634,6 +689,10 @@ internal abstract class IOWork
     // thread polls it has been seen there.
     internal bool Deferred;
     internal int DeferredPolls;
+
+    // Set by the item during a run that ended with more to send at once, after it woke the completion drain: it
+    // would rather be run by the drain from now on (see IOThreadPool.TryHandToDrain). Touched by the running thread only.
+    internal bool WantsDrain;
 
     /// <summary>Does one bounded piece of work on a pool thread. Must not throw.</summary>
     /// <param name="wakeTimestamp">For <see cref="IOWorkResult.Sleep"/>, when to run again (the pool's clock).</param>

@@ -295,6 +295,96 @@ public class IOThreadPoolTests
     }
 
     [Fact]
+    public async Task ASenderLoopOfHeapsLongerThanABatchRunsOnTheCompletionThreadWithoutHandOffs()
+    {
+        // Heaps of 100 packets (two batches each), four in flight, each awaited: the pool thread wakes the drain for
+        // the continuations every few heaps and would go on sending itself; it hands the stream to the drain instead,
+        // which then sends and runs the continuations in turn without sleeping. Before, the drain slept and was woken
+        // again about once every three heaps.
+        const int count = 300;
+        var transport = new TestTransport();
+        var stream = new TestStream(transport, new StreamConfig { MaxHeaps = 4 });
+        CompletionDispatcher dispatcher = stream.Pool.Completions;
+        // Made beforehand: the continuations only queue them, as a sender that refills a heap quickly does (a
+        // continuation that took longer than 50 µs would keep the stream on the pool thread, by design).
+        Heap[] heaps = Enumerable.Range(0, count).Select(i => TestHeaps.HeapOf(100 * 1400, i)).ToArray();
+        int sendThread = -1;
+        await Task.Run(async () =>
+        {
+            var inFlight = new Queue<ValueTask<long>>();
+            for (int i = 0; i < count; i++)
+            {
+                if (inFlight.Count == 4)
+                {
+                    await inFlight.Dequeue().ConfigureAwait(false);
+                }
+                inFlight.Enqueue(stream.SendHeapAsync(heaps[i]));
+            }
+            while (inFlight.Count > 0)
+            {
+                await inFlight.Dequeue().ConfigureAwait(false);
+            }
+            sendThread = Environment.CurrentManagedThreadId;
+        });
+        await stream.DisposeAsync();
+        // Every heap went out whole and in order.
+        List<RefPacket> parsed = transport.Parsed;
+        int packetsPerHeap = parsed.Count / count;
+        Assert.InRange(packetsPerHeap, 65, 128);
+        Assert.Equal(count * packetsPerHeap, parsed.Count);
+        for (int i = 0; i < parsed.Count; i++)
+        {
+            Assert.Equal(i / packetsPerHeap + 1, parsed[i].HeapCnt);
+        }
+        // A slow moment on a busy machine gives the stream back to the pool thread for a while (a continuation batch
+        // over 50 µs), and each such moment costs a hand-off or two; a hundred would mean it is not handed over at all.
+        Assert.InRange(dispatcher.HandOffs, 1, count / 6);
+        // The loop's continuations ran on the completion thread, which sent most of the packets too.
+        Assert.InRange(transport.SendThreads.GetValueOrDefault(sendThread), transport.SendCalls / 2 + 1, transport.SendCalls);
+    }
+
+    [Fact]
+    public async Task AStreamTheDrainSendsForIsTakenBackByAPoolThreadWhenAContinuationBlocks()
+    {
+        // Once the drain sends for a stream (see above), a continuation that then blocks must not stop the sending:
+        // a pool thread takes the stream back (within two drain polls) and sends the heaps queued before it.
+        var transport = new TestTransport();
+        var stream = new TestStream(transport, new StreamConfig { MaxHeaps = 8 });
+        const int heapSize = 100 * 1400;
+        await stream.SendHeapAsync(TestHeaps.HeapOf(heapSize, 0));
+        int packetsPerHeap = transport.Packets.Count;
+        Assert.InRange(packetsPerHeap, 65, 128); // more than one batch
+        bool sentWhileBlocked = false;
+        await Task.Run(async () =>
+        {
+            var inFlight = new Queue<ValueTask<long>>();
+            for (int i = 0; i < 200; i++)
+            {
+                if (inFlight.Count == 8)
+                {
+                    await inFlight.Dequeue().ConfigureAwait(false);
+                }
+                inFlight.Enqueue(stream.SendHeapAsync(TestHeaps.HeapOf(heapSize, i)));
+            }
+            // Seven heaps are still queued behind the one awaited next; block in its continuation until they are sent.
+            await inFlight.Dequeue().ConfigureAwait(false);
+            int queued = 201 * packetsPerHeap;
+            var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(10);
+            while (transport.Packets.Count < queued && DateTime.UtcNow < deadline)
+            {
+                Thread.Sleep(1);
+            }
+            sentWhileBlocked = transport.Packets.Count == queued;
+            while (inFlight.Count > 0)
+            {
+                await inFlight.Dequeue().ConfigureAwait(false);
+            }
+        });
+        Assert.True(sentWhileBlocked, "the heaps queued before a blocked continuation were not sent while it blocked");
+        await stream.DisposeAsync();
+    }
+
+    [Fact]
     public async Task DetachingAWorkItemThatRunsOnAPoolThreadWaitsForTheRunToEnd()
     {
         var pool = new IOThreadPool(threads: 1);

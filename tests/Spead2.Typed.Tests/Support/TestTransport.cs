@@ -40,6 +40,9 @@ internal sealed class TestTransport : CopyingTransport
 
     public string Name { get; set; } = "";
 
+    /// <summary>Send calls by managed thread id (where the stream's packets were sent from).</summary>
+    public System.Collections.Concurrent.ConcurrentDictionary<int, int> SendThreads { get; } = new();
+
     public bool Disposed { get; private set; }
 
     /// <summary>
@@ -123,6 +126,7 @@ internal sealed class TestTransport : CopyingTransport
             return;
         }
         Interlocked.Increment(ref SendCallsField);
+        SendThreads.AddOrUpdate(Environment.CurrentManagedThreadId, 1, static (_, n) => n + 1);
         Log?.Enqueue(Name);
         _entered.Release();
         if (Throw is { } bug)

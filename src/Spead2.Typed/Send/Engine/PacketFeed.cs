@@ -434,5 +434,11 @@ internal sealed class PacketFeed : IOWork
         // the completion thread when the queue runs low, when it pauses or goes idle (see Run), or for a flush.
         bool wake = Volatile.Read(ref _stream.Tail) - head <= 1 || _stream.HasFlushWaiters;
         _dispatcher.Post(completions[..kept], Completion.FlushPoint(_stream, head), wake);
+        if (wake && !_dispatcher.IsDrainingOnCurrentThread)
+        {
+            // The drain is woken for these continuations, which will queue more: if this run ends with more to send,
+            // the pool may hand the feed to the drain, so that the two do not take turns waking each other.
+            WantsDrain = true;
+        }
     }
 }
