@@ -183,6 +183,7 @@ internal sealed class CompletionDispatcher : IDisposable
     // Stopwatch ticks: the drain keeps sending for a stream only while its continuations are short.
     private long _batchStart;
     private long _lastBatchTicks;
+    private int _untimedBatches;
 
     /// <summary>
     /// A batch of continuations shorter than this (50 µs) leaves the drain free to send for the stream itself: it
@@ -495,7 +496,13 @@ internal sealed class CompletionDispatcher : IDisposable
                 _drainIndex = 0;
                 _pendingCount = 0;
             }
-            _batchStart = Stopwatch.GetTimestamp();
+            // Timed while the drain sends for a stream (a kept feed waits in _deferred), and one batch in eight
+            // otherwise, so that a hand-over can be judged: a clock read per batch of single-packet heaps costs
+            // about 3 % of their rate.
+            if (_deferred.Count > 0 || (++_untimedBatches & 7) == 0)
+            {
+                _batchStart = Stopwatch.GetTimestamp();
+            }
             // Cannot throw: completing a task that nothing waits for runs no code.
             Completion.RunUnobserved(_draining.AsSpan(0, _drainCount));
         }
