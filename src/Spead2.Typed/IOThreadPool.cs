@@ -522,12 +522,13 @@ public sealed class IOThreadPool : IDisposable
 
     // Queues a running item for the drain (the deferred list, as Schedule does for a drain), if it is the pool's only
     // item (a stream's private pool, or a shared pool with one stream): the drain is one thread, and the streams of a
-    // shared pool are sent in parallel by its threads. Not while it is being detached.
+    // shared pool are sent in parallel by its threads. Not while it is being detached, nor an item that says the drain
+    // may not keep it (a TCP stream).
     private bool TryQueueForDrain(IOWork work)
     {
         lock (_lock)
         {
-            if (work.DetachRequested || _attached != 1 || _runQueue.Count > 0)
+            if (!work.DrainMayKeep || work.DetachRequested || _attached != 1 || _runQueue.Count > 0)
             {
                 return false;
             }
@@ -693,6 +694,10 @@ internal abstract class IOWork
     // Set by the item during a run that ended with more to send at once, after it woke the completion drain: it
     // would rather be run by the drain from now on (see IOThreadPool.TryHandToDrain). Touched by the running thread only.
     internal bool WantsDrain;
+
+    // Whether a completion drain may keep the item between runs (IOThreadPool.TryQueueForDrain): not for a stream
+    // whose transport may wait on its peer, which would hold up the drain.
+    internal bool DrainMayKeep = true;
 
     /// <summary>Does one bounded piece of work on a pool thread. Must not throw.</summary>
     /// <param name="wakeTimestamp">For <see cref="IOWorkResult.Sleep"/>, when to run again (the pool's clock).</param>

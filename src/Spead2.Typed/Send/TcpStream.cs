@@ -148,6 +148,8 @@ public sealed class TcpStream : SendStream
 
         public EndPoint? LocalEndPoint { get; }
 
+        public override bool MayWaitOnPeer => true;
+
         // sendmsg gather writes on 64-bit Linux, Socket.Send of reused chunks elsewhere or when forced (Send/Native).
         // Once the connection is lost, every later packet fails with the same error.
         protected override Native.PacketBatch CreateBatch(int maxPackets, int packetSize) =>

@@ -129,7 +129,9 @@ internal readonly struct Completion
 /// thread that wakes this thread for continuations hands the stream over with them (<see cref="HandOver"/>), and
 /// this thread then sends a batch, runs the continuations it finished, and sends again, instead of sleeping and being
 /// woken every few heaps (8-18 % of the CPU for 1 MiB heaps). It does so while each batch of continuations takes less
-/// than <see cref="ShortBatchTicks"/>; a longer one leaves the stream to the pool's threads.
+/// than <see cref="ShortBatchTicks"/>; a longer one leaves the stream to the pool's threads. Neither happens for a
+/// transport that may wait on its peer (<see cref="PacketTransport.MayWaitOnPeer"/>: TCP), which would hold this
+/// thread up, and with it the failing of cancelled heaps.
 /// </para>
 /// <para>
 /// A continuation that blocks delays the completions queued behind it on the same pool, and the sending of a stream

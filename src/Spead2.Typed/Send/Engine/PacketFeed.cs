@@ -79,6 +79,7 @@ internal sealed class PacketFeed : IOWork
         _errors = new Exception?[MaxPackets];
         _done = new Completion[MaxPackets];
         _limiter = new RateLimiter(time, config.BurstSize, config.BurstRateRatio);
+        DrainMayKeep = !transport.MayWaitOnPeer;
         transport.Open(PacketSize, MaxPackets);
     }
 

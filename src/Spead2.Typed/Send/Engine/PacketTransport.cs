@@ -23,6 +23,13 @@ internal abstract class PacketTransport : IDisposable
     /// <summary>Number of destinations; substream indices are below this.</summary>
     public int NumSubstreams { get; }
 
+    /// <summary>
+    /// Whether <see cref="SendBatch"/> may wait for as long as the other end likes (TCP flow control). The completion
+    /// thread never keeps sending for such a stream (see <see cref="IOWork.DrainMayKeep"/>): it must stay free to
+    /// complete cancelled heaps and other continuations while the peer does not read.
+    /// </summary>
+    public virtual bool MayWaitOnPeer => false;
+
     /// <summary>Sizes the transport's batch state; called once, before the first <see cref="SendBatch"/>.</summary>
     /// <param name="packetSize">Largest packet the feed will offer, in bytes.</param>
     /// <param name="maxPackets">Most packets the feed offers per batch.</param>
