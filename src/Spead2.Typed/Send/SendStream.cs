@@ -630,11 +630,10 @@ public abstract class SendStream : IDisposable, IAsyncDisposable
         }
         if (wake)
         {
-            if (!blocking && !_config.AllowSynchronousContinuations && _feed.DrainMayKeep && _pool.Completions.IsDrainingOnCurrentThread)
+            if (!blocking && !_config.AllowSynchronousContinuations && _pool.Completions.IsDrainingOnCurrentThread)
             {
                 // Queued by a continuation of this pool's drain: the drain sends it when its batch of continuations
-                // is done (no thread hand-off either way). Not for a transport that may wait on its peer (TCP): the
-                // drain must stay free to complete cancelled heaps while the peer does not read.
+                // is done (no thread hand-off either way).
                 _pool.Completions.ScheduleFromDrain(_pool, _feed);
             }
             else

@@ -129,9 +129,9 @@ internal readonly struct Completion
 /// thread that wakes this thread for continuations hands the stream over with them (<see cref="HandOver"/>), and
 /// this thread then sends a batch, runs the continuations it finished, and sends again, instead of sleeping and being
 /// woken every few heaps (8-18 % of the CPU for 1 MiB heaps). It does so while each batch of continuations takes less
-/// than <see cref="ShortBatchTicks"/>; a longer one leaves the stream to the pool's threads. Neither happens for a
+/// than <see cref="ShortBatchTicks"/>; a longer one leaves the stream to the pool's threads. It does not happen for a
 /// transport that may wait on its peer (<see cref="PacketTransport.MayWaitOnPeer"/>: TCP), which would hold this
-/// thread up, and with it the failing of cancelled heaps.
+/// thread up for as long.
 /// </para>
 /// <para>
 /// A continuation that blocks delays the completions queued behind it on the same pool, and the sending of a stream
@@ -434,15 +434,6 @@ internal sealed class CompletionDispatcher : IDisposable
     // (IOThreadPool.TryRunInline), to run again once the completions posted meanwhile have run.
     private void RunDeferred()
     {
-        if (_handedOverCount != 0)
-        {
-            lock (_lock)
-            {
-                _deferred.AddRange(_handedOver);
-                _handedOver.Clear();
-                _handedOverCount = 0;
-            }
-        }
         if (_deferred.Count == 0)
         {
             return;
@@ -489,6 +480,14 @@ internal sealed class CompletionDispatcher : IDisposable
             RunDeferred();
             lock (_lock)
             {
+                if (_handedOverCount != 0)
+                {
+                    // Run at the next boundary, after the completions posted before the hand-over (taken below):
+                    // the I/O thread posted them first, and a batch sent now could keep them waiting.
+                    _deferred.AddRange(_handedOver);
+                    _handedOver.Clear();
+                    _handedOverCount = 0;
+                }
                 if (_pendingCount == 0)
                 {
                     return false;

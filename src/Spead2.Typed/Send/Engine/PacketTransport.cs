@@ -25,8 +25,8 @@ internal abstract class PacketTransport : IDisposable
 
     /// <summary>
     /// Whether <see cref="SendBatch"/> may wait for as long as the other end likes (TCP flow control). The completion
-    /// thread never keeps sending for such a stream (see <see cref="IOWork.DrainMayKeep"/>): it must stay free to
-    /// complete cancelled heaps and other continuations while the peer does not read.
+    /// thread never takes such a stream over nor keeps it between batches (see <see cref="IOWork.DrainMayKeep"/>),
+    /// which would hold it up for as long.
     /// </summary>
     public virtual bool MayWaitOnPeer => false;
 
