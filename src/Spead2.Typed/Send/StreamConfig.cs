@@ -125,8 +125,9 @@ public sealed class StreamConfig
     /// <see cref="SendStream.SendHeapsAsync"/>) may run on the stream's writer thread, the way spead2's C++ callbacks
     /// run on its I/O thread. Default false: they run on the pool's completion thread, which keeps the writer going
     /// whatever the continuation does, at the cost of a hand-off to that thread. (For a sender loop whose
-    /// continuations are short, that thread also sends for the stream, so the loop runs on one thread either way; a
-    /// continuation that then blocks holds the stream's sending up until a pool thread takes it back, at most 10 ms.)
+    /// continuations are short, on a stream with a pool of its own, that thread also sends for the stream, so the
+    /// loop runs on one thread either way; a continuation that then blocks holds the stream's sending up until a pool
+    /// thread takes it back, at most 10 ms.)
     /// </summary>
     /// <remarks>
     /// By default the continuations of all the heaps one batch of packets finished run one after another on the
