@@ -737,6 +737,20 @@ public abstract class SendStream : IDisposable, IAsyncDisposable
         // cancelled the token, perhaps under the tail lock (a token cancelled during the enqueue), where user code must
         // not run; and a continuation that flushed there would wait for its own cancellation to end.
         var failure = Completion.Failure(completion, new OperationCanceledException("The heap was cancelled before it was sent.", token));
+        if (_transport.MayWaitOnPeer)
+        {
+            // A TCP send may wait for as long as the peer does not read, and the completion thread may be the one
+            // waiting (it sends a sender loop's heaps itself): fail the heap on the .NET thread pool instead.
+            ThreadPool.UnsafeQueueUserWorkItem(
+                static state =>
+                {
+                    state.Failure.Run();
+                    state.Stream.EndCancellation();
+                },
+                (Failure: failure, Stream: this),
+                preferLocal: false);
+            return;
+        }
         _pool.Completions.Post([failure], Completion.CancellationEnd(this), wake: true);
     }
 

@@ -137,7 +137,9 @@ public sealed class StreamConfig
     /// anything slow in it stalls them. Blocking calls that wait for a stream of the same pool
     /// (<see cref="SendStream.SendHeap"/>, <see cref="SendStream.SendHeaps"/>, <see cref="SendStream.Flush"/>) throw
     /// <see cref="InvalidOperationException"/> on the I/O thread instead of deadlocking. A heap cancelled before it
-    /// was sent completes on the completion thread either way (never inline in the code that cancels the token). A
+    /// was sent completes on the completion thread either way (on the .NET thread pool for a
+    /// <see cref="TcpStream"/>, whose sends may wait on the completion thread while the peer does not read; never
+    /// inline in the code that cancels the token). A
     /// captured <see cref="SynchronizationContext"/> or <see cref="TaskScheduler"/> is still honoured.
     /// </remarks>
     public bool AllowSynchronousContinuations { get; set; }

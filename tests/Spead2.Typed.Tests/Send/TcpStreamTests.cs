@@ -112,6 +112,57 @@ public class TcpStreamTests
         Assert.Equal(IPAddress.Loopback, ((IPEndPoint)stream.LocalEndPoint!).Address);
     }
 
+    [Theory]
+    [InlineData(128 * 1024)] // about 90 packets: more than one batch
+    [InlineData(1024)] // one packet
+    public async Task AHeapCancelledWhileThePeerDoesNotReadFailsAtOnce(int heapSize)
+    {
+        // A sender loop on the stream's private pool: the completion thread sends the heaps its continuations queue,
+        // and once the peer stops reading, that send waits. A cancelled heap must still fail at once.
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Server.ReceiveBufferSize = 4 << 20; // room for many heaps before the peer's side is full
+        listener.Start();
+        Task<Socket> accept = listener.AcceptSocketAsync();
+        TcpStream stream = await TcpStream.ConnectAsync((IPEndPoint)listener.LocalEndpoint, new StreamConfig { MaxHeaps = 8 }, bufferSize: 4 << 20);
+        Socket peer = await accept; // never reads
+        Heap[] heaps = Enumerable.Range(0, 4).Select(i => TestHeaps.HeapOf(heapSize, i)).ToArray();
+        int completed = 0;
+        Task loop = Task.Run(async () =>
+        {
+            var inFlight = new Queue<ValueTask<long>>();
+            for (int i = 0; i < 10_000_000; i++)
+            {
+                if (inFlight.Count == 4)
+                {
+                    await inFlight.Dequeue().ConfigureAwait(false);
+                    Interlocked.Increment(ref completed);
+                }
+                inFlight.Enqueue(stream.SendHeapAsync(heaps[i % 4]));
+            }
+        });
+        // Wait until the socket buffers are full: nothing has completed for half a second.
+        var deadline = DateTime.UtcNow + Patience;
+        int seen = -1;
+        while (Volatile.Read(ref completed) != seen && DateTime.UtcNow < deadline)
+        {
+            seen = Volatile.Read(ref completed);
+            await Task.Delay(500);
+        }
+        Assert.True(seen >= 8, $"only {seen} heaps were sent before the peer's buffers filled");
+        Assert.False(loop.IsCompleted);
+
+        using var cts = new CancellationTokenSource();
+        ValueTask<long> cancelled = stream.SendHeapAsync(TestHeaps.HeapOf(1000, 9), cancellationToken: cts.Token);
+        cts.Cancel();
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => cancelled.AsTask().WaitAsync(TimeSpan.FromSeconds(5)));
+
+        // The peer goes away with a reset: the stuck heaps fail and the stream can be disposed.
+        peer.LingerState = new LingerOption(true, 0);
+        peer.Dispose();
+        await Assert.ThrowsAsync<IOException>(() => loop.WaitAsync(Patience));
+        await stream.DisposeAsync().AsTask().WaitAsync(Patience);
+    }
+
     [Fact]
     public async Task WhenThePeerGoesAwayPendingAndLaterHeapsFailAndNothingHangs()
     {
