@@ -280,10 +280,7 @@ public sealed class IOThreadPool : IDisposable
             switch (work.State)
             {
                 case IOWorkState.Idle when !wakeThread:
-                    work.State = IOWorkState.Queued;
-                    work.DeferredPolls = 0;
-                    work.Deferred = true;
-                    _drainDeferred.Add(work);
+                    QueueForDrainLocked(work);
                     return true;
                 case IOWorkState.Idle:
                     Enqueue(work, wakeThread);
@@ -493,7 +490,6 @@ public sealed class IOThreadPool : IDisposable
             work.RunningThread = Environment.CurrentManagedThreadId;
         }
         IOWorkResult result = work.Run(out long wakeTimestamp);
-        work.WantsDrain = false;
         if (result == IOWorkResult.Continue && keep && TryQueueForDrain(work))
         {
             return true;
@@ -532,13 +528,20 @@ public sealed class IOThreadPool : IDisposable
             {
                 return false;
             }
-            work.State = IOWorkState.Queued;
             work.ScheduleRequested = false;
-            work.DeferredPolls = 0;
-            work.Deferred = true;
-            _drainDeferred.Add(work);
+            QueueForDrainLocked(work);
             return true;
         }
+    }
+
+    // Queues an item on the drain's deferred list (not the run queue): the drain runs it, or a pool thread's poll
+    // takes it once it has waited there through two polls (PromoteStaleDeferred).
+    private void QueueForDrainLocked(IOWork work)
+    {
+        work.State = IOWorkState.Queued;
+        work.DeferredPolls = 0;
+        work.Deferred = true;
+        _drainDeferred.Add(work);
     }
 
     /// <summary>Sleeps until work or the deadline; true when it returns from a drain poll (see below).</summary>
