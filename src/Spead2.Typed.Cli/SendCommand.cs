@@ -233,6 +233,10 @@ internal static class SendCommand
             throw NotFitting(o, e);
         }
 
+        // The token lets a signal drop the heaps that are still queued instead of waiting for them, which at a low
+        // --rate could take seconds. Unpaced, the MaxHeaps heaps in flight go out within microseconds of a signal, and
+        // a heap queued without a token spares the writer an interlocked claim per heap.
+        CancellationToken heapToken = o.RateGbps > 0 ? ct : CancellationToken.None;
         var cpu = Process.GetCurrentProcess();
         var cpuStart = cpu.TotalProcessorTime;
         var clock = Stopwatch.StartNew();
@@ -275,9 +279,7 @@ internal static class SendCommand
                 var heap = withDescriptors ? descriptorHeaps[slot] : heaps[slot];
                 try
                 {
-                    // The token lets a signal drop the heaps that are still queued instead of waiting for them, which
-                    // at a low --rate could take seconds.
-                    pending[slot] = stream.SendHeapAsync(heap, substreamIndex: substream, cancellationToken: ct);
+                    pending[slot] = stream.SendHeapAsync(heap, substreamIndex: substream, cancellationToken: heapToken);
                 }
                 catch (ArgumentException e) when (n == 0)
                 {

@@ -1,3 +1,4 @@
+using Spead2.Internal;
 using Spead2.Send;
 using Spead2.Send.Engine;
 using Spead2.Send.Pacing;
@@ -51,10 +52,10 @@ public sealed class IOThreadPool : IDisposable
     [ThreadStatic]
     private static IOThreadPool? t_current;
 
-    // Guards the run queue, timers, idle threads and every work item's pool state. A Lock, not a monitor: a sender
-    // loop on the completion thread takes it three times per batch. A Detach that waits for a run to end waits on a
-    // monitor of its own (_runEnded).
-    private readonly Lock _lock = new();
+    // Guards the run queue, timers, idle threads and every work item's pool state. A ShortLock, not a monitor or a
+    // Lock: a sender loop on the completion thread takes it three times per batch. A Detach that waits for a run to
+    // end waits on a monitor of its own (_runEnded).
+    private readonly ShortLock _lock = new();
     private readonly object _runEnded = new();
     private readonly Thread[] _threads;
     // The pool's lists start with room for this many entries, so that the first use of one (say the first time a drain
@@ -117,7 +118,7 @@ public sealed class IOThreadPool : IDisposable
     {
         get
         {
-            lock (_lock)
+            using (_lock.EnterScope())
             {
                 return _attached;
             }
@@ -137,7 +138,7 @@ public sealed class IOThreadPool : IDisposable
     /// threads.</exception>
     public void Dispose()
     {
-        lock (_lock)
+        using (_lock.EnterScope())
         {
             if (_disposed)
             {
@@ -176,7 +177,7 @@ public sealed class IOThreadPool : IDisposable
             Dispose();
             return;
         }
-        lock (_lock)
+        using (_lock.EnterScope())
         {
             _disposed = true;
             foreach (IdleThread idle in _idle)
@@ -190,7 +191,7 @@ public sealed class IOThreadPool : IDisposable
     /// <summary>Adds a work item (a stream's writer); it starts idle.</summary>
     internal void Attach(IOWork work)
     {
-        lock (_lock)
+        using (_lock.EnterScope())
         {
             ObjectDisposedException.ThrowIf(_disposed, this);
             if (work.Pool is not null)
@@ -212,7 +213,7 @@ public sealed class IOThreadPool : IDisposable
     internal bool Detach(IOWork work)
     {
         bool waitForRun = false;
-        lock (_lock)
+        using (_lock.EnterScope())
         {
             if (!ReferenceEquals(work.Pool, this))
             {
@@ -250,7 +251,7 @@ public sealed class IOThreadPool : IDisposable
                 Monitor.Wait(_runEnded);
             }
         }
-        lock (_lock)
+        using (_lock.EnterScope())
         {
             work.State = IOWorkState.Detached;
             _attached--;
@@ -260,7 +261,7 @@ public sealed class IOThreadPool : IDisposable
 
     private IOWorkState ReadState(IOWork work)
     {
-        lock (_lock)
+        using (_lock.EnterScope())
         {
             return work.State;
         }
@@ -275,7 +276,7 @@ public sealed class IOThreadPool : IDisposable
     /// <returns>True when the item was queued by this call.</returns>
     internal bool Schedule(IOWork work, bool wakeThread = true)
     {
-        lock (_lock)
+        using (_lock.EnterScope())
         {
             switch (work.State)
             {
@@ -365,7 +366,7 @@ public sealed class IOThreadPool : IDisposable
         {
             IOWork? work = null;
             long deadline = long.MaxValue;
-            lock (_lock)
+            using (_lock.EnterScope())
             {
                 if (_disposed)
                 {
@@ -411,7 +412,7 @@ public sealed class IOThreadPool : IDisposable
     {
         bool finishDetach = false;
         bool pulseDetach = false;
-        lock (_lock)
+        using (_lock.EnterScope())
         {
             if (work.DetachRequested)
             {
@@ -479,7 +480,7 @@ public sealed class IOThreadPool : IDisposable
     /// <see cref="TryRunInline"/>) after the completions posted meanwhile.</returns>
     internal bool TryRunInline(IOWork work, bool keep)
     {
-        lock (_lock)
+        using (_lock.EnterScope())
         {
             if (work.State != IOWorkState.Queued || work.DetachRequested || !ReferenceEquals(work.Pool, this))
             {
@@ -522,7 +523,7 @@ public sealed class IOThreadPool : IDisposable
     // may not keep it (a TCP stream).
     private bool TryQueueForDrain(IOWork work)
     {
-        lock (_lock)
+        using (_lock.EnterScope())
         {
             if (!work.DrainMayKeep || work.DetachRequested || _attached != 1 || _runQueue.Count > 0)
             {
@@ -558,7 +559,7 @@ public sealed class IOThreadPool : IDisposable
                 Thread.SpinWait(IdleSpinIterations);
             }
         }
-        lock (_lock)
+        using (_lock.EnterScope())
         {
             // Timers added since the caller looked (by a drain that ran a feed inline) count too, or this thread
             // would sleep past them.
@@ -584,7 +585,7 @@ public sealed class IOThreadPool : IDisposable
         {
             self.Sleeper.SleepUntil(deadline);
         }
-        lock (_lock)
+        using (_lock.EnterScope())
         {
             _idle.Remove(self);
             if (poll)

@@ -1,5 +1,6 @@
 using System.Runtime.InteropServices;
 using Microsoft.Extensions.Logging;
+using Spead2.Internal;
 using Microsoft.Extensions.Logging.Abstractions;
 using Spead2.Protocol;
 using Spead2.Send.Engine;
@@ -48,7 +49,7 @@ public abstract class SendStream : IDisposable, IAsyncDisposable
 
     // Protects the tail end of the queue: Tail (written only under it), slot contents at and after the tail,
     // _nextCnt/_stepCnt, NeedWakeup, _disposed, _fault.
-    internal readonly Lock TailLock = new();
+    internal readonly ShortLock TailLock = new();
     internal long Tail;
     private ulong _nextCnt = 1;
     private ulong _stepCnt = 1;
@@ -158,7 +159,7 @@ public abstract class SendStream : IDisposable, IAsyncDisposable
     {
         get
         {
-            lock (TailLock)
+            using (TailLock.EnterScope())
             {
                 return NeedWakeup;
             }
@@ -376,7 +377,7 @@ public abstract class SendStream : IDisposable, IAsyncDisposable
         {
             throw new ArgumentOutOfRangeException(nameof(step), step, "The cnt step cannot be 0.");
         }
-        lock (TailLock)
+        using (TailLock.EnterScope())
         {
             _nextCnt = (ulong)next;
             _stepCnt = (ulong)step;
@@ -428,7 +429,7 @@ public abstract class SendStream : IDisposable, IAsyncDisposable
 
     private bool BeginDispose()
     {
-        lock (TailLock)
+        using (TailLock.EnterScope())
         {
             if (_disposed)
             {
@@ -536,7 +537,7 @@ public abstract class SendStream : IDisposable, IAsyncDisposable
         bool sharedToken = cancellationToken.CanBeCanceled && UsesSharedRegistration(cancellationToken);
         HeapCompletionSource source;
         bool wake = false;
-        lock (TailLock)
+        using (TailLock.EnterScope())
         {
             ObjectDisposedException.ThrowIf(_disposed, this);
             if (_fault is not null)
@@ -581,9 +582,10 @@ public abstract class SendStream : IDisposable, IAsyncDisposable
                     }
 
                     Slot s = _slots[(tail + i) & _slotMask];
-                    s.Generator = new Packetizer(heap, cnt, maxPacketSize);
-                    s.Heap = heap;
+                    // Set up in place (a failure leaves the generator as it was, and Unwind clears the slot anyway).
                     filled = i + 1;
+                    s.Generator.Start(heap, cnt, maxPacketSize);
+                    s.Heap = heap;
                     s.SubstreamIndex = r.SubstreamIndex;
                     s.WaitPerByte = r.Rate < 0 ? _defaultWaitPerByte : RateLimiter.WaitPerByte(r.Rate, _time.TimestampFrequency);
                     s.Mode = mode;
@@ -609,6 +611,7 @@ public abstract class SendStream : IDisposable, IAsyncDisposable
             first.BytesSent = 0;
             first.State = GroupQueued;
             first.SharedToken = sharedToken;
+            first.Cancellable = cancellationToken.CanBeCanceled;
             if (cancellationToken.CanBeCanceled && !sharedToken)
             {
                 // Registered before the group is published, so the writer (which disposes the registration) never
@@ -683,7 +686,7 @@ public abstract class SendStream : IDisposable, IAsyncDisposable
         List<HeapCompletionSource>? cancelled = null;
         // One count for the whole walk, so that every group it marks is covered from the moment it is marked.
         Interlocked.Increment(ref _cancellationsInFlight);
-        lock (TailLock)
+        using (TailLock.EnterScope())
         {
             long tail = Tail;
             for (long g = Volatile.Read(ref Head); g < tail;)
@@ -770,7 +773,7 @@ public abstract class SendStream : IDisposable, IAsyncDisposable
         SendLog.WriterFailed(_logger, e);
         var error = new IOException("The send stream's writer failed: " + e.Message, e);
         var pending = new List<Completion>();
-        lock (TailLock)
+        using (TailLock.EnterScope())
         {
             _fault = error;
             long head = Head;
@@ -864,6 +867,10 @@ public abstract class SendStream : IDisposable, IAsyncDisposable
         // Queued with the stream's shared token: cancelled by the stream's one registration, not its own.
         public bool SharedToken;
 
+        // Queued with a token that can be cancelled: only then may another thread change State, and the writer needs
+        // an interlocked operation to claim the group.
+        public bool Cancellable;
+
         public void Clear()
         {
             Heap = null;
@@ -872,6 +879,7 @@ public abstract class SendStream : IDisposable, IAsyncDisposable
             FirstError = null;
             Registration = default;
             SharedToken = false;
+            Cancellable = false;
         }
     }
 }
