@@ -1,7 +1,7 @@
 using System.Runtime.InteropServices;
 using Microsoft.Extensions.Logging;
-using Spead2.Internal;
 using Microsoft.Extensions.Logging.Abstractions;
+using Spead2.Internal;
 using Spead2.Protocol;
 using Spead2.Send.Engine;
 using Spead2.Send.Pacing;
