@@ -314,7 +314,13 @@ public sealed class IOThreadPool : IDisposable
         if (work.Deferred)
         {
             work.Deferred = false;
-            int i = _drainDeferred.IndexOf(work);
+            // By reference, from the end (the list holds a few items, the one just queued last): List.IndexOf would
+            // go through the default equality comparer's virtual Equals.
+            int i = _drainDeferred.Count - 1;
+            while (!ReferenceEquals(_drainDeferred[i], work))
+            {
+                i--;
+            }
             _drainDeferred[i] = _drainDeferred[^1];
             _drainDeferred.RemoveAt(_drainDeferred.Count - 1);
             return;
