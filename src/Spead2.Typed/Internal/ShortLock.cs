@@ -7,9 +7,10 @@ namespace Spead2.Internal;
 /// </summary>
 /// <remarks>
 /// Measured on the single-packet send path, where the stream's tail lock is taken for every heap: a
-/// <see cref="Lock"/>'s enter and exit were the largest user-space cost after the system call. Not reentrant; a
-/// waiter spins, then yields (a holder that was preempted gets the processor back). Never hold it across anything
-/// that may block or run user code.
+/// <see cref="Lock"/>'s enter and exit were the largest user-space cost after the system call. Not reentrant. A
+/// waiter spins, then yields and at last sleeps a millisecond at a time, so hold it only briefly: the slow calls
+/// made under it (a thread's first start, waking a sleeping thread, a warning logged when the queue is full) are rare,
+/// and nothing under it waits for another thread.
 /// </remarks>
 internal sealed class ShortLock
 {
