@@ -10,7 +10,7 @@ namespace Spead2.Internal;
 /// <see cref="Lock"/>'s enter and exit were the largest user-space cost after the system call. Not reentrant. A
 /// waiter spins, then yields and at last sleeps a millisecond at a time, so hold it only briefly: the slow calls
 /// made under it (a thread's first start, waking a sleeping thread, a warning logged when the queue is full) are rare,
-/// and nothing under it waits for another thread.
+/// and nothing done under it waits for a thread that may need the same lock.
 /// </remarks>
 internal sealed class ShortLock
 {
