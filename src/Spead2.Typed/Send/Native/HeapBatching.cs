@@ -18,6 +18,10 @@ internal sealed unsafe class PinnedHeap : IDisposable
     private nint[] _pointers = new nint[8];
     private int _count;
 
+    // Whether Pin took a handle of its own (not the cache's): only then has Unpin anything to release. Arrays served
+    // by the cache, the usual case for a sender that reuses its buffers, need no work per heap.
+    private bool _ownsHandles;
+
     /// <summary>The pinned heap, or null.</summary>
     public Heap? Heap { get; private set; }
 
@@ -50,11 +54,13 @@ internal sealed unsafe class PinnedHeap : IDisposable
                     _pointers[i] = address + e.Offset;
                     continue;
                 }
+                _ownsHandles = true;
                 _handles[i] = GCHandle.Alloc(e.Owner, GCHandleType.Pinned);
                 _pointers[i] = _handles[i].AddrOfPinnedObject() + e.Offset;
             }
             else if (e.Kind == EntryKind.Manager)
             {
+                _ownsHandles = true;
                 _memoryHandles[i] = ((MemoryManager<byte>)e.Owner!).Pin(e.Offset);
                 _pointers[i] = (nint)_memoryHandles[i].Pointer;
             }
@@ -69,12 +75,16 @@ internal sealed unsafe class PinnedHeap : IDisposable
     /// <summary>Releases the pins.</summary>
     public void Unpin()
     {
-        for (int i = 0; i < _count; i++)
+        if (_ownsHandles)
         {
-            if (_handles[i].IsAllocated)
-                _handles[i].Free();
-            _memoryHandles[i].Dispose();
-            _memoryHandles[i] = default;
+            for (int i = 0; i < _count; i++)
+            {
+                if (_handles[i].IsAllocated)
+                    _handles[i].Free();
+                _memoryHandles[i].Dispose();
+                _memoryHandles[i] = default;
+            }
+            _ownsHandles = false;
         }
         _count = 0;
         Heap = null;
