@@ -212,6 +212,42 @@ public sealed class HeapBatchingTests : IDisposable
         Assert.False(_receiver.Poll(50_000, SelectMode.SelectRead), "extra datagrams");
     }
 
+    [Fact]
+    public void PinnedHeapReleasesWhatItPinnedItselfAndLeavesTheCachesArraysPinned()
+    {
+        var managed = new CountingPins(4000);
+        byte[] small = MakeBytes(7, 3000);
+        var heap = new Heap();
+        heap.AddItem(0x1000, managed.Memory);
+        heap.AddItem(0x1001, small);
+        var cachedOnly = new Heap();
+        cachedOnly.AddItem(0x1002, small);
+        using var cache = new PinCache();
+        var pin = new PinnedHeap();
+
+        pin.Pin(heap, cache);
+        Assert.Equal(1, managed.Pins);
+        pin.Unpin();
+        Assert.Equal(1, managed.Unpins);
+        Assert.Equal(1, cache.Count);   // the small array stays pinned, by the cache
+
+        // Every item from the cache: nothing of the heap's own to release, and the managed item is not touched again.
+        pin.Pin(cachedOnly, cache);
+        unsafe
+        {
+            Assert.NotEqual(0, (nint)pin.GetPointer(0));
+        }
+        pin.Unpin();
+        Assert.Equal(1, managed.Unpins);
+
+        // Pinned itself again after a cache-only heap: released again.
+        pin.Pin(heap, cache);
+        pin.Dispose();
+        Assert.Equal(2, managed.Pins);
+        Assert.Equal(2, managed.Unpins);
+        Assert.Equal(1, cache.Count);
+    }
+
     private static void Flush(UdpBatchSender sender)
     {
         sender.Send();
@@ -225,6 +261,36 @@ public sealed class HeapBatchingTests : IDisposable
         var data = new byte[size];
         new Random(seed).NextBytes(data);
         return data;
+    }
+
+    /// <summary>Managed memory behind a memory manager that counts its pins and unpins.</summary>
+    private sealed unsafe class CountingPins(int length) : MemoryManager<byte>
+    {
+        private readonly byte[] _data = new byte[length];
+        private GCHandle _handle;
+
+        public int Pins { get; private set; }
+
+        public int Unpins { get; private set; }
+
+        public override Span<byte> GetSpan() => _data;
+
+        public override MemoryHandle Pin(int elementIndex = 0)
+        {
+            Pins++;
+            _handle = GCHandle.Alloc(_data, GCHandleType.Pinned);
+            return new MemoryHandle((byte*)_handle.AddrOfPinnedObject() + elementIndex, default, this);
+        }
+
+        public override void Unpin()
+        {
+            Unpins++;
+            _handle.Free();
+        }
+
+        protected override void Dispose(bool disposing)
+        {
+        }
     }
 
     /// <summary>Native memory exposed as <see cref="Memory{T}"/> through a memory manager.</summary>
