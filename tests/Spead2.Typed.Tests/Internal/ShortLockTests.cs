@@ -1,3 +1,4 @@
+using System.Text.RegularExpressions;
 using Spead2.Internal;
 
 namespace Spead2.Tests.Internal;
@@ -66,5 +67,49 @@ public class ShortLockTests
             }
         }).WaitAsync(TimeSpan.FromSeconds(10));
         Assert.True(held);
+    }
+    [Fact]
+    public void NoLockStatementTakesAShortLock()
+    {
+        // `lock (x)` on a ShortLock compiles, to a monitor on the object, which excludes nothing that EnterScope
+        // takes: every use must be `using (x.EnterScope())`.
+        string src = FindSourceFolder();
+        var names = new HashSet<string>();
+        var files = Directory.GetFiles(src, "*.cs", SearchOption.AllDirectories);
+        foreach (string file in files)
+        {
+            foreach (Match m in Regex.Matches(File.ReadAllText(file), @"\bShortLock\s+(\w+)\s*="))
+            {
+                names.Add(m.Groups[1].Value);
+            }
+        }
+        Assert.Contains("TailLock", names);
+        Assert.Contains("_lock", names);
+        var offenders = new List<string>();
+        foreach (string file in files)
+        {
+            string text = File.ReadAllText(file);
+            foreach (string name in names)
+            {
+                if (Regex.IsMatch(text, @"\block\s*\(\s*(\w+\.)?" + Regex.Escape(name) + @"\s*\)") && text.Contains("ShortLock", StringComparison.Ordinal))
+                {
+                    offenders.Add($"{Path.GetFileName(file)}: lock ({name})");
+                }
+            }
+        }
+        Assert.Empty(offenders);
+    }
+
+    private static string FindSourceFolder()
+    {
+        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
+        {
+            string candidate = Path.Combine(dir.FullName, "src", "Spead2.Typed");
+            if (Directory.Exists(candidate))
+            {
+                return candidate;
+            }
+        }
+        throw new DirectoryNotFoundException("src/Spead2.Typed was not found above the test's folder.");
     }
 }
