@@ -1,5 +1,6 @@
 using System.Text.RegularExpressions;
 using Spead2.Internal;
+using Spead2.Typed.Generators.Tests.Infrastructure;
 
 namespace Spead2.Tests.Internal;
 
@@ -73,7 +74,7 @@ public class ShortLockTests
     {
         // `lock (x)` on a ShortLock compiles, to a monitor on the object, which excludes nothing that EnterScope
         // takes: every use must be `using (x.EnterScope())`.
-        string src = FindSourceFolder();
+        string src = Path.Combine(SourcePaths.RepositoryRoot(), "src", "Spead2.Typed");
         var names = new HashSet<string>();
         var files = Directory.GetFiles(src, "*.cs", SearchOption.AllDirectories);
         foreach (string file in files)
@@ -98,18 +99,5 @@ public class ShortLockTests
             }
         }
         Assert.Empty(offenders);
-    }
-
-    private static string FindSourceFolder()
-    {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-        {
-            string candidate = Path.Combine(dir.FullName, "src", "Spead2.Typed");
-            if (Directory.Exists(candidate))
-            {
-                return candidate;
-            }
-        }
-        throw new DirectoryNotFoundException("src/Spead2.Typed was not found above the test's folder.");
     }
 }
