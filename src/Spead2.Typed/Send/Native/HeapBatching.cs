@@ -115,6 +115,16 @@ internal static unsafe class HeapBatching
     public static bool PreferGather(int packetSize) => packetSize >= GatherMinPacketSize;
 
     /// <summary>
+    /// Whether the packets of a heap with <paramref name="heapLength"/> bytes of payload go out zero copy on a stream
+    /// whose packet size <see cref="PreferGather">prefers gather lists</see>. A heap smaller than
+    /// <see cref="GatherMinPacketSize"/> has no packet with that much payload, whatever the packet size allows, so it is
+    /// copied whole like any small packet: single-packet 1 KiB heaps on a stream of 9000-byte packets went out at 1.10
+    /// times the rate (alternating runs, medians of 11), because pinning the heap and a second gather entry per packet
+    /// cost more than copying 1 KiB.
+    /// </summary>
+    public static bool GatherHeap(long heapLength) => heapLength >= GatherMinPacketSize;
+
+    /// <summary>
     /// A UDP sender sized for a writer that fills it packet by packet: room for <paramref name="maxPackets"/>
     /// packets with a header each and a few payload pieces, and scratch for a whole packet per packet (only
     /// what a packet really uses is kept, so this bounds the worst case of many small items).

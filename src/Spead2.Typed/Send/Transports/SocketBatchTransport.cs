@@ -11,7 +11,8 @@ namespace Spead2.Send.Transports;
 /// Below <see cref="Native.HeapBatching.GatherMinPacketSize"/> each packet is copied whole into the batch's scratch,
 /// back to back, so a run of them leaves as one gather entry per GSO message; from that size up the header goes to
 /// the scratch and the payload is referenced in the heap's own memory (zero copy), pinned until the batch has been
-/// sent (see <see cref="Native.HeapBatching.PreferGather"/> for the measurements behind the threshold).
+/// sent (see <see cref="Native.HeapBatching.PreferGather"/> for the measurements behind the threshold). A heap whose
+/// whole payload is below that size is copied even then (<see cref="Native.HeapBatching.GatherHeap"/>).
 /// </remarks>
 internal abstract class SocketBatchTransport : PacketTransport
 {
@@ -47,7 +48,7 @@ internal abstract class SocketBatchTransport : PacketTransport
         Native.PacketBatch batch = _batch!;
         while (batch.Count < batch.MaxPackets && feed.TryNext())
         {
-            int index = _zeroCopy
+            int index = _zeroCopy && Native.HeapBatching.GatherHeap(feed.Generator.HeapLength)
                 ? Native.HeapBatching.AddPacket(batch, ref feed.Generator, Pin(feed.Heap), feed.SubstreamIndex)
                 : batch.AddWholePacket(feed.SubstreamIndex, ref feed.Generator);
             feed.Commit(batch.GetLength(index));

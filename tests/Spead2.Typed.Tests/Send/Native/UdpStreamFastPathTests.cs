@@ -129,6 +129,19 @@ public sealed class UdpStreamFastPathTests : IDisposable
                 many.AddItem(0x2000 + i, item);
             }
 
+            // Heaps below the zero-copy size are copied whole even on a stream that prefers gather lists: groups that
+            // mix them with large heaps put both kinds of packet in one batch.
+            var small = new List<Heap>();
+            foreach (int length in new[] { 1024, HeapBatching.GatherMinPacketSize - 1, HeapBatching.GatherMinPacketSize })
+            {
+                Assert.Equal(length >= HeapBatching.GatherMinPacketSize, HeapBatching.GatherHeap(length));
+                var heap = new Heap();
+                var data = new byte[length];
+                new Random(length).NextBytes(data);
+                heap.AddItem(0x1700, data);
+                small.Add(heap);
+            }
+
             byte[] expected;
             using (var bytes = new BytesStream(config))
             {
@@ -156,7 +169,10 @@ public sealed class UdpStreamFastPathTests : IDisposable
                 s.SendHeaps([new HeapReference(heaps[0], 2), new HeapReference(heaps[1], 3), new HeapReference(heaps[2], 4)], GroupMode.RoundRobin);
                 s.SendHeaps([new HeapReference(heaps[2], 5), new HeapReference(heaps[0], 6)], GroupMode.Serial);
                 s.SendHeap(many, 7);
-                s.SendHeap(stop, 8);
+                s.SendHeaps([new HeapReference(small[0], 8), new HeapReference(heaps[1], 9), new HeapReference(small[1], 10), new HeapReference(small[2], 11)],
+                    GroupMode.RoundRobin);
+                s.SendHeap(small[0], 12);
+                s.SendHeap(stop, 13);
             }
         }
         finally
