@@ -7,12 +7,13 @@
 # The sender is spead2_send when spead2_send and spead2_recv are on PATH; otherwise the script says
 # so, measures only our receiver and feeds it with `spead2-typed send`.
 #
-# --spead2-ring runs spead2_recv --ring: heaps go through a ring to a consumer thread, as they do in our
-# recv (spead2_recv's default hands each heap to a callback on its receive thread, with no consumer).
+# By default both receivers hand each heap to a callback on their receive thread (spead2_recv's default; ours
+# through ReceiveStreamConfig.HeapReady). --ring runs both with --ring: heaps go through a ring to a consumer
+# thread (our await foreach). --spead2-ring gives --ring to spead2_recv only.
 #
 #   samples/Bench/recv-bench.sh [--runs 5] [--heaps 1000] [--heap-size 1048576]
 #                               [--packets "1472 8972"] [--rates "2 5 10 20"] [--tcp] [--port 18900]
-#                               [--spead2-ring]
+#                               [--ring | --spead2-ring]
 #
 # Our CLI: $SPEAD2_TYPED if set (a command line), else the Release build of src/Spead2.Typed.Cli.
 # Needs: bash, /usr/bin/time, ss (iproute2), awk, dotnet.
@@ -21,7 +22,7 @@ set -uo pipefail
 # would start them with SIGINT ignored), so an interrupted receiver can still print its counts.
 set -m
 
-runs=5 heaps=1000 heap_size=1048576 packets="1472 8972" rates="2 5 10 20" tcp=0 port=18900 spead2_ring=()
+runs=5 heaps=1000 heap_size=1048576 packets="1472 8972" rates="2 5 10 20" tcp=0 port=18900 spead2_ring=() typed_ring=()
 while [ $# -gt 0 ]; do
   case "$1" in
     --runs) runs=$2; shift 2 ;;
@@ -32,6 +33,7 @@ while [ $# -gt 0 ]; do
     --tcp) tcp=1; shift ;;
     --port) port=$2; shift 2 ;;
     --spead2-ring) spead2_ring=(--ring); shift ;;
+    --ring) spead2_ring=(--ring); typed_ring=(--ring); shift ;;
     -h|--help) sed -n '2,20p' "$0"; exit 0 ;;
     *) echo "unknown option $1 (see --help)" >&2; exit 2 ;;
   esac
@@ -74,7 +76,7 @@ run_one() {
   port=$((port + 1))
   local flags=(); [ "$tcp" = 1 ] && flags=(--tcp)
   local recv
-  if [ "$who" = spead2 ]; then recv=(spead2_recv --quiet "${spead2_ring[@]}" "${flags[@]}" "127.0.0.1:$p"); else recv=("${typed[@]}" recv --quiet "${flags[@]}" "127.0.0.1:$p"); fi
+  if [ "$who" = spead2 ]; then recv=(spead2_recv --quiet "${spead2_ring[@]}" "${flags[@]}" "127.0.0.1:$p"); else recv=("${typed[@]}" recv --quiet "${typed_ring[@]}" "${flags[@]}" "127.0.0.1:$p"); fi
   /usr/bin/time -f '%U %S' -o "$work/time" "${recv[@]}" >"$work/out" 2>&1 &
   local pid=$!
   for _ in $(seq 200); do listening "$p" && break; sleep 0.05; done

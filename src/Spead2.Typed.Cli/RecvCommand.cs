@@ -13,7 +13,7 @@ namespace Spead2.Cli;
 internal static class RecvCommand
 {
     internal sealed record Options(string Source, bool Tcp, int MaxHeaps, int? Buffer, string? Bind, long Heaps, bool Quiet, int AddrBits, bool PySpead,
-        int RingHeaps = ReceiveStreamConfig.DefaultRingHeaps);
+        int RingHeaps = ReceiveStreamConfig.DefaultRingHeaps, bool Ring = false);
 
     public static Command Create()
     {
@@ -28,12 +28,18 @@ internal static class RecvCommand
         var quiet = new Option<bool>("--quiet") { Description = "Print only statistics" };
         var addrBits = new Option<int>("--addr-bits") { Description = "Heap address bits expected (informational; packets carry their flavour)", DefaultValueFactory = _ => 40 };
         var pyspead = new Option<bool>("--pyspead") { Description = "PySPEAD 0.5.2 bug compatibility for descriptors" };
+        var ring = new Option<bool>("--ring")
+        {
+            Description = "Take heaps from the stream's ring on a consumer thread (await foreach), like spead2_recv --ring; by default they are " +
+                "counted and printed in ReceiveStreamConfig.HeapReady on the receive thread, as spead2_recv does",
+        };
         var command = new Command("recv", "Receive heaps and print their items (like spead2_recv)")
         {
-            source, tcp, maxHeaps, ringHeaps, buffer, bind, heaps, quiet, addrBits, pyspead,
+            source, tcp, maxHeaps, ringHeaps, buffer, bind, heaps, quiet, addrBits, pyspead, ring,
         };
         command.SetAction((r, ct) => RunAsync(new Options(r.GetValue(source)!, r.GetValue(tcp), r.GetValue(maxHeaps), (int?)r.GetValue(buffer),
-            r.GetValue(bind), r.GetValue(heaps), r.GetValue(quiet), r.GetValue(addrBits), r.GetValue(pyspead), r.GetValue(ringHeaps)), Console.Out, null, ct));
+            r.GetValue(bind), r.GetValue(heaps), r.GetValue(quiet), r.GetValue(addrBits), r.GetValue(pyspead), r.GetValue(ringHeaps),
+            r.GetValue(ring)), Console.Out, null, ct));
         return command;
     }
 
@@ -46,9 +52,33 @@ internal static class RecvCommand
             RingHeaps = o.RingHeaps,
             BugCompat = o.PySpead ? BugCompat.PySpead052 : BugCompat.None,
         };
+        var items = new ItemGroup();
+        long count = 0;
+        ReceiveStream? running = null;
+        if (!o.Ring)
+        {
+            // spead2_recv's default: each heap is handled on the receive thread as it is finished, with no ring and no
+            // consumer thread. Heaps flushed after --heaps stopped the stream are not counted.
+            config.HeapReady = heap =>
+            {
+                using (heap)
+                {
+                    if (o.Heaps >= 0 && count >= o.Heaps)
+                        return;
+                    count++;
+                    // As spead2_recv --quiet: only count. Decoding the values of every heap would
+                    // cost more than receiving it, and nothing would be printed.
+                    if (!o.Quiet)
+                        PrintHeap(output, heap, items.Update(heap));
+                }
+                if (o.Heaps >= 0 && count >= o.Heaps)
+                    running!.Stop();
+            };
+        }
         // The runtime's background compiler must not take the CPU from the receive thread (see BackgroundJitPriority).
         using var jitPriority = BackgroundJitPriority.KeepLow();
         await using var stream = new ReceiveStream(config);
+        running = stream;
         var endpoint = Endpoints.Resolve(o.Source);
         IPEndPoint local;
         if (o.Tcp)
@@ -73,10 +103,23 @@ internal static class RecvCommand
         if (!o.Quiet)
             output.WriteLine($"Listening on {local} ({(o.Tcp ? "TCP" : "UDP")})");
 
-        var items = new ItemGroup();
-        long count = 0;
         try
         {
+            if (!o.Ring)
+            {
+                try
+                {
+                    await stream.Completion.WaitAsync(ct).ConfigureAwait(false);
+                }
+                catch (OperationCanceledException) when (ct.IsCancellationRequested)
+                {
+                    // Let the callback finish the heaps it has (and stop printing) before the summary.
+                    stream.Stop();
+                    await stream.Completion.ConfigureAwait(false);
+                }
+                PrintSummary(output, stream.Statistics);
+                return 0;
+            }
             await foreach (var heap in stream.WithCancellation(ct).ConfigureAwait(false))
             {
                 using (heap)

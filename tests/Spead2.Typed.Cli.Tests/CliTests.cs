@@ -49,16 +49,18 @@ public class CliTests
     }
 
     [Theory]
-    [InlineData(false, false)]
-    [InlineData(true, false)]
-    [InlineData(false, true)]
-    public async Task SendToRecv_OnLoopback(bool tcp, bool syncContinuations)
+    [InlineData(false, false, false)]
+    [InlineData(true, false, false)]
+    [InlineData(false, true, false)]
+    [InlineData(false, false, true)]
+    [InlineData(true, false, true)]
+    public async Task SendToRecv_OnLoopback(bool tcp, bool syncContinuations, bool ring)
     {
         using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(30));
         var ready = new TaskCompletionSource<IPEndPoint>(TaskCreationOptions.RunContinuationsAsynchronously);
         var recvOut = new StringWriter();
         // The end-of-stream heap stops the receiver (and, complete, is not delivered: spead2 semantics).
-        var recv = RecvCommand.RunAsync(new RecvCommand.Options("127.0.0.1:0", tcp, 8, null, null, -1, false, 40, false), recvOut, ready, cts.Token);
+        var recv = RecvCommand.RunAsync(new RecvCommand.Options("127.0.0.1:0", tcp, 8, null, null, -1, false, 40, false, Ring: ring), recvOut, ready, cts.Token);
         var local = await ready.Task.WaitAsync(cts.Token);
         var sendOut = new StringWriter();
         // Over UDP a fast sender can overrun the receiver; a rate keeps the test about the tools, not the kernel.

@@ -10,7 +10,8 @@ namespace Spead2.Recv;
 /// <summary>
 /// A SPEAD receiver: readers (UDP, TCP, in-memory buffers, <see cref="InprocQueue"/>s) feed packets into
 /// one <see cref="HeapAssembler"/>, and the heaps come out through <c>await foreach</c> or
-/// <see cref="ReadAsync"/>. The stream stops on a stop item, when a TCP sender closes, when a
+/// <see cref="ReadAsync"/>, or through <see cref="ReceiveStreamConfig.HeapReady"/> on the reader's own thread
+/// (spead2's C++ <c>recv::stream</c> and its <c>heap_ready</c>). The stream stops on a stop item, when a TCP sender closes, when a
 /// buffer or in-process queue ends, or on <see cref="Stop"/>; then the open heaps are flushed
 /// and the enumeration ends. A transport fault ends the enumeration with an
 /// <see cref="IOException"/> after the heaps received before it.
@@ -31,6 +32,8 @@ public sealed class ReceiveStream : IAsyncEnumerable<ReceivedHeap>, IAsyncDispos
     private readonly Lock _lock = new();
     private readonly HeapAssembler _assembler;
     private readonly HeapRing _ring;
+    private readonly Action<ReceivedHeap>? _heapReady;
+    private readonly Lock _heapReadyLock = new();
     private readonly CancellationTokenSource _stopCts = new();
     private readonly CancellationTokenSource _disposeCts = new();
     private readonly TaskCompletionSource _stopRequested = new(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -50,6 +53,7 @@ public sealed class ReceiveStream : IAsyncEnumerable<ReceivedHeap>, IAsyncDispos
     {
         _assembler = new HeapAssembler(config);
         _ring = new HeapRing(_assembler.Config.RingHeaps);
+        _heapReady = _assembler.Config.HeapReady;
         var settings = _assembler.Config;
         _streamTag = new(Send.Engine.SendMetrics.StreamTag, settings.StreamName ?? (object)Interlocked.Increment(ref s_streamCount));
         _ownsMeter = settings.MeterFactory is null;
@@ -87,7 +91,8 @@ public sealed class ReceiveStream : IAsyncEnumerable<ReceivedHeap>, IAsyncDispos
 
     /// <summary>
     /// Completes when the stream has stopped, every reader has finished and the last heap has
-    /// been handed to the ring (not necessarily consumed yet). Faults like the enumeration.
+    /// been handed to the ring (not necessarily consumed yet) or to <see cref="ReceiveStreamConfig.HeapReady"/>. Faults like
+    /// the enumeration, or with the callback's exception.
     /// </summary>
     public Task Completion => _completion;
 
@@ -193,13 +198,28 @@ public sealed class ReceiveStream : IAsyncEnumerable<ReceivedHeap>, IAsyncDispos
     /// <c>await</c> runs there (unless a synchronization context or scheduler was captured) until it
     /// awaits something that is not complete. Reads allocate nothing in steady state.
     /// </remarks>
-    public ValueTask<ReceivedHeap?> ReadAsync(CancellationToken cancellationToken = default) => _ring.ReadAsync(cancellationToken);
+    /// <exception cref="InvalidOperationException">The stream hands its heaps to <see cref="ReceiveStreamConfig.HeapReady"/>.</exception>
+    public ValueTask<ReceivedHeap?> ReadAsync(CancellationToken cancellationToken = default)
+    {
+        ThrowIfCallbackStream();
+        return _ring.ReadAsync(cancellationToken);
+    }
 
     /// <summary>Enumerates the heaps until the stream stops (see <see cref="ReadAsync"/>).</summary>
     /// <param name="cancellationToken">Cancels the enumeration (not the stream).</param>
     /// <returns>The enumerator.</returns>
-    public IAsyncEnumerator<ReceivedHeap> GetAsyncEnumerator(CancellationToken cancellationToken = default) =>
-        new HeapEnumerator(this, cancellationToken);
+    /// <exception cref="InvalidOperationException">The stream hands its heaps to <see cref="ReceiveStreamConfig.HeapReady"/>.</exception>
+    public IAsyncEnumerator<ReceivedHeap> GetAsyncEnumerator(CancellationToken cancellationToken = default)
+    {
+        ThrowIfCallbackStream();
+        return new HeapEnumerator(this, cancellationToken);
+    }
+
+    private void ThrowIfCallbackStream()
+    {
+        if (_heapReady is not null)
+            throw new InvalidOperationException("This stream hands its heaps to ReceiveStreamConfig.HeapReady: there is nothing to read or enumerate.");
+    }
 
     /// <summary>
     /// The enumerator of <c>await foreach</c>, written out rather than an async iterator: a compiler
@@ -492,6 +512,11 @@ public sealed class ReceiveStream : IAsyncEnumerable<ReceivedHeap>, IAsyncDispos
     /// <summary>Hands ready heaps to the ring, waiting while it is full, and clears the list.</summary>
     internal async ValueTask DeliverAsync(List<ReceivedHeap> ready)
     {
+        if (_heapReady is { } callback)
+        {
+            DeliverToCallback(ready, callback);
+            return;
+        }
         try
         {
             for (int i = 0; i < ready.Count; i++)
@@ -519,6 +544,11 @@ public sealed class ReceiveStream : IAsyncEnumerable<ReceivedHeap>, IAsyncDispos
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     internal void DeliverBlocking(List<ReceivedHeap> ready)
     {
+        if (_heapReady is { } callback)
+        {
+            DeliverToCallback(ready, callback);
+            return;
+        }
         try
         {
             for (int i = 0; i < ready.Count; i++)
@@ -533,6 +563,40 @@ public sealed class ReceiveStream : IAsyncEnumerable<ReceivedHeap>, IAsyncDispos
             foreach (var heap in ready)
                 heap?.Dispose();
             throw;
+        }
+        finally
+        {
+            ready.Clear();
+        }
+    }
+
+    /// <summary>
+    /// Hands ready heaps to <see cref="ReceiveStreamConfig.HeapReady"/>, one call at a time, and clears the list. A callback that
+    /// throws stops the stream with its exception as the fault; the heaps after it are disposed.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private void DeliverToCallback(List<ReceivedHeap> ready, Action<ReceivedHeap> callback)
+    {
+        int i = 0;
+        try
+        {
+            lock (_heapReadyLock)
+            {
+                for (; i < ready.Count; i++)
+                {
+                    var heap = ready[i];
+                    ready[i] = null!;
+                    callback(heap);
+                }
+            }
+        }
+        catch (Exception ex)
+        {
+            for (; i < ready.Count; i++)
+                ready[i]?.Dispose();
+            Interlocked.CompareExchange(ref _fault, ex, null);
+            RecvLog.HeapReadyFault(_assembler.Logger, ex.Message, ex);
+            RequestStop();
         }
         finally
         {

@@ -116,6 +116,22 @@ public sealed class ReceiveStreamConfig
     }
 
     /// <summary>
+    /// Hands each heap to this callback instead of a ring: on the thread of the reader that finished it, as spead2's
+    /// C++ <c>recv::stream</c> calls <c>heap_ready</c>. Null (the default) keeps the ring: heaps are then read with
+    /// <c>await foreach</c> or <see cref="ReceiveStream.ReadAsync"/>, which a stream with a callback refuses. No heap
+    /// waits in a ring and no thread hand-off happens, so a callback that keeps up costs the least CPU per heap (the
+    /// <c>recv</c> command counts heaps this way unless given <c>--ring</c>, as <c>spead2_recv</c> does).
+    /// </summary>
+    /// <remarks>
+    /// Called once per heap, in the order the heaps are finished, one call at a time even with several readers. The
+    /// heap belongs to the callback (dispose it to recycle its buffer), also when the callback throws. The reader does
+    /// not receive while the callback runs, so a slow callback costs packets, as in spead2. An exception thrown by the
+    /// callback stops the stream, and <see cref="ReceiveStream.Completion"/> faults with it. <see cref="RingHeaps"/>
+    /// does not apply.
+    /// </remarks>
+    public Action<ReceivedHeap>? HeapReady { get; set; }
+
+    /// <summary>
     /// Accept a heap's packets in any order (overlapping or duplicate payload is still rejected).
     /// Off by default, as in spead2: packets must then arrive in payload order, starting at 0.
     /// </summary>

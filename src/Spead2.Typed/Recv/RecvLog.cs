@@ -20,4 +20,8 @@ internal static partial class RecvLog
         Message = "Requested socket buffer size {Requested} but the OS granted only {Actual} bytes; datagrams arriving in bursts " +
             "may be dropped. Raise the limit with the sysctl net.core.rmem_max (e.g. sysctl -w net.core.rmem_max={Needed})")]
     public static partial void SmallSocketBuffer(ILogger logger, int requested, int actual, int needed);
+
+    [LoggerMessage(EventId = 4, EventName = "HeapReadyFault", Level = LogLevel.Warning,
+        Message = "The heapReady callback threw, so the stream stops: {Message}")]
+    public static partial void HeapReadyFault(ILogger logger, string message, Exception error);
 }
