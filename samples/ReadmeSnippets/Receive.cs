@@ -1,4 +1,5 @@
-// README "Receiving": typed (each heap read as a Dump), then untyped as spead2's ItemGroup.update.
+// README "Receiving": typed (each heap read as a Dump), then untyped as spead2's ItemGroup.update, then heaps handed
+// to a callback on the reader's thread (spead2's heap_ready).
 #region snippet: typed-receive
 using System.Net;
 using Spead2.Protocol;
@@ -29,5 +30,16 @@ internal static class ReceiveSnippets
             Console.WriteLine(items["timestamp"].Value);
         }
         #endregion
+    }
+
+    public static async Task<long> HeapReadyAsync()
+    {
+        #region snippet: heap-ready
+        long heaps = 0;
+        await using var counted = new ReceiveStream(new ReceiveStreamConfig { HeapReady = heap => { using (heap) heaps++; } });
+        counted.AddUdpReader(new IPEndPoint(IPAddress.Loopback, 8889));
+        await counted.Completion;                      // the stream stopped and every heap went to the callback
+        #endregion
+        return heaps;
     }
 }
