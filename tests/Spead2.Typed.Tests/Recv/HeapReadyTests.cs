@@ -124,6 +124,53 @@ public class HeapReadyTests
     }
 
     [Fact]
+    public async Task SteadyStateReceiveThroughTheCallbackAllocatesNothingOnTheReceiveThread()
+    {
+        const int From = 100, To = 250;
+        long allocatedAtFrom = -1, allocatedAtTo = -1;
+        int seen = 0;
+        var config = new ReceiveStreamConfig
+        {
+            HeapReady = heap =>
+            {
+                heap.Dispose();
+                // Read on the receive thread: everything it did for the heaps in between (receive, assembly, the
+                // pool, this callback) is counted.
+                int n = seen + 1;
+                if (n == From)
+                    allocatedAtFrom = GC.GetAllocatedBytesForCurrentThread();
+                else if (n == To)
+                    allocatedAtTo = GC.GetAllocatedBytesForCurrentThread();
+                Volatile.Write(ref seen, n);
+            },
+        };
+        await using var stream = new ReceiveStream(config);
+        var reader = stream.AddUdpReader(new IPEndPoint(IPAddress.Loopback, 0));
+        var payload = new byte[64 * 1024];
+        var heaps = Enumerable.Range(1, To).Select(c => Heap(40, c, [HeapItem.Addressed(0x1000, payload)], chunk: 1400)).ToArray();
+        // Lock-step, a heap at a time, so that no datagram can be dropped (a lost packet would leave a heap open and
+        // rightly cost a second buffer); waiting asynchronously also lets the reader's thread start.
+        using (var socket = new Socket(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp))
+        {
+            var deadline = DateTime.UtcNow + Timeout;
+            for (int h = 0; h < To; h++)
+            {
+                foreach (var packet in heaps[h])
+                    socket.SendTo(packet, reader.LocalEndPoint);
+                while (Volatile.Read(ref seen) <= h)
+                {
+                    Assert.True(DateTime.UtcNow < deadline, $"heap {h + 1} did not arrive: {stream.Statistics.KernelDroppedPackets} datagrams dropped");
+                    await Task.Delay(1);
+                }
+            }
+        }
+        stream.Stop();
+        await stream.Completion.WaitAsync(Timeout);
+        var st = stream.Statistics;
+        Assert.True(allocatedAtTo - allocatedAtFrom == 0, $"{allocatedAtTo - allocatedAtFrom} B allocated for {To - From} heaps; incomplete {st.IncompleteHeaps}, dropped {st.KernelDroppedPackets}");
+    }
+
+    [Fact]
     public async Task AUdpReaderCallsTheCallbackOnItsReceiveThread()
     {
         var names = new List<string?>();
