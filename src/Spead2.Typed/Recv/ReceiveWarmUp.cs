@@ -52,6 +52,7 @@ internal static class ReceiveWarmUp
         (typeof(ReceiveStream), "AddDatagrams"),
         (typeof(ReceiveStream), "AddDatagram"),
         (typeof(ReceiveStream), "DeliverBlocking"),
+        (typeof(ReceiveStream), "DeliverToCallback"),
         (typeof(ReceiveStream), "Frame"),
         (typeof(ReceiveStream), "CountKernelDrops"),
         (typeof(ReceiveStream), "CountKernelDropsLocked"),
