@@ -34,6 +34,7 @@ public sealed class ReceiveStream : IAsyncEnumerable<ReceivedHeap>, IAsyncDispos
     private readonly HeapRing _ring;
     private readonly Action<ReceivedHeap>? _heapReady;
     private readonly Lock _heapReadyLock = new();
+    private bool _heapReadyFailed;   // under _heapReadyLock: the callback threw and is not called again
     private readonly CancellationTokenSource _stopCts = new();
     private readonly CancellationTokenSource _disposeCts = new();
     private readonly TaskCompletionSource _stopRequested = new(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -572,35 +573,50 @@ public sealed class ReceiveStream : IAsyncEnumerable<ReceivedHeap>, IAsyncDispos
 
     /// <summary>
     /// Hands ready heaps to <see cref="ReceiveStreamConfig.HeapReady"/>, one call at a time, and clears the list. A callback that
-    /// throws stops the stream with its exception as the fault; the heaps after it are disposed.
+    /// throws stops the stream with its exception as the fault and is not called again: the heaps after it (also those
+    /// other readers finish before they stop) are disposed.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void DeliverToCallback(List<ReceivedHeap> ready, Action<ReceivedHeap> callback)
     {
-        int i = 0;
+        Exception? failure = null;
         try
         {
             lock (_heapReadyLock)
             {
-                for (; i < ready.Count; i++)
+                int i = 0;
+                try
                 {
-                    var heap = ready[i];
-                    ready[i] = null!;
-                    callback(heap);
+                    if (!_heapReadyFailed)
+                    {
+                        for (; i < ready.Count; i++)
+                        {
+                            var heap = ready[i];
+                            ready[i] = null!;
+                            callback(heap);
+                        }
+                    }
                 }
+                catch (Exception ex)
+                {
+                    // Marked before the lock is released, so no other reader's heap reaches the callback after this.
+                    _heapReadyFailed = true;
+                    failure = ex;
+                }
+                // Not delivered: after a failure, or because the callback failed earlier.
+                for (; i < ready.Count; i++)
+                    ready[i]?.Dispose();
             }
-        }
-        catch (Exception ex)
-        {
-            for (; i < ready.Count; i++)
-                ready[i]?.Dispose();
-            Interlocked.CompareExchange(ref _fault, ex, null);
-            RecvLog.HeapReadyFault(_assembler.Logger, ex.Message, ex);
-            RequestStop();
         }
         finally
         {
             ready.Clear();
+        }
+        if (failure is not null)
+        {
+            Interlocked.CompareExchange(ref _fault, failure, null);
+            RecvLog.HeapReadyFault(_assembler.Logger, failure.Message, failure);
+            RequestStop();
         }
     }
 

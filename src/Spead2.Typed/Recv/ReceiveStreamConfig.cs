@@ -126,8 +126,9 @@ public sealed class ReceiveStreamConfig
     /// Called once per heap, in the order the heaps are finished, one call at a time even with several readers. The
     /// heap belongs to the callback (dispose it to recycle its buffer), also when the callback throws. The reader does
     /// not receive while the callback runs, so a slow callback costs packets, as in spead2. An exception thrown by the
-    /// callback stops the stream, and <see cref="ReceiveStream.Completion"/> faults with it. <see cref="RingHeaps"/>
-    /// does not apply.
+    /// callback stops the stream, the callback is not called again, and <see cref="ReceiveStream.Completion"/> faults
+    /// with it. The callback may call <see cref="ReceiveStream.Stop"/>, but must not dispose the stream (disposal waits
+    /// for the readers, one of which is running the callback). <see cref="RingHeaps"/> does not apply.
     /// </remarks>
     public Action<ReceivedHeap>? HeapReady { get; set; }
 

@@ -69,6 +69,42 @@ public class HeapReadyTests
     }
 
     [Fact]
+    public async Task ACallbackThatThrewIsNotCalledAgainByTheOtherReaders()
+    {
+        int calls = 0;
+        ReceiveStream? running = null;
+        var config = new ReceiveStreamConfig
+        {
+            HeapReady = heap =>
+            {
+                heap.Dispose();
+                Interlocked.Increment(ref calls);
+                // The first call waits until the other two readers have their heaps too (they then queue for the
+                // callback), and throws.
+                var deadline = DateTime.UtcNow + Timeout;
+                while (running!.Statistics.Heaps < 3 && DateTime.UtcNow < deadline)
+                    Thread.Sleep(1);
+                Thread.Sleep(50);
+                throw new InvalidDataException("first heap");
+            },
+        };
+        await using var stream = new ReceiveStream(config);
+        running = stream;
+        var readers = Enumerable.Range(0, 3).Select(_ => stream.AddUdpReader(new IPEndPoint(IPAddress.Loopback, 0))).ToArray();
+        using (var socket = new Socket(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp))
+        {
+            for (int r = 0; r < 3; r++)
+            {
+                foreach (var packet in Heap(40, r + 1, [HeapItem.Imm(0x1000, r)]))
+                    socket.SendTo(packet, readers[r].LocalEndPoint);
+            }
+        }
+        await Assert.ThrowsAsync<InvalidDataException>(() => stream.Completion.WaitAsync(Timeout));
+        Assert.Equal(3, stream.Statistics.Heaps);
+        Assert.Equal(1, calls);
+    }
+
+    [Fact]
     public async Task TwoReadersNeverRunTheCallbackAtOnce()
     {
         const int Heaps = 1000;
