@@ -58,20 +58,10 @@ internal static class RecvCommand
         if (!o.Ring)
         {
             // spead2_recv's default: each heap is handled on the receive thread as it is finished, with no ring and no
-            // consumer thread. Heaps flushed after --heaps stopped the stream are not counted.
+            // consumer thread.
             config.HeapReady = heap =>
             {
-                using (heap)
-                {
-                    if (o.Heaps >= 0 && count >= o.Heaps)
-                        return;
-                    count++;
-                    // As spead2_recv --quiet: only count. Decoding the values of every heap would
-                    // cost more than receiving it, and nothing would be printed.
-                    if (!o.Quiet)
-                        PrintHeap(output, heap, items.Update(heap));
-                }
-                if (o.Heaps >= 0 && count >= o.Heaps)
+                if (!Take(heap))
                     running!.Stop();
             };
         }
@@ -122,15 +112,7 @@ internal static class RecvCommand
             }
             await foreach (var heap in stream.WithCancellation(ct).ConfigureAwait(false))
             {
-                using (heap)
-                {
-                    count++;
-                    // As spead2_recv --quiet: only count. Decoding the values of every heap would
-                    // cost more than receiving it, and nothing would be printed.
-                    if (!o.Quiet)
-                        PrintHeap(output, heap, items.Update(heap));
-                }
-                if (o.Heaps >= 0 && count >= o.Heaps)
+                if (!Take(heap))
                     break;
             }
         }
@@ -139,6 +121,23 @@ internal static class RecvCommand
         }
         PrintSummary(output, stream.Statistics);
         return 0;
+
+        // Counts (and unless --quiet prints) a heap and disposes it; false once --heaps have been taken. Heaps after
+        // that (flushed when the stream stops) are not counted.
+        bool Take(ReceivedHeap heap)
+        {
+            using (heap)
+            {
+                if (o.Heaps >= 0 && count >= o.Heaps)
+                    return false;
+                count++;
+                // As spead2_recv --quiet: only count. Decoding the values of every heap would
+                // cost more than receiving it, and nothing would be printed.
+                if (!o.Quiet)
+                    PrintHeap(output, heap, items.Update(heap));
+            }
+            return o.Heaps < 0 || count < o.Heaps;
+        }
     }
 
     /// <summary>
