@@ -75,6 +75,24 @@ public class CliTests
         Assert.True(text.Contains("Received 5 heaps (0 incomplete)", StringComparison.Ordinal), text);
     }
 
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task Recv_StopsAfterHeaps(bool ring)
+    {
+        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+        var ready = new TaskCompletionSource<IPEndPoint>(TaskCreationOptions.RunContinuationsAsynchronously);
+        var recvOut = new StringWriter();
+        var recv = RecvCommand.RunAsync(new RecvCommand.Options("127.0.0.1:0", false, 8, null, null, 2, false, 40, false, Ring: ring), recvOut, ready, cts.Token);
+        var local = await ready.Task.WaitAsync(cts.Token);
+        // UDP, paced: the sender finishes whether or not the receiver still listens after its second heap.
+        var options = SendOptions($"127.0.0.1:{local.Port}") with { RateGbps = 0.5 };
+        Assert.Equal(0, await SendCommand.RunAsync(options, new StringWriter(), cts.Token));
+        Assert.Equal(0, await recv.WaitAsync(cts.Token));
+        string[] printed = recvOut.ToString().Split('\n').Where(l => l.StartsWith("Heap ", StringComparison.Ordinal)).ToArray();
+        Assert.Equal(2, printed.Length);
+    }
+
     [Fact]
     public void MakeItems_SplitsTheHeap()
     {
