@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Diagnostics;
 using System.Runtime.ExceptionServices;
 using Spead2.Internal;
@@ -7,42 +8,46 @@ namespace Spead2.Send.Engine;
 /// <summary>One finished send to report: a heap's (or group's) result, or the point up to which flushes may end.</summary>
 internal readonly struct Completion
 {
-    private Completion(HeapCompletionSource? source, long bytes, Exception? error, SendStream? stream, long head)
+    // Two references and one number whatever the kind, so that the entries, copied several times per heap, stay small
+    // and each copy costs two write barriers: a task's entry has its source, its error (or null) and its byte count;
+    // the stream's entries have no source, the stream and a head.
+    private readonly object? _other;
+    private readonly long _value;
+
+    private Completion(HeapCompletionSource? source, object? other, long value)
     {
         Source = source;
-        Bytes = bytes;
-        Error = error;
-        Stream = stream;
-        Head = head;
+        _other = other;
+        _value = value;
     }
 
     public HeapCompletionSource? Source { get; }
 
-    public long Bytes { get; }
+    public long Bytes => _value;
 
-    public Exception? Error { get; }
+    public Exception? Error => Source is null ? null : Unsafe.As<Exception?>(_other);
 
-    public SendStream? Stream { get; }
+    public SendStream? Stream => Source is null ? Unsafe.As<SendStream?>(_other) : null;
 
-    public long Head { get; }
+    public long Head => _value;
 
-    public static Completion Result(HeapCompletionSource source, long bytes) => new(source, bytes, null, null, 0);
+    public static Completion Result(HeapCompletionSource source, long bytes) => new(source, null, bytes);
 
-    public static Completion Failure(HeapCompletionSource source, Exception error) => new(source, 0, error, null, 0);
+    public static Completion Failure(HeapCompletionSource source, Exception error) => new(source, error, 0);
 
     /// <summary>Every heap of <paramref name="stream"/> before <paramref name="head"/> has been reported (posted by the stream's feed only).</summary>
     /// <param name="stream">The stream.</param>
     /// <param name="head">The heaps before it have been completed once the entries posted before this one have run.</param>
-    public static Completion FlushPoint(SendStream stream, long head) => new(null, 0, null, stream, head);
+    public static Completion FlushPoint(SendStream stream, long head) => new(null, stream, head);
 
     /// <summary>A cancellation of <paramref name="stream"/> has failed its heap's task (the entry posted before this one).</summary>
-    public static Completion CancellationEnd(SendStream stream) => new(null, 0, null, stream, CancellationEndHead);
+    public static Completion CancellationEnd(SendStream stream) => new(null, stream, CancellationEndHead);
 
     // The Head of a CancellationEnd entry: no flush point has a negative head.
     private const long CancellationEndHead = -1;
 
     /// <summary>Whether this entry was run already (by <see cref="RunAll"/>'s first pass) and is to be skipped.</summary>
-    public bool IsEmpty => Source is null && Stream is null;
+    public bool IsEmpty => Source is null && _other is null;
 
     /// <summary>
     /// Runs <paramref name="completions"/> with the effect of running them in order: first every task that nothing

@@ -425,7 +425,11 @@ internal sealed class PacketFeed : IOWork
             }
             else
             {
-                completions[kept++] = completions[i];
+                if (kept != i)
+                {
+                    completions[kept] = completions[i];
+                }
+                kept++;
             }
         }
         if (kept == 0 && _stream.FeedFlushPointsPosted == Volatile.Read(ref _stream.FeedFlushPointsRun))
