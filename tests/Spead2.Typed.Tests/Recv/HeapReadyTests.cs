@@ -159,7 +159,7 @@ public class HeapReadyTests
         }
     }
 
-    [Fact]
+    [BatchedReceiveFact]
     public async Task SteadyStateReceiveThroughTheCallbackAllocatesNothingOnTheReceiveThread()
     {
         const int From = 100, To = 250;
@@ -193,9 +193,12 @@ public class HeapReadyTests
             {
                 foreach (var packet in heaps[h])
                     socket.SendTo(packet, reader.LocalEndPoint);
+                // Only the counter the callback writes is polled: reading the statistics here would contend for the
+                // stream's lock with the reader, and a first contention allocates the lock's wait event on its thread.
                 while (Volatile.Read(ref seen) <= h)
                 {
-                    Assert.True(DateTime.UtcNow < deadline, $"heap {h + 1} did not arrive: {stream.Statistics.KernelDroppedPackets} datagrams dropped");
+                    if (DateTime.UtcNow >= deadline)
+                        Assert.Fail($"heap {h + 1} did not arrive: {stream.Statistics.KernelDroppedPackets} datagrams dropped");
                     await Task.Delay(1);
                 }
             }
@@ -235,5 +238,21 @@ public class HeapReadyTests
         await stream.Completion.WaitAsync(Timeout);
         Assert.Equal(5, names.Count);
         Assert.All(names, n => Assert.StartsWith("spead2 recv udp", n));
+    }
+}
+
+/// <summary>
+/// A fact about the batched UDP receive path, skipped when <see cref="UdpReader.PortableEnvironmentVariable"/> forces the
+/// portable one: that path receives through <see cref="Socket.Receive(Span{byte}, SocketFlags)"/>, and what .NET's socket
+/// layer allocates now and then (56 B over 150 heaps in some runs) is not the receiver's own.
+/// </summary>
+public sealed class BatchedReceiveFactAttribute : FactAttribute
+{
+    public BatchedReceiveFactAttribute()
+    {
+        if (UdpReader.IsPortableForcedByEnvironment())
+        {
+            Skip = $"{UdpReader.PortableEnvironmentVariable} forces the portable receive path";
+        }
     }
 }
