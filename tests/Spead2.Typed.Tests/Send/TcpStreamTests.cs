@@ -140,15 +140,20 @@ public class TcpStreamTests
                 inFlight.Enqueue(stream.SendHeapAsync(heaps[i % 4]));
             }
         });
-        // Wait until the socket buffers are full: nothing has completed for half a second.
+        // Wait until the socket buffers are full: nothing has completed for half a second, after the first heaps have
+        // (the loop's task may start late on a busy machine).
         var deadline = DateTime.UtcNow + Patience;
+        var started = DateTime.UtcNow;
+        while (Volatile.Read(ref completed) == 0 && DateTime.UtcNow < deadline)
+            await Task.Delay(10);
+        var firstAfter = DateTime.UtcNow - started;
         int seen = -1;
         while (Volatile.Read(ref completed) != seen && DateTime.UtcNow < deadline)
         {
             seen = Volatile.Read(ref completed);
             await Task.Delay(500);
         }
-        Assert.True(seen >= 8, $"only {seen} heaps were sent before the peer's buffers filled");
+        Assert.True(seen >= 8, $"only {seen} heaps were sent before the peer's buffers filled (the first after {firstAfter.TotalMilliseconds:0} ms)");
         Assert.False(loop.IsCompleted);
 
         using var cts = new CancellationTokenSource();
