@@ -97,27 +97,25 @@ internal static class RecvCommand
         {
             if (!o.Ring)
             {
-                try
-                {
-                    await stream.Completion.WaitAsync(ct).ConfigureAwait(false);
-                }
-                catch (OperationCanceledException) when (ct.IsCancellationRequested)
-                {
-                    // Let the callback finish the heaps it has (and stop printing) before the summary.
-                    stream.Stop();
-                    await stream.Completion.ConfigureAwait(false);
-                }
-                PrintSummary(output, stream.Statistics);
-                return 0;
+                await stream.Completion.WaitAsync(ct).ConfigureAwait(false);
             }
-            await foreach (var heap in stream.WithCancellation(ct).ConfigureAwait(false))
+            else
             {
-                if (!Take(heap))
-                    break;
+                await foreach (var heap in stream.WithCancellation(ct).ConfigureAwait(false))
+                {
+                    if (!Take(heap))
+                        break;
+                }
             }
         }
         catch (OperationCanceledException) when (ct.IsCancellationRequested)
         {
+            if (!o.Ring)
+            {
+                // Let the callback finish the heaps it has (and stop printing) before the summary.
+                stream.Stop();
+                await stream.Completion.ConfigureAwait(false);
+            }
         }
         PrintSummary(output, stream.Statistics);
         return 0;

@@ -580,38 +580,29 @@ public sealed class ReceiveStream : IAsyncEnumerable<ReceivedHeap>, IAsyncDispos
     private void DeliverToCallback(List<ReceivedHeap> ready, Action<ReceivedHeap> callback)
     {
         Exception? failure = null;
-        try
+        lock (_heapReadyLock)
         {
-            lock (_heapReadyLock)
+            int i = 0;
+            try
             {
-                int i = 0;
-                try
+                for (; i < ready.Count && !_heapReadyFailed; i++)
                 {
-                    if (!_heapReadyFailed)
-                    {
-                        for (; i < ready.Count; i++)
-                        {
-                            var heap = ready[i];
-                            ready[i] = null!;
-                            callback(heap);
-                        }
-                    }
+                    var heap = ready[i];
+                    ready[i] = null!;
+                    callback(heap);
                 }
-                catch (Exception ex)
-                {
-                    // Marked before the lock is released, so no other reader's heap reaches the callback after this.
-                    _heapReadyFailed = true;
-                    failure = ex;
-                }
-                // Not delivered: after a failure, or because the callback failed earlier.
-                for (; i < ready.Count; i++)
-                    ready[i]?.Dispose();
             }
+            catch (Exception ex)
+            {
+                // Marked before the lock is released, so no other reader's heap reaches the callback after this.
+                _heapReadyFailed = true;
+                failure = ex;
+            }
+            // Not delivered: after a failure, or because the callback failed earlier.
+            for (; i < ready.Count; i++)
+                ready[i]?.Dispose();
         }
-        finally
-        {
-            ready.Clear();
-        }
+        ready.Clear();
         if (failure is not null)
         {
             Interlocked.CompareExchange(ref _fault, failure, null);
